@@ -1,0 +1,38 @@
+"""Lepton-flavour-changing scalar phi with L = -h e-bar P_R mu phi + h.c. (e->mu paper, Eq. 1)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+
+VERTICES = ("chiral",)
+
+
+@dataclass(frozen=True)
+class LFVScalar:
+    """Scalar of mass ``mass`` [GeV] coupling with strength ``coupling`` (h) to l_f-bar P_R l_i.
+
+    ``mass`` may be a float or an array (cross-section functions broadcast over it).
+    For l_i = l_f the engine uses the same chiral vertex (issue convention).
+    """
+
+    mass: float | np.ndarray
+    coupling: float = 1.0
+    vertex: str = "chiral"
+
+    def __post_init__(self):
+        m = np.asarray(self.mass, float)
+        if m.size == 0 or not np.all(np.isfinite(m)) or np.any(m <= 0):
+            raise InputError("mass", f"scalar mass must be > 0 GeV and finite; got {self.mass!r}")
+        if not (isinstance(self.coupling, (int, float)) and math.isfinite(self.coupling) and self.coupling >= 0):
+            raise InputError("coupling", f"must be a finite number >= 0; got {self.coupling!r}")
+        if self.vertex not in VERTICES:
+            raise InputError("vertex", f"unknown vertex {self.vertex!r}; valid: {', '.join(VERTICES)}")
+
+    def coupling_for(self, beam_flavour: str, final_flavour: str) -> float:
+        """Coupling of the l_i -> l_f phi vertex (h for every pair)."""
+        return float(self.coupling)

@@ -1,0 +1,66 @@
+"""Squared amplitudes for l_i + N -> l_f + N + phi and l_i + gamma -> l_f + phi.
+
+Vertex: h l_f-bar P_R l_i phi (e->mu paper Eq. 1; the same chiral structure for
+l_i = l_f).  Conventions verified numerically against explicit 4x4 Dirac-matrix
+traces (tests/test_amplitudes_trace.py):
+
+* |A_{2->3}|^2 of Eq. (10) is the lepton-spin *average* (1/2) sum_{s,s'} of the
+  spinor chain of Eq. (7) with the 1/q^2 and e^2 h F stripped (Eq. 9), provided
+  the scalar products are the exact ones.  The printed Eq. (11) for P.p' drops a
+  term: exactly P.p' = 2M(E_i - E_phi) + (u~ + t)/2 - t, because E' = E_i - E_phi -
+  t/(2M) (nucleus recoil).  We never use the printed Eq. (11): products come from
+  explicit four-vectors.
+* |A_{2->2}|^2 of Eq. (20) is averaged over the lepton spin *and* the photon
+  polarisation: (1/4) sum, with sum_pol eps eps* -> -g.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def amp2_23_invariants(s, u, t, P2, Pp, Ppp, Pk, m_phi, m_i, m_f):
+    """Eq. (10) as printed, with the scalar products supplied by the caller.
+
+    Reference form (used in tests and for generic kinematics).  At forward
+    high-energy kinematics it suffers catastrophic cancellation; production code
+    uses :func:`amp2_23_lab`.
+    """
+    dm2 = m_phi**2 - m_i**2 - m_f**2
+    su = s + u
+    return (
+        su**2 / (2 * s * u) * P2
+        - 2 * t / (s * u) * Pk**2
+        + su**2 / (2 * s**2 * u**2) * dm2 * (P2 * t - 4 * ((u * Pp + s * Ppp) / su) ** 2)
+    )
+
+
+def amp2_23_lab(M, t, s, u, kq, q2, kxq2, wq, Ek, m_phi, dm2):
+    """Eq. (10) rewritten without cancellations, in the nucleus rest frame.
+
+    With P_i = (M, 0), q = P_i - P_f, k the scalar, w = E_i k_vec - E_k p_vec:
+
+      s + u = 2 k.q,
+      T1 + T2 = -8 M^2 (m_phi^2 |q|^2 + |k x q|^2) / (s u),
+      u P.p + s P.p' = N = -4 M (w . q_vec) + 2 M E_k t - t (k.q),
+      T3 + T4 = 2 dm2 [ (k.q)^2 (4 M^2 + t) t - N^2 ] / (s^2 u^2).
+
+    The identities follow from P = 2 P_i - q, s = 2p.q - t, u = -2p'.q - t and
+    energy conservation E' = E_i - E_k - t/(2M); derivation in docs/physics.md.
+    Arguments: kq = k.q (4-vector product), q2 = |q_vec|^2, kxq2 = |k_vec x q_vec|^2,
+    wq = w . q_vec.  Returns the spin-averaged |A|^2 (same normalisation as Eq. 10).
+    """
+    su2 = s * u
+    t12 = -8.0 * M * M * (m_phi * m_phi * q2 + kxq2) / su2
+    N = -4.0 * M * wq + 2.0 * M * Ek * t - t * kq
+    t34 = 2.0 * dm2 * (kq * kq * (4.0 * M * M + t) * t - N * N) / (su2 * su2)
+    return t12 + t34
+
+
+def amp2_22(s, u, t2, m_phi, m_i, m_f):
+    """Eq. (20): spin- and polarisation-averaged |A|^2 of l_i(p) gamma(q) -> l_f(p') phi(k).
+
+    s = (p + q)^2 - m_i^2, u = (p - k)^2 - m_f^2, t2 = (p' - p)^2, s + u + t2 = m_phi^2.
+    """
+    dm2 = m_phi**2 - m_i**2 - m_f**2
+    return -((s + u) ** 2) / (2 * s * u) + dm2 * ((s + u) * (s * m_f**2 + u * m_i**2) / (s**2 * u**2) - t2 / (s * u))
