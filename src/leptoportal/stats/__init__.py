@@ -1,0 +1,41 @@
+"""Statistics layer: upper limits on a signal yield for a single-bin counting experiment.
+
+Quick start::
+
+    from leptoportal.stats import upper_limit, events_required_background_free
+    res = upper_limit(b=0.5, sigma_b=0.2, cl=0.9)          # expected (median) limit
+    res.s_up, res.method_used, res.reason
+    upper_limit(b=0.5, cl=0.9, n_obs=0).s_up                # observed limit
+    events_required_background_free(0.95)                   # 2.996 (= -ln 0.05)
+    events_required_background_free(0.95, rule="3events")   # 3.0, the NA64-mu rule
+
+See :mod:`leptoportal.stats.limits` for the methods and conventions.
+"""
+
+from .limits import (
+    ASYMPTOTIC_MIN_AUX,
+    ASYMPTOTIC_MIN_BACKGROUND,
+    LimitResult,
+    asymptotic_cls_limit,
+    events_required_background_free,
+    marginal_poisson_cdf,
+    median_background_count,
+    poisson_upper_limit,
+    toys_cls_limit,
+    upper_limit,
+    upper_limits,
+)
+
+__all__ = [
+    "ASYMPTOTIC_MIN_AUX",
+    "ASYMPTOTIC_MIN_BACKGROUND",
+    "LimitResult",
+    "asymptotic_cls_limit",
+    "events_required_background_free",
+    "marginal_poisson_cdf",
+    "median_background_count",
+    "poisson_upper_limit",
+    "toys_cls_limit",
+    "upper_limit",
+    "upper_limits",
+]
