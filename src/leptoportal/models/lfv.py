@@ -27,7 +27,7 @@ class LFVScalar:
     def __post_init__(self):
         m = np.asarray(self.mass, float)
         if m.size == 0 or not np.all(np.isfinite(m)) or np.any(m <= 0):
-            raise InputError("mass", f"scalar mass must be > 0 GeV and finite; got {self.mass!r}")
+            raise InputError("mass", f"scalar mass must be > 0 GeV and finite; got {np.ravel(m).tolist()}")
         if not (isinstance(self.coupling, (int, float)) and math.isfinite(self.coupling) and self.coupling >= 0):
             raise InputError("coupling", f"must be a finite number >= 0; got {self.coupling!r}")
         if self.vertex not in VERTICES:

@@ -22,9 +22,12 @@ import numpy as np
 def amp2_23_invariants(s, u, t, P2, Pp, Ppp, Pk, m_phi, m_i, m_f):
     """Eq. (10) as printed, with the scalar products supplied by the caller.
 
-    Reference form (used in tests and for generic kinematics).  At forward
-    high-energy kinematics it suffers catastrophic cancellation; production code
-    uses :func:`amp2_23_lab`.
+    Reference form (used in tests and for generic kinematics).  With *exact*
+    invariants rounded to double it is accurate to ~1e-11 even at forward
+    100 GeV kinematics; the trouble is forming those invariants: built in
+    double from lab four-vectors they lose up to ~6 digits (and a naive
+    double-precision Dirac trace can be O(1) wrong).  Production code therefore
+    uses :func:`amp2_23_lab` with subtraction-free inputs.
     """
     dm2 = m_phi**2 - m_i**2 - m_f**2
     su = s + u

@@ -89,7 +89,11 @@ def _t_integral(fr, M, Z, A, g2, amp_fn, n_t):
     td = float(nuclear_d(A))
     lo = np.where(fr.valid, fr.tmin, 1.0)
     hi = np.where(fr.valid, fr.tmax, 2.0)
-    t, w = panel_nodes(lo, hi, n_t, breaks=(ta, td, 30.0 * td, 10.0 * lo, 1e3 * lo), log=True)
+    # breaks: screening (t_a), nuclear size (d), near t_min, and t ~ k_T^2 where the recoil
+    # supplies the transverse momentum of the observed particle (a peak for wide angles)
+    kt2 = fr.ax**2
+    t, w = panel_nodes(lo, hi, n_t, breaks=(1e-2 * ta, ta, td, 30.0 * td, 10.0 * lo, 1e3 * lo, 0.3 * kt2, 3.0 * kt2),
+                       log=True)
     integrand = g2(t, Z, A) / (t * t) * amp_fn(t) / (8.0 * M * M)
     return np.where(fr.valid, np.sum(w * integrand, axis=-1), 0.0)
 
@@ -122,21 +126,36 @@ def dsigma_dx(E, x, m_i, m_f, m_phi, Z, A, M, g2, order=1):
     return np.sum(w * np.sin(th) * d2, axis=-1)
 
 
-def x_nodes(xlo, xhi, n):
-    """Composite GL nodes on [xlo, xhi], graded geometrically towards both ends."""
+def x_nodes(xlo, xhi, n, scale_hi=None):
+    """Composite GL nodes on [xlo, xhi], graded geometrically towards both ends.
+
+    ``scale_hi`` (relative to the span) adds breaks down to that distance from
+    xhi: for a light outgoing lepton and a heavy scalar, d sigma/dx varies on
+    the scale 1 - x ~ m_f^2/m_phi^2 (where m_phi^2 (1-x)/x ~ m_f^2 in u~).
+    """
     xlo = np.asarray(xlo, float)
     xhi = np.asarray(xhi, float)
     span = xhi - xlo
-    fr = np.array([1e-4, 1e-3, 1e-2, 0.1, 0.5, 0.9, 0.99, 0.999, 0.9999])
+    fr = [1e-4, 1e-3, 1e-2, 0.1, 0.5, 0.9, 0.99, 0.999, 0.9999]
+    if scale_hi is not None and scale_hi < 1e-4:
+        k = 5.0
+        while 10.0 ** (-k) > 0.1 * scale_hi and k < 14:
+            fr.append(1.0 - 10.0 ** (-k))
+            k += 1.0
+        fr.append(1.0 - 0.1 * scale_hi)
     breaks = [xlo + f * span for f in fr]
     return panel_nodes(xlo, xhi, n, breaks=breaks)
+
+
+def _x_scale_hi(m_f, m_phi, span):
+    return (m_f / m_phi) ** 2 / max(span, 1e-300)
 
 
 def sigma_total(E, m_i, m_f, m_phi, Z, A, M, g2, order=1):
     """Total ETL cross section per h^2 [GeV^-2] at one beam energy E (scalar)."""
     xlo = m_phi / E
     xhi = 1.0 - m_f / E
-    xs, wx = x_nodes(xlo, xhi, BASE_ORDER["x"] * order // 2 + 2)
+    xs, wx = x_nodes(xlo, xhi, BASE_ORDER["x"] * order // 2 + 2, _x_scale_hi(m_f, m_phi, xhi - xlo))
     return float(np.sum(wx * dsigma_dx(E, xs, m_i, m_f, m_phi, Z, A, M, g2, order)))
 
 
