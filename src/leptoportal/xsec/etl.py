@@ -26,7 +26,7 @@ from .kinematics import frame, q_polar
 from .quadrature import gauss_legendre, panel_nodes
 
 #: default Gauss-Legendre points per panel (x, theta, t, phi_q); ``order`` multiplies them
-BASE_ORDER = {"x": 8, "theta": 6, "t": 8, "phi": 8}
+BASE_ORDER = {"x": 8, "theta": 5, "t": 6, "phi": 8}
 
 
 def _phi_averages(s0, s1):
