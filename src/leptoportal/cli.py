@@ -15,6 +15,7 @@ from .errors import InputError
 
 _COMMAND_MODULES = [
     "leptoportal.cli_xsec",
+    "leptoportal.cli_plot",
 ]
 
 
