@@ -96,15 +96,23 @@ def _coupling2(model, proc: Process) -> float:
     return model.coupling_for(proc.beam.flavour, proc.final.flavour) ** 2
 
 
+def _evaluate(proc: Process, quantity: str, E: float, m: float, var=None, order: int = 1):
+    """One dispatch for every method: ``quantity`` names a function that etl, ww and iww all
+    provide (sigma_total, dsigma_dx, dsigma_dy, dsigma_dcos_psi); per unit coupling^2, GeV^-2."""
+    m_i, m_f = proc.masses
+    fn = getattr({"etl": etl, "ww": ww, "iww": iww}[proc.method], quantity)
+    args = (E,) if var is None else (E, var)
+    if proc.method == "etl":
+        t = proc.target
+        return fn(*args, m_i, m_f, m, t.Z, t.A, t.nucleus_mass_gev, proc.g2(), order)
+    # the closed-form IWW single differentials (A1-A2, A4) have no quadrature order
+    closed_form = proc.method == "iww" and quantity in ("dsigma_dx", "dsigma_dy")
+    return fn(*args, m_i, m_f, m, proc.chi_fn(), **({} if closed_form else {"order": order}))
+
+
 def _sigma_point(proc: Process, E: float, m: float, order: int = 1) -> float:
     """Total cross section per unit coupling^2, GeV^-2."""
-    m_i, m_f = proc.masses
-    tgt = proc.target
-    if proc.method == "etl":
-        return etl.sigma_total(E, m_i, m_f, m, tgt.Z, tgt.A, tgt.nucleus_mass_gev, proc.g2(), order)
-    if proc.method == "ww":
-        return ww.sigma_total(E, m_i, m_f, m, proc.chi_fn(), order=order)
-    return iww.sigma_total(E, m_i, m_f, m, proc.chi_fn(), order=order)
+    return _evaluate(proc, "sigma_total", E, m, None, order)
 
 
 def total_cross_section(model, energy, target="Pb", method="etl", beam="e-", final="mu-",
@@ -124,7 +132,7 @@ def total_cross_section(model, energy, target="Pb", method="etl", beam="e-", fin
     return out * GEV2_TO_PB * _coupling2(model, proc)
 
 
-def _diff(model, energy, var, name, target, method, beam, final, form_factor, order, kernel):
+def _diff(model, energy, var, name, target, method, beam, final, form_factor, order, quantity):
     proc = make_process(beam, final, target, method, form_factor)
     v = np.asarray(var, float)
     with np.errstate(all="ignore"):
@@ -137,40 +145,9 @@ def _diff(model, energy, var, name, target, method, beam, final, form_factor, or
                 raise InputError(name, f"must lie in [0, pi] rad; got {var!r}")
         out = np.empty(E.shape + v.shape)
         for idx in np.ndindex(E.shape):
-            out[idx] = kernel(proc, float(E[idx]), float(m[idx]), v, order)
+            out[idx] = _evaluate(proc, quantity, float(E[idx]), float(m[idx]), v, order)
     out = np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
     return out * GEV2_TO_PB * _coupling2(model, proc)
-
-
-def _k_dx(proc, E, m, x, order):
-    m_i, m_f = proc.masses
-    t = proc.target
-    if proc.method == "etl":
-        return etl.dsigma_dx(E, x, m_i, m_f, m, t.Z, t.A, t.nucleus_mass_gev, proc.g2(), order)
-    if proc.method == "ww":
-        return ww.dsigma_dx(E, x, m_i, m_f, m, proc.chi_fn(), order=order)
-    return iww.dsigma_dx(E, x, m_i, m_f, m, proc.chi_fn())
-
-
-def _k_dy(proc, E, m, y, order):
-    m_i, m_f = proc.masses
-    t = proc.target
-    if proc.method == "etl":
-        return etl.dsigma_dy(E, y, m_i, m_f, m, t.Z, t.A, t.nucleus_mass_gev, proc.g2(), order)
-    if proc.method == "ww":
-        return ww.dsigma_dy(E, y, m_i, m_f, m, proc.chi_fn(), order=order)
-    return iww.dsigma_dy(E, y, m_i, m_f, m, proc.chi_fn())
-
-
-def _k_dcospsi(proc, E, m, psi, order):
-    m_i, m_f = proc.masses
-    t = proc.target
-    if proc.method == "etl":
-        return etl.dsigma_dcos_psi(E, psi, m_i, m_f, m, t.Z, t.A, t.nucleus_mass_gev, proc.g2(), order)
-    if proc.method == "ww":
-        return ww.dsigma_dcos_psi(E, psi, m_i, m_f, m, proc.chi_fn(), order=order)
-    chi = iww.chi_iww(np.asarray(E), m_i, m, proc.chi_fn())
-    return ww.dsigma_dcos_psi(E, psi, m_i, m_f, m, None, order=order, iww_chi=chi)
 
 
 def dsigma_dx(model, energy, x, target="Pb", method="etl", beam="e-", final="mu-", form_factor="elastic",
@@ -179,19 +156,19 @@ def dsigma_dx(model, energy, x, target="Pb", method="etl", beam="e-", final="mu-
 
     ETL: Eq. (12) over the full angle; WW: Eq. (23) (theta_k <= 0.1); IWW: Eq. (A1)-(A2).
     """
-    return _diff(model, energy, x, "x", target, method, beam, final, form_factor, order, _k_dx)
+    return _diff(model, energy, x, "x", target, method, beam, final, form_factor, order, "dsigma_dx")
 
 
 def dsigma_dy(model, energy, y, target="Pb", method="etl", beam="e-", final="mu-", form_factor="elastic",
               order: int = 1):
     """d sigma/dy in pb, y = E_f/E_i (outgoing lepton); ETL ours, WW Eq. (27) over psi, IWW Eq. (A4)."""
-    return _diff(model, energy, y, "y", target, method, beam, final, form_factor, order, _k_dy)
+    return _diff(model, energy, y, "y", target, method, beam, final, form_factor, order, "dsigma_dy")
 
 
 def dsigma_dcos_psi(model, energy, psi, target="Pb", method="etl", beam="e-", final="mu-",
                     form_factor="elastic", order: int = 1):
     """d sigma/dcos(psi) in pb (psi: outgoing-lepton angle, rad); Eq. (27) integrated over y."""
-    return _diff(model, energy, psi, "psi", target, method, beam, final, form_factor, order, _k_dcospsi)
+    return _diff(model, energy, psi, "psi", target, method, beam, final, form_factor, order, "dsigma_dcos_psi")
 
 
 def dsigma_dpsi(model, energy, psi, target="Pb", method="etl", beam="e-", final="mu-",
