@@ -1,7 +1,8 @@
 """Command-line interface: a thin layer over the Python API.
 
-Each feature module registers its sub-commands through a ``register(subparsers)``
-function listed in ``_COMMAND_MODULES``.  Every :class:`InputError` (and argparse
+Each feature module ``leptoportal/cli_<name>.py`` registers its sub-commands through a
+``register(subparsers)`` function; the modules are discovered by name (sorted), so adding a
+command never touches this file.  Every :class:`InputError` (and argparse
 usage error) ends as one line on stderr and exit code 2 -- never a traceback.
 """
 
@@ -13,10 +14,12 @@ import sys
 
 from .errors import InputError
 
-_COMMAND_MODULES = [
-    "leptoportal.cli_xsec",
-    "leptoportal.cli_plot",
-]
+def _command_modules() -> list[str]:
+    import pkgutil
+
+    from . import __path__ as pkg_path
+
+    return sorted(f"leptoportal.{m.name}" for m in pkgutil.iter_modules(pkg_path) if m.name.startswith("cli_"))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"leptoportal {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for name in _COMMAND_MODULES:
+    for name in _command_modules():
         importlib.import_module(name).register(sub)
     return parser
 
