@@ -2,6 +2,10 @@
 
     leptoportal xsec --beam e- --final mu- --mass 0.11 0.3 --energy 100 150 \\
         --coupling 1e-4 --target Pb --method etl --x 0.1 0.5 --psi 0.001 --json
+    leptoportal xsec --beam mu- --final mu- --coupling-type scalar --mass 0.1 --energy 150 --json
+
+``--coupling-type``: chiral (h l_f-bar P_R l_i phi, the e->mu paper; default), scalar
+(g l-bar l S) or pseudoscalar (g l-bar i gamma5 l a); ``--coupling`` is h or g.
 
 With ``--json``: JSON Lines, one object per (energy, mass) point, energies outer
 and masses inner in the order given.  Lines are printed as they are computed, so
@@ -33,7 +37,11 @@ def register(sub) -> None:
     p.add_argument("--final", default="mu-", help="outgoing lepton, same charge as the beam (default mu-)")
     p.add_argument("--mass", type=float, nargs="+", required=True, metavar="GEV", help="scalar mass(es) m_phi [GeV]")
     p.add_argument("--energy", type=float, nargs="+", required=True, metavar="GEV", help="beam energy(ies) [GeV]")
-    p.add_argument("--coupling", type=float, default=1e-4, help="coupling h (default 1e-4); sigma scales as h^2")
+    p.add_argument("--coupling", type=float, default=1e-4,
+                   help="coupling h (chiral) or g (scalar/pseudoscalar), default 1e-4; sigma scales as its square")
+    p.add_argument("--coupling-type", default="chiral", choices=["chiral", "scalar", "pseudoscalar"],
+                   help="vertex: chiral h l_f-bar P_R l_i phi (e->mu paper, default), scalar g l-bar l S, "
+                   "pseudoscalar g l-bar i gamma5 l a")
     p.add_argument("--target", default="Pb", help="Pb, W, Fe, Cu, Al, C, or 'Z,A,density' (default Pb)")
     p.add_argument("--method", default="etl", choices=api.METHODS, help="etl (exact), ww, iww (default etl)")
     p.add_argument("--form-factor", default="elastic", choices=["elastic", "atomic-nuclear"],
@@ -52,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     if not math.isfinite(args.coupling) or args.coupling < 0:
         raise InputError("--coupling", f"must be a finite number >= 0; got {args.coupling}")
     # validate everything before computing anything
-    proc = api.make_process(args.beam, args.final, args.target, args.method, args.form_factor)
+    proc = api.make_process(args.beam, args.final, args.target, args.method, args.form_factor, args.coupling_type)
     for E in args.energy:
         api._check_points(proc, E, np.asarray(args.mass))
     if args.x is not None and any(not (0 < v < 1) for v in args.x):
@@ -66,10 +74,11 @@ def run(args: argparse.Namespace) -> int:
     if not args.json:
         head = f"{'E [GeV]':>10} {'m_phi [GeV]':>12} {'sigma [pb]':>14}"
         out.write(f"# {proc.beam.name} {proc.target.name} -> {proc.final.name} {proc.target.name} phi, "
-                  f"method={args.method}, h={args.coupling:g}, form factor={args.form_factor}\n{head}\n")
+                  f"method={args.method}, vertex={args.coupling_type}, coupling={args.coupling:g}, "
+                  f"form factor={args.form_factor}\n{head}\n")
     for E in args.energy:
         for m in args.mass:
-            model = LFVScalar(mass=m, coupling=args.coupling)
+            model = LFVScalar(mass=m, coupling=args.coupling, vertex=args.coupling_type)
             rec = {
                 "energy_gev": E,
                 "mass_gev": m,
@@ -78,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
                 "final": proc.final.name,
                 "target": proc.target.name,
                 "coupling": args.coupling,
+                "coupling_type": args.coupling_type,
                 "form_factor": args.form_factor,
                 "sigma_pb": float(api.total_cross_section(model, E, **common)),
             }

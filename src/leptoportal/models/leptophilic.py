@@ -389,6 +389,24 @@ class LeptophilicScalar:
             return m_chi
         return dm_mass(m_S, mchi_ratio=mchi_ratio, eps_R=eps_R)
 
+    # ---------------------------------------------------------------- production interface
+    #: coupling structure g l-bar l S seen by the cross-section engine (leptoportal.xsec)
+    vertex = "scalar"
+
+    @property
+    def mass(self):
+        """m_S [GeV]: the name the cross-section engine uses for the produced scalar's mass."""
+        return self.m_S
+
+    def coupling_for(self, beam_flavour: str, final_flavour: str) -> float:
+        """Vertex coupling for l_i -> l_f S: g_l for l_i = l_f (flavour diagonal), else 0."""
+        if beam_flavour != final_flavour:
+            return 0.0
+        g = np.asarray(self.coupling(beam_flavour), float)
+        if g.ndim:
+            raise InputError(f"g_{beam_flavour}", "cross sections need a scalar coupling (arrays: loop over them)")
+        return float(g)
+
     # ---------------------------------------------------------------- properties
     def coupling(self, flavour: str):
         """Coupling g_l of lepton ``flavour`` in {e, mu, tau}."""

@@ -1,4 +1,5 @@
-"""Lepton-flavour-changing scalar phi with L = -h e-bar P_R mu phi + h.c. (e->mu paper, Eq. 1)."""
+"""Scalar phi coupled to a lepton pair: the e->mu paper's L = -h e-bar P_R mu phi + h.c. (its Eq. 1),
+or, with ``vertex="scalar"`` / ``"pseudoscalar"``, g l_f-bar l_i phi / g l_f-bar i gamma5 l_i phi."""
 
 from __future__ import annotations
 
@@ -9,15 +10,17 @@ import numpy as np
 
 from ..errors import InputError
 
-VERTICES = ("chiral",)
+from ..xsec.amplitudes import VERTICES
 
 
 @dataclass(frozen=True)
 class LFVScalar:
-    """Scalar of mass ``mass`` [GeV] coupling with strength ``coupling`` (h) to l_f-bar P_R l_i.
+    """Scalar of mass ``mass`` [GeV] coupling with strength ``coupling`` to the lepton pair.
 
+    ``vertex``: "chiral" (h l_f-bar P_R l_i phi, the e->mu paper; default), "scalar"
+    (g l_f-bar l_i phi) or "pseudoscalar" (g l_f-bar i gamma5 l_i phi).
     ``mass`` may be a float or an array (cross-section functions broadcast over it).
-    For l_i = l_f the engine uses the same chiral vertex (issue convention).
+    The same vertex is used for every lepton pair (l_i = l_f included).
     """
 
     mass: float | np.ndarray

@@ -1,7 +1,29 @@
 """Squared amplitudes for l_i + N -> l_f + N + phi and l_i + gamma -> l_f + phi.
 
-Vertex: h l_f-bar P_R l_i phi (e->mu paper Eq. 1; the same chiral structure for
-l_i = l_f).  Conventions verified numerically against explicit 4x4 Dirac-matrix
+Vertices (``vertex``):
+
+* ``"chiral"``: h l_f-bar P_R l_i phi (e->mu paper Eq. 1), the published Eqs. (10), (20);
+* ``"scalar"``: g l_f-bar l_i phi (for l_i = l_f the leptophilic S of the NA64-mu paper,
+  Eq. 2.1);
+* ``"pseudoscalar"``: g l_f-bar i gamma5 l_i a.
+
+Scalar and pseudoscalar follow from the chiral result in closed form (derivation in
+docs/physics.md, "Scalar and pseudoscalar vertices"): write the lepton tensor
+L = L_even + L_odd, split by parity in m_i.  Moving gamma5 through the chain shows
+L_pseudo(m_i) = L_scalar(-m_i), and L_chiral = (L_scalar + L_pseudo)/4 = L_even/2.  The
+odd part is L_odd = -16 m_i m_f X, with X the coefficient of the vertex mass combination
+dm2 = m_phi^2 - m_i^2 - m_f^2 in Eqs. (10) and (20).  Hence, for both 2->3 and 2->2,
+
+    |A|^2_scalar  = 2 |A|^2_chiral  with dm2 -> m_phi^2 - (m_i + m_f)^2,
+    |A|^2_pseudo  = 2 |A|^2_chiral  with dm2 -> m_phi^2 - (m_i - m_f)^2,
+
+where only the *vertex* dm2 (the coefficient of the second structure) changes, not the
+mass combinations that come from kinematics.  :func:`vertex_factors` returns
+(norm, dm2_vertex).  All three are verified against explicit Dirac traces
+(tests/test_amplitudes_trace.py).  With m_i = m_f = m and the IWW flux the scalar case
+reproduces Eq. (3.2) of the NA64-mu paper, prefactor 1/(12 pi) (its footnote 7).
+
+Conventions verified numerically against explicit 4x4 Dirac-matrix
 traces (tests/test_amplitudes_trace.py):
 
 * |A_{2->3}|^2 of Eq. (10) is the lepton-spin *average* (1/2) sum_{s,s'} of the
@@ -18,9 +40,29 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import InputError
 
-def amp2_23_invariants(s, u, t, P2, Pp, Ppp, Pk, m_phi, m_i, m_f):
-    """Eq. (10) as printed, with the scalar products supplied by the caller.
+VERTICES = ("chiral", "scalar", "pseudoscalar")
+
+
+def vertex_factors(vertex: str, m_phi, m_i, m_f):
+    """(norm, dm2_vertex) of a vertex: |A|^2 = norm * |A|^2_chiral(dm2 -> dm2_vertex).
+
+    chiral: (1, m_phi^2 - m_i^2 - m_f^2)  [Eqs. (10), (20) of the e->mu paper];
+    scalar: (2, m_phi^2 - (m_i + m_f)^2); pseudoscalar: (2, m_phi^2 - (m_i - m_f)^2)
+    (derived in docs/physics.md; Dirac-trace verified).
+    """
+    if vertex == "chiral":
+        return 1.0, m_phi**2 - m_i**2 - m_f**2
+    if vertex == "scalar":
+        return 2.0, m_phi**2 - (m_i + m_f) ** 2
+    if vertex == "pseudoscalar":
+        return 2.0, m_phi**2 - (m_i - m_f) ** 2
+    raise InputError("vertex", f"unknown vertex {vertex!r}; valid: {', '.join(VERTICES)}")
+
+
+def amp2_23_invariants(s, u, t, P2, Pp, Ppp, Pk, m_phi, m_i, m_f, vertex="chiral"):
+    """Eq. (10) as printed, with the scalar products supplied by the caller (any vertex).
 
     Reference form (used in tests and for generic kinematics).  With *exact*
     invariants rounded to double it is accurate to ~1e-11 even at forward
@@ -29,9 +71,9 @@ def amp2_23_invariants(s, u, t, P2, Pp, Ppp, Pk, m_phi, m_i, m_f):
     double-precision Dirac trace can be O(1) wrong).  Production code therefore
     uses :func:`amp2_23_lab` with subtraction-free inputs.
     """
-    dm2 = m_phi**2 - m_i**2 - m_f**2
+    norm, dm2 = vertex_factors(vertex, m_phi, m_i, m_f)
     su = s + u
-    return (
+    return norm * (
         su**2 / (2 * s * u) * P2
         - 2 * t / (s * u) * Pk**2
         + su**2 / (2 * s**2 * u**2) * dm2 * (P2 * t - 4 * ((u * Pp + s * Ppp) / su) ** 2)
@@ -52,6 +94,8 @@ def amp2_23_lab(M, t, s, u, kq, q2, kxq2, wq, Ek, m_phi, dm2):
     energy conservation E' = E_i - E_k - t/(2M); derivation in docs/physics.md.
     Arguments: kq = k.q (4-vector product), q2 = |q_vec|^2, kxq2 = |k_vec x q_vec|^2,
     wq = w . q_vec.  Returns the spin-averaged |A|^2 (same normalisation as Eq. 10).
+    ``dm2`` is the vertex mass combination of :func:`vertex_factors` (multiply the result
+    by its ``norm`` for the scalar and pseudoscalar vertices).
     """
     su2 = s * u
     t12 = -8.0 * M * M * (m_phi * m_phi * q2 + kxq2) / su2
@@ -60,10 +104,11 @@ def amp2_23_lab(M, t, s, u, kq, q2, kxq2, wq, Ek, m_phi, dm2):
     return t12 + t34
 
 
-def amp2_22(s, u, t2, m_phi, m_i, m_f):
+def amp2_22(s, u, t2, m_phi, m_i, m_f, vertex="chiral"):
     """Eq. (20): spin- and polarisation-averaged |A|^2 of l_i(p) gamma(q) -> l_f(p') phi(k).
 
     s = (p + q)^2 - m_i^2, u = (p - k)^2 - m_f^2, t2 = (p' - p)^2, s + u + t2 = m_phi^2.
+    Scalar/pseudoscalar vertex: :func:`vertex_factors`.
     """
-    dm2 = m_phi**2 - m_i**2 - m_f**2
-    return -((s + u) ** 2) / (2 * s * u) + dm2 * ((s + u) * (s * m_f**2 + u * m_i**2) / (s**2 * u**2) - t2 / (s * u))
+    norm, dm2 = vertex_factors(vertex, m_phi, m_i, m_f)
+    return norm * (-((s + u) ** 2) / (2 * s * u) + dm2 * ((s + u) * (s * m_f**2 + u * m_i**2) / (s**2 * u**2) - t2 / (s * u)))

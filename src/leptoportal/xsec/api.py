@@ -1,7 +1,8 @@
 """Public cross-section API: NumPy in, pb out.
 
 Every function takes a model (e.g. :class:`leptoportal.LFVScalar`, whose ``mass``
-may be an array), the beam energy (array), a target (name, ``"Z,A,rho"`` or a
+may be an array, or :class:`leptoportal.models.leptophilic.LeptophilicScalar`; the
+coupling structure comes from ``model.vertex``: "chiral", "scalar" or "pseudoscalar"), the beam energy (array), a target (name, ``"Z,A,rho"`` or a
 :class:`~leptoportal.materials.Material`), a method ("etl", "ww", "iww"), the
 beam and final leptons, and returns cross sections in pb, broadcast over
 energy x mass (and the differential variable as the last axis).
@@ -20,6 +21,7 @@ from ..materials import Material, get_material
 from ..particles import Lepton, parse_lepton
 from ..units import GEV2_TO_PB
 from . import etl, iww, ww
+from .amplitudes import VERTICES
 from .flux import chi_analytic, chi_numeric
 from .formfactors import FORM_FACTORS, form_factor
 
@@ -38,6 +40,7 @@ class Process:
     target: Material
     method: str
     form_factor: str = "elastic"
+    vertex: str = "chiral"
 
     @property
     def masses(self):
@@ -54,7 +57,8 @@ class Process:
         return lambda tmin, tmax: chi_numeric(tmin, tmax, Z, A, g2)
 
 
-def make_process(beam="e-", final="mu-", target="Pb", method="etl", form_factor="elastic") -> Process:
+def make_process(beam="e-", final="mu-", target="Pb", method="etl", form_factor="elastic",
+                 vertex="chiral") -> Process:
     b = parse_lepton(beam, "beam")
     f = parse_lepton(final, "final")
     if b.charge != f.charge:
@@ -63,7 +67,13 @@ def make_process(beam="e-", final="mu-", target="Pb", method="etl", form_factor=
         raise InputError("method", f"unknown method {method!r}; valid: {', '.join(METHODS)}")
     if form_factor not in FORM_FACTORS:
         raise InputError("form_factor", f"unknown form factor {form_factor!r}; valid: {', '.join(FORM_FACTORS)}")
-    return Process(b, f, get_material(target), method, form_factor)
+    if vertex not in VERTICES:
+        raise InputError("vertex", f"unknown vertex {vertex!r}; valid: {', '.join(VERTICES)}")
+    return Process(b, f, get_material(target), method, form_factor, vertex)
+
+
+def _vertex(model) -> str:
+    return getattr(model, "vertex", "chiral")
 
 
 def _check_points(proc: Process, energy, mass):
@@ -104,10 +114,10 @@ def _evaluate(proc: Process, quantity: str, E: float, m: float, var=None, order:
     args = (E,) if var is None else (E, var)
     if proc.method == "etl":
         t = proc.target
-        return fn(*args, m_i, m_f, m, t.Z, t.A, t.nucleus_mass_gev, proc.g2(), order)
+        return fn(*args, m_i, m_f, m, t.Z, t.A, t.nucleus_mass_gev, proc.g2(), order, vertex=proc.vertex)
     # the closed-form IWW single differentials (A1-A2, A4) have no quadrature order
     closed_form = proc.method == "iww" and quantity in ("dsigma_dx", "dsigma_dy")
-    return fn(*args, m_i, m_f, m, proc.chi_fn(), **({} if closed_form else {"order": order}))
+    return fn(*args, m_i, m_f, m, proc.chi_fn(), vertex=proc.vertex, **({} if closed_form else {"order": order}))
 
 
 def _sigma_point(proc: Process, E: float, m: float, order: int = 1) -> float:
@@ -123,7 +133,7 @@ def total_cross_section(model, energy, target="Pb", method="etl", beam="e-", fin
     range and t.  WW: Eqs. (22)-(23).  IWW: Eqs. (A1)-(A2).  ``order``
     multiplies every quadrature order (1 is converged to < 1e-4, see tests).
     """
-    proc = make_process(beam, final, target, method, form_factor)
+    proc = make_process(beam, final, target, method, form_factor, _vertex(model))
     with np.errstate(all="ignore"):
         E, m = _check_points(proc, energy, model.mass)
         out = np.empty(E.shape)
@@ -133,7 +143,7 @@ def total_cross_section(model, energy, target="Pb", method="etl", beam="e-", fin
 
 
 def _diff(model, energy, var, name, target, method, beam, final, form_factor, order, quantity):
-    proc = make_process(beam, final, target, method, form_factor)
+    proc = make_process(beam, final, target, method, form_factor, _vertex(model))
     v = np.asarray(var, float)
     with np.errstate(all="ignore"):
         E, m = _check_points(proc, energy, model.mass)

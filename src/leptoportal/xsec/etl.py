@@ -14,6 +14,9 @@ c^n/s^2, n = 0, 1, 2, written without subtractions).  The (y, psi) frame
 phi_q is integrated numerically on panels graded towards phi_q = 0 and pi.
 
 All functions return cross sections per unit coupling squared (h = 1) in GeV^-2.
+``vertex`` ("chiral" | "scalar" | "pseudoscalar") selects the coupling structure; the
+scalar and pseudoscalar |A|^2 are norm x Eq. (10) with the vertex mass combination of
+:func:`leptoportal.xsec.amplitudes.vertex_factors`.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import numpy as np
 
 from ..units import ALPHA
 from .formfactors import nuclear_d, screening_tsai
+from .amplitudes import vertex_factors
 from .kinematics import frame, q_polar
 from .quadrature import gauss_legendre, panel_nodes
 
@@ -98,15 +102,15 @@ def _t_integral(fr, M, Z, A, g2, amp_fn, n_t):
     return np.where(fr.valid, np.sum(w * integrand, axis=-1), 0.0)
 
 
-def d2sigma_dx_dcos(E, x, theta, m_i, m_f, m_phi, Z, A, M, g2, order=1):
+def d2sigma_dx_dcos(E, x, theta, m_i, m_f, m_phi, Z, A, M, g2, order=1, vertex="chiral"):
     """Eq. (12): d^2 sigma/(dx dcos theta_k) per h^2 [GeV^-2]; broadcasts over E, x, theta."""
     E, x, theta = np.broadcast_arrays(np.asarray(E, float), np.asarray(x, float), np.asarray(theta, float))
-    dm2 = m_phi * m_phi - m_i * m_i - m_f * m_f
+    norm, dm2 = vertex_factors(vertex, m_phi, m_i, m_f)
     fr = frame(E, m_i, x * E, m_phi, m_f, theta, M)
     n_t = BASE_ORDER["t"] * order
     tint = _t_integral(fr, M, Z, A, g2, lambda t: _amp_avg_x(fr, t, M, m_phi, dm2), n_t)
     Vs = np.where(fr.V > 0, fr.V, 1.0)
-    return ALPHA**2 / (4.0 * np.pi) * E * fr.aabs / (fr.pabs * Vs) * tint
+    return norm * ALPHA**2 / (4.0 * np.pi) * E * fr.aabs / (fr.pabs * Vs) * tint
 
 
 def _theta_nodes(E, Ea, m_i, m_a, m_b, n):
@@ -118,11 +122,11 @@ def _theta_nodes(E, Ea, m_i, m_a, m_b, n):
     return panel_nodes(lo, np.full_like(lo, np.pi), n, breaks=(0.1 * th0, 0.5 * th0, 2 * th0, 10 * th0, 100 * th0), log=True)
 
 
-def dsigma_dx(E, x, m_i, m_f, m_phi, Z, A, M, g2, order=1):
+def dsigma_dx(E, x, m_i, m_f, m_phi, Z, A, M, g2, order=1, vertex="chiral"):
     """d sigma/dx per h^2 [GeV^-2]: Eq. (12) integrated over the full cos(theta_k) range."""
     E, x = np.broadcast_arrays(np.asarray(E, float), np.asarray(x, float))
     th, w = _theta_nodes(E, x * E, m_i, m_phi, m_f, BASE_ORDER["theta"] * order)
-    d2 = d2sigma_dx_dcos(E[..., None], x[..., None], th, m_i, m_f, m_phi, Z, A, M, g2, order)
+    d2 = d2sigma_dx_dcos(E[..., None], x[..., None], th, m_i, m_f, m_phi, Z, A, M, g2, order, vertex)
     return np.sum(w * np.sin(th) * d2, axis=-1)
 
 
@@ -151,12 +155,12 @@ def _x_scale_hi(m_f, m_phi, span):
     return (m_f / m_phi) ** 2 / max(span, 1e-300)
 
 
-def sigma_total(E, m_i, m_f, m_phi, Z, A, M, g2, order=1):
+def sigma_total(E, m_i, m_f, m_phi, Z, A, M, g2, order=1, vertex="chiral"):
     """Total ETL cross section per h^2 [GeV^-2] at one beam energy E (scalar)."""
     xlo = m_phi / E
     xhi = 1.0 - m_f / E
     xs, wx = x_nodes(xlo, xhi, BASE_ORDER["x"] * order // 2 + 2, _x_scale_hi(m_f, m_phi, xhi - xlo))
-    return float(np.sum(wx * dsigma_dx(E, xs, m_i, m_f, m_phi, Z, A, M, g2, order)))
+    return float(np.sum(wx * dsigma_dx(E, xs, m_i, m_f, m_phi, Z, A, M, g2, order, vertex)))
 
 
 # ----------------------------------------------------------------------------- (y, psi)
@@ -201,14 +205,14 @@ def _phi_nodes_two_sided(w0, wpi, n):
     return panel_nodes(lo, hi, n, breaks=brk)
 
 
-def d2sigma_dy_dcos(E, y, psi, m_i, m_f, m_phi, Z, A, M, g2, order=1):
+def d2sigma_dy_dcos(E, y, psi, m_i, m_f, m_phi, Z, A, M, g2, order=1, vertex="chiral"):
     """ETL d^2 sigma/(dy dcos psi) per h^2 [GeV^-2], y = E_f/E_i, psi = lepton angle (ours).
 
     Same phase-space derivation as Eq. (12) with the roles of phi and l_f swapped:
     alpha^2/(4 pi) E |p'|/(|p| V') int dt F^2/t^2 <|A|^2>_phi/(8 M^2).
     """
     E, y, psi = np.broadcast_arrays(np.asarray(E, float), np.asarray(y, float), np.asarray(psi, float))
-    dm2 = m_phi * m_phi - m_i * m_i - m_f * m_f
+    norm, dm2 = vertex_factors(vertex, m_phi, m_i, m_f)
     fr = frame(E, m_i, y * E, m_f, m_phi, psi, M)
     n_phi = BASE_ORDER["phi"] * order
 
@@ -229,22 +233,22 @@ def d2sigma_dy_dcos(E, y, psi, m_i, m_f, m_phi, Z, A, M, g2, order=1):
 
     tint = _t_integral(fr, M, Z, A, g2, amp, BASE_ORDER["t"] * order)
     Vs = np.where(fr.V > 0, fr.V, 1.0)
-    return ALPHA**2 / (4.0 * np.pi) * E * fr.aabs / (fr.pabs * Vs) * tint
+    return norm * ALPHA**2 / (4.0 * np.pi) * E * fr.aabs / (fr.pabs * Vs) * tint
 
 
-def dsigma_dy(E, y, m_i, m_f, m_phi, Z, A, M, g2, order=1):
+def dsigma_dy(E, y, m_i, m_f, m_phi, Z, A, M, g2, order=1, vertex="chiral"):
     """ETL d sigma/dy per h^2 [GeV^-2] (lepton energy fraction; full angular range)."""
     E, y = np.broadcast_arrays(np.asarray(E, float), np.asarray(y, float))
     th, w = _theta_nodes(E, y * E, m_i, m_f, m_phi, BASE_ORDER["theta"] * order)
-    d2 = d2sigma_dy_dcos(E[..., None], y[..., None], th, m_i, m_f, m_phi, Z, A, M, g2, order)
+    d2 = d2sigma_dy_dcos(E[..., None], y[..., None], th, m_i, m_f, m_phi, Z, A, M, g2, order, vertex)
     return np.sum(w * np.sin(th) * d2, axis=-1)
 
 
-def dsigma_dcos_psi(E, psi, m_i, m_f, m_phi, Z, A, M, g2, order=1):
+def dsigma_dcos_psi(E, psi, m_i, m_f, m_phi, Z, A, M, g2, order=1, vertex="chiral"):
     """ETL d sigma/dcos(psi) per h^2 [GeV^-2]: d^2 sigma/(dy dcos psi) integrated over y."""
     E, psi = np.broadcast_arrays(np.asarray(E, float), np.asarray(psi, float))
     ylo = m_f / E
     yhi = 1.0 - m_phi / E
     ys, wy = x_nodes(ylo, yhi, BASE_ORDER["x"] * order // 2 + 2)
-    d2 = d2sigma_dy_dcos(E[..., None], ys, psi[..., None], m_i, m_f, m_phi, Z, A, M, g2, order)
+    d2 = d2sigma_dy_dcos(E[..., None], ys, psi[..., None], m_i, m_f, m_phi, Z, A, M, g2, order, vertex)
     return np.sum(wy * d2, axis=-1)

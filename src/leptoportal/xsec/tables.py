@@ -86,7 +86,7 @@ from ..units import GEV2_TO_PB
 from .api import Process, _sigma_point, make_process
 
 #: schema of the cached file and of the grid construction; bump on any change of meaning
-SCHEMA = 1
+SCHEMA = 2  # 2: vertex in the key
 #: tau_lo = TAU_FLOOR_REL * E_lo when the threshold line crosses the requested region
 TAU_FLOOR_REL = 1e-3
 #: default (n_energy, n_mass) per method, each meeting 1e-3 relative error over the default
@@ -197,6 +197,7 @@ def _key_inputs(proc: Process, spec: dict) -> dict:
         "nucleus_mass_gev": repr(float(proc.target.nucleus_mass_gev)),
         "method": proc.method,
         "form_factor": proc.form_factor,
+        "vertex": proc.vertex,
         "grid": {k: (repr(float(v)) if isinstance(v, float) else v) for k, v in spec.items()},
         "version": _package_version(),
         "source_sha256": source_hash(),
@@ -586,7 +587,7 @@ def build_table(process: Process, energy_range=(1.0, 1000.0), mass_range=(1e-3, 
 
 def sigma_table(beam="e-", final="mu-", target="Pb", method="etl", form_factor="elastic",
                 energy_range=(1.0, 1000.0), mass_range=(1e-3, 10.0), n_energy=None,
-                n_mass=None, workers=1, cache=True, order=1) -> SigmaTable:
+                n_mass=None, workers=1, cache=True, order=1, vertex="chiral") -> SigmaTable:
     """Tabulated total cross section of l_i N -> l_f N phi per unit coupling^2, with interpolation.
 
     The node values are ``_sigma_point`` totals (ETL: e->mu paper Eq. 12 integrated
@@ -599,6 +600,7 @@ def sigma_table(beam="e-", final="mu-", target="Pb", method="etl", form_factor="
     ``n_energy`` x ``n_mass`` nodes (None: the method's default, :data:`DEFAULT_GRID`:
     ETL 40 x 60, WW 60 x 60, IWW 40 x 60); ``order`` multiplies every quadrature
     order of the engine (as in :func:`~leptoportal.xsec.api.total_cross_section`).
+    ``vertex``: "chiral" (e->mu paper), "scalar" or "pseudoscalar".
     """
-    proc = make_process(beam, final, target, method, form_factor)
+    proc = make_process(beam, final, target, method, form_factor, vertex)
     return build_table(proc, energy_range, mass_range, n_energy, n_mass, order, workers, cache)

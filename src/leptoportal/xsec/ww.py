@@ -10,6 +10,11 @@
                t_min = t^2/(4 E^2 (1-y)^2) (the virtuality of the exchanged lepton over 2|V|),
                see docs/physics.md.  psi_max = 0.3 (the value the paper gives for Eq. A3).
 
+Vertices: ``vertex`` = "chiral" (published), "scalar" or "pseudoscalar": norm x the
+published forms with the *vertex* mass combination dm2 (the coefficient of the second
+structure of Eq. 20) replaced as in :func:`leptoportal.xsec.amplitudes.vertex_factors`;
+mass combinations of kinematic origin are unchanged.
+
 Per unit coupling squared, GeV^-2.  ``chi_fn(tmin, tmax)`` supplies the flux
 (analytic Eq. 15-16 for the elastic form factor, numeric Eq. 14 otherwise).
 """
@@ -19,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..units import ALPHA
+from .amplitudes import vertex_factors
 from .etl import x_nodes
 from .quadrature import panel_nodes
 
@@ -31,13 +37,16 @@ def u_tilde(E, x, theta, m_i, m_f, m_phi):
     return -x * E * E * theta * theta - m_phi * m_phi * (1.0 - x) / x + m_i * m_i * (1.0 - x) - m_f * m_f
 
 
-def amp22_tmin_x(x, u, m_i, m_f, m_phi):
-    """Eq. (21): |A_{2->2}|^2 at t_min in terms of x and u~."""
-    dm2 = m_phi**2 - m_i**2 - m_f**2
-    return x * x / (2.0 * (1.0 - x)) + dm2 * (u * x + m_phi**2 * (1.0 - x) + x * (m_f**2 + m_i**2 * (x - 1.0))) / (u * u)
+def amp22_tmin_x(x, u, m_i, m_f, m_phi, vertex="chiral"):
+    """Eq. (21): |A_{2->2}|^2 at t_min in terms of x and u~ (dm2 = vertex combination)."""
+    norm, dm2 = vertex_factors(vertex, m_phi, m_i, m_f)
+    return norm * (
+        x * x / (2.0 * (1.0 - x))
+        + dm2 * (u * x + m_phi**2 * (1.0 - x) + x * (m_f**2 + m_i**2 * (x - 1.0))) / (u * u)
+    )
 
 
-def d2sigma_dx_dcos(E, x, theta, m_i, m_f, m_phi, chi_fn):
+def d2sigma_dx_dcos(E, x, theta, m_i, m_f, m_phi, chi_fn, vertex="chiral"):
     """Eq. (22) per h^2 [GeV^-2]; zero where the approximate propagator u~ >= 0."""
     E, x, theta = np.broadcast_arrays(np.asarray(E, float), np.asarray(x, float), np.asarray(theta, float))
     u = u_tilde(E, x, theta, m_i, m_f, m_phi)
@@ -47,7 +56,7 @@ def d2sigma_dx_dcos(E, x, theta, m_i, m_f, m_phi, chi_fn):
     tmin = u * u / (4.0 * E * E * (1.0 - xs) ** 2)
     chi = chi_fn(tmin, np.full_like(tmin, m_phi**2 + m_i**2))
     beta_k = np.sqrt(np.maximum(1.0 - m_phi**2 / (xs * xs * E * E), 0.0))
-    val = ALPHA**2 / (2.0 * np.pi) * chi * E * E * xs * beta_k * (1.0 - xs) / (u * u) * amp22_tmin_x(xs, u, m_i, m_f, m_phi)
+    val = ALPHA**2 / (2.0 * np.pi) * chi * E * E * xs * beta_k * (1.0 - xs) / (u * u) * amp22_tmin_x(xs, u, m_i, m_f, m_phi, vertex)
     return np.where(ok, val, 0.0)
 
 
@@ -57,20 +66,20 @@ def _angle_nodes(theta0, theta_max, n):
                        breaks=(0.1 * theta0, 0.5 * theta0, 2 * theta0, 10 * theta0), log=True)
 
 
-def dsigma_dx(E, x, m_i, m_f, m_phi, chi_fn, theta_max=THETA_MAX, order=1):
+def dsigma_dx(E, x, m_i, m_f, m_phi, chi_fn, theta_max=THETA_MAX, order=1, vertex="chiral"):
     """Eq. (23): d sigma/dx per h^2 [GeV^-2], cos(theta_k) over [cos theta_max, 1]."""
     E, x = np.broadcast_arrays(np.asarray(E, float), np.asarray(x, float))
     u0 = np.abs(u_tilde(E, x, 0.0, m_i, m_f, m_phi))
     th0 = np.sqrt(u0 / (np.maximum(x, 1e-300) * E * E))
     th, w = _angle_nodes(th0, theta_max, 8 * order)
-    d2 = d2sigma_dx_dcos(E[..., None], x[..., None], th, m_i, m_f, m_phi, chi_fn)
+    d2 = d2sigma_dx_dcos(E[..., None], x[..., None], th, m_i, m_f, m_phi, chi_fn, vertex)
     return np.sum(w * np.sin(th) * d2, axis=-1)
 
 
-def sigma_total(E, m_i, m_f, m_phi, chi_fn, theta_max=THETA_MAX, order=1):
+def sigma_total(E, m_i, m_f, m_phi, chi_fn, theta_max=THETA_MAX, order=1, vertex="chiral"):
     """WW total cross section per h^2 [GeV^-2] at one beam energy."""
     xs, wx = x_nodes(m_phi / E, 1.0 - m_f / E, 6 * order)
-    return float(np.sum(wx * dsigma_dx(E, xs, m_i, m_f, m_phi, chi_fn, theta_max, order)))
+    return float(np.sum(wx * dsigma_dx(E, xs, m_i, m_f, m_phi, chi_fn, theta_max, order, vertex)))
 
 
 # ------------------------------------------------------------------ (y, psi), Eqs. (24)-(27)
@@ -81,13 +90,19 @@ def t_2to2_y(E, y, psi, m_i, m_f, m_phi):
     return m_phi * m_phi + y * E * E * psi * psi + m_f * m_f * (1.0 - y) / y - m_i * m_i * (1.0 - y)
 
 
-def bracket_y(y, t, m_i, m_f, m_phi):
-    """The curly bracket of Eq. (27): 1/(2t^2) - dm2/t^3 + dm2 [m_f^2 + y (m_i^2 y + dm2)]/(y t^4)."""
-    dm2 = m_phi**2 - m_i**2 - m_f**2
-    return 1.0 / (2.0 * t * t) - dm2 / t**3 + dm2 * (m_f**2 + y * (m_i**2 * y + dm2)) / (y * t**4)
+def bracket_y(y, t, m_i, m_f, m_phi, vertex="chiral"):
+    """The curly bracket of Eq. (27): 1/(2t^2) - dm2/t^3 + dm2 [m_f^2 + y (m_i^2 y + dm2)]/(y t^4).
+
+    Eq. (27) is Eq. (20) in (y, t) variables, linear in the vertex dm2: the two outer dm2
+    are the vertex combination, the inner one (from t2 = m_phi^2 - t and the on-shell
+    relations) is kinematic, m_phi^2 - m_i^2 - m_f^2 for every vertex.
+    """
+    norm, dmv = vertex_factors(vertex, m_phi, m_i, m_f)
+    dmk = m_phi**2 - m_i**2 - m_f**2
+    return norm * (1.0 / (2.0 * t * t) + dmv * (-1.0 / t**3 + (m_f**2 + y * (m_i**2 * y + dmk)) / (y * t**4)))
 
 
-def d2sigma_dy_dcos(E, y, psi, m_i, m_f, m_phi, chi_fn, iww_chi=None):
+def d2sigma_dy_dcos(E, y, psi, m_i, m_f, m_phi, chi_fn, iww_chi=None, vertex="chiral"):
     """Eq. (27) per h^2 [GeV^-2].  With ``iww_chi`` (array) the flux is that constant (IWW)."""
     E, y, psi = np.broadcast_arrays(np.asarray(E, float), np.asarray(y, float), np.asarray(psi, float))
     t = t_2to2_y(E, y, psi, m_i, m_f, m_phi)
@@ -99,7 +114,7 @@ def d2sigma_dy_dcos(E, y, psi, m_i, m_f, m_phi, chi_fn, iww_chi=None):
     else:
         chi = iww_chi
     beta_f = np.sqrt(np.maximum(1.0 - m_f**2 / (ys * ys * E * E), 0.0))
-    val = ALPHA**2 / (2.0 * np.pi) * E * E * beta_f * chi * (1.0 - ys) ** 3 * bracket_y(ys, t, m_i, m_f, m_phi)
+    val = ALPHA**2 / (2.0 * np.pi) * E * E * beta_f * chi * (1.0 - ys) ** 3 * bracket_y(ys, t, m_i, m_f, m_phi, vertex)
     return np.where(ok, val, 0.0)
 
 
@@ -108,18 +123,18 @@ def psi0(E, y, m_i, m_f, m_phi):
     return np.sqrt(np.abs(t_2to2_y(E, y, 0.0, m_i, m_f, m_phi)) / (np.maximum(y, 1e-300) * E * E))
 
 
-def dsigma_dy(E, y, m_i, m_f, m_phi, chi_fn, psi_max=PSI_MAX, order=1):
+def dsigma_dy(E, y, m_i, m_f, m_phi, chi_fn, psi_max=PSI_MAX, order=1, vertex="chiral"):
     """WW d sigma/dy per h^2: Eq. (27) integrated over cos(psi) in [cos psi_max, 1]."""
     E, y = np.broadcast_arrays(np.asarray(E, float), np.asarray(y, float))
     ps, w = _angle_nodes(psi0(E, y, m_i, m_f, m_phi), psi_max, 8 * order)
-    d2 = d2sigma_dy_dcos(E[..., None], y[..., None], ps, m_i, m_f, m_phi, chi_fn)
+    d2 = d2sigma_dy_dcos(E[..., None], y[..., None], ps, m_i, m_f, m_phi, chi_fn, vertex=vertex)
     return np.sum(w * np.sin(ps) * d2, axis=-1)
 
 
-def dsigma_dcos_psi(E, psi, m_i, m_f, m_phi, chi_fn, order=1, iww_chi=None):
+def dsigma_dcos_psi(E, psi, m_i, m_f, m_phi, chi_fn, order=1, iww_chi=None, vertex="chiral"):
     """WW (or IWW with ``iww_chi``) d sigma/dcos(psi) per h^2: Eq. (27) integrated over y."""
     E, psi = np.broadcast_arrays(np.asarray(E, float), np.asarray(psi, float))
     ys, wy = x_nodes(m_f / E, 1.0 - m_phi / E, 6 * order)
     chi = None if iww_chi is None else np.asarray(iww_chi)[..., None]
-    d2 = d2sigma_dy_dcos(E[..., None], ys, psi[..., None], m_i, m_f, m_phi, chi_fn, iww_chi=chi)
+    d2 = d2sigma_dy_dcos(E[..., None], ys, psi[..., None], m_i, m_f, m_phi, chi_fn, iww_chi=chi, vertex=vertex)
     return np.sum(wy * d2, axis=-1)

@@ -1,0 +1,1 @@
+"""Selection, signal yields and backgrounds."""

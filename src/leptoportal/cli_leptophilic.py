@@ -1,0 +1,224 @@
+"""``leptoportal leptophilic`` and ``leptoportal g2``: the NA64-mu leptophilic-scalar study.
+
+    leptoportal leptophilic point --model muon-specific --mass 0.1 --g-mu 5e-4 [--g-chi 1]
+        [--mchi-ratio 3 | --resonance --eps-r 0.1] --json
+    leptoportal leptophilic yield --model muon-specific --mass 0.1 --g-mu 5e-4 --mot 1e12
+        [--energy 150] [--target Pb --target-length-cm 20] [--method iww|ww|etl]
+        [--form-factor elastic|atomic-nuclear] --json
+    leptoportal leptophilic reach --model muon-specific --mot 1e12 1e13 [--resonance --eps-r 0.1]
+        --output DIR
+    leptoportal g2 --model lfv|muon-specific|lepton-specific --mass M [--input NAME] --json
+
+Physics: NA64-mu paper (arXiv:1807.03790) Eqs. (2.3)-(2.11), (3.1)-(3.3), (4.1); the e->mu
+paper's Eq. (3) for ``g2 --model lfv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+from .errors import InputError
+
+PRESETS = ("muon-specific", "lepton-specific")
+
+
+def _add_model_args(p, with_coupling=True):
+    p.add_argument("--model", required=True, choices=PRESETS, help="coupling pattern of Eq. (2.3)")
+    if with_coupling:
+        p.add_argument("--mass", type=float, required=True, metavar="GEV", help="scalar mass m_S [GeV]")
+        p.add_argument("--g-mu", type=float, required=True, metavar="G", help="muon coupling g_mu (>= 0)")
+    p.add_argument("--g-chi", type=float, default=1.0, metavar="G", help="dark-matter coupling g_chi (default 1)")
+    rel = p.add_mutually_exclusive_group()
+    rel.add_argument("--mchi-ratio", type=float, default=None, metavar="R",
+                     help="m_chi = m_S / R (default R = 3, Eq. 2.8)")
+    rel.add_argument("--resonance", action="store_true",
+                     help="m_chi = m_S / (2 sqrt(1 + eps_R)) (Eq. 2.9), with --eps-r")
+    p.add_argument("--eps-r", type=float, default=None, metavar="EPS", help="eps_R > 0 for --resonance (paper: 0.1)")
+
+
+def _relation(args):
+    """(mchi_ratio, eps_R) from the arguments; errors name the flag."""
+    if args.resonance:
+        eps = 0.1 if args.eps_r is None else args.eps_r
+        if not (math.isfinite(eps) and eps > 0):
+            raise InputError("--eps-r", f"must be finite and > 0; got {args.eps_r}")
+        return None, eps
+    if args.eps_r is not None:
+        raise InputError("--eps-r", "only meaningful with --resonance")
+    ratio = 3.0 if args.mchi_ratio is None else args.mchi_ratio
+    if not (math.isfinite(ratio) and ratio > 0):
+        raise InputError("--mchi-ratio", f"must be finite and > 0 (m_chi = m_S/R); got {args.mchi_ratio}")
+    return ratio, None
+
+
+def _model(args):
+    from .analysis.na64mu import make_model
+
+    for flag, v in (("--mass", args.mass), ("--g-mu", args.g_mu), ("--g-chi", args.g_chi)):
+        if not math.isfinite(v) or v < 0 or (flag == "--mass" and v == 0):
+            rng = "> 0 GeV" if flag == "--mass" else ">= 0"
+            raise InputError(flag, f"must be finite and {rng}; got {v}")
+    ratio, eps = _relation(args)
+    return make_model(args.model, args.mass, args.g_mu, g_chi=args.g_chi, mchi_ratio=ratio, eps_R=eps)
+
+
+def register(sub) -> None:
+    p = sub.add_parser("leptophilic", help="leptophilic scalar S (NA64-mu paper): model point, yield, reach",
+                       description="Leptophilic scalar S coupled to leptons and Dirac dark matter "
+                       "(NA64-mu paper, arXiv:1807.03790).")
+    what = p.add_subparsers(dest="leptophilic_what", metavar="ACTION")
+    what.required = True
+
+    pt = what.add_parser("point", help="widths, BR, g-2, SIDM, perturbativity, DM-electron cross section at one point")
+    _add_model_args(pt)
+    pt.add_argument("--json", action="store_true", help="one JSON object")
+    pt.set_defaults(func=run_point)
+
+    y = what.add_parser("yield", help="NA64-mu signal yield N_chi, Eq. (3.1) incl. BR(S -> chi chi)")
+    _add_model_args(y)
+    y.add_argument("--mot", type=float, required=True, help="muons on target")
+    y.add_argument("--energy", type=float, default=150.0, metavar="GEV", help="beam energy (default 150)")
+    y.add_argument("--target", default="Pb", help="target material (default Pb)")
+    y.add_argument("--target-length-cm", type=float, default=20.0, help="target length (default 20 cm)")
+    y.add_argument("--dedy", type=float, default=12.7e-3, metavar="GEV_PER_CM",
+                   help="<dE/dy> of the beam in the target (default 12.7e-3 GeV/cm, Pb)")
+    y.add_argument("--x-min", type=float, default=1.0 / 3.0, help="x = E_S/E_mu cut (default 1/3)")
+    y.add_argument("--method", default="iww", choices=["iww", "ww", "etl"],
+                   help="iww = the paper's Eq. (3.2) (default); ww; etl = exact tree level")
+    y.add_argument("--form-factor", default="atomic-nuclear", choices=["elastic", "atomic-nuclear"],
+                   help="G2 (default atomic-nuclear, as the paper)")
+    y.add_argument("--beam", default="mu+", choices=["mu+", "mu-"], help="beam charge (default mu+)")
+    y.add_argument("--json", action="store_true", help="one JSON object")
+    y.set_defaults(func=run_yield)
+
+    r = what.add_parser("reach", help="95%% CL (3 events) reach in (m_S, g_mu): CSV + PNG (paper Figs. 5-6)")
+    _add_model_args(r, with_coupling=False)
+    r.add_argument("--mot", type=float, nargs="+", default=[1e12, 1e13], help="exposures (default 1e12 1e13)")
+    r.add_argument("--masses", type=float, nargs="+", metavar="GEV", help="mass grid (default 25 log points 0.02-10)")
+    r.add_argument("--input", default=None, metavar="NAME", help="Delta a_mu determination for the g-2 bands")
+    r.add_argument("--output", default="./leptoportal-leptophilic", metavar="DIR", help="output directory")
+    r.add_argument("--quick", action="store_true", help="coarse mass grid (8 points)")
+    r.set_defaults(func=run_reach)
+
+    g = sub.add_parser("g2", help="(g-2)_mu: coupling explaining Delta a_mu and its 2 sigma band",
+                       description="Coupling giving the central Delta a_mu and the 2 sigma band, for the LFV "
+                       "scalar (e->mu paper Eq. 3) or the diagonal scalar (NA64-mu paper Eq. 2.6).")
+    g.add_argument("--model", required=True, choices=["lfv", *PRESETS])
+    g.add_argument("--mass", type=float, required=True, metavar="GEV", help="scalar mass [GeV]")
+    g.add_argument("--input", default=None, metavar="NAME", help="Delta a_mu determination (data/g2_inputs.toml)")
+    g.add_argument("--json", action="store_true", help="one JSON object")
+    g.set_defaults(func=run_g2)
+
+
+def _emit(rec: dict, as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(rec) + "\n")
+    else:
+        for k, v in rec.items():
+            sys.stdout.write(f"{k:32s} {v}\n")
+
+
+def _finite(v):
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
+def run_point(args) -> int:
+    from .constraints import darkmatter, g2
+
+    model = _model(args)
+    rec = {
+        "model": args.model, "mass_gev": args.mass, "g_mu": args.g_mu, "g_e": float(model.g_e),
+        "g_tau": float(model.g_tau), "g_chi": args.g_chi, "m_chi_gev": float(model.m_chi),
+        "invisible_open": bool(model.invisible_open),
+        "width_gev": float(model.total_width()),
+        "br_invisible": float(model.br_invisible()),
+        "branching_ratios": {k: float(v) for k, v in model.branching_ratios().items()},
+        "g_gammagamma_per_gev": float(model.g_gammagamma()),
+        "delta_a_mu": float(g2.delta_a_mu_scalar(args.mass, args.g_mu)),
+        "sigma_T_over_m_cm2_per_g": float(darkmatter.sidm_sigma_t_over_m(args.g_chi, model.m_chi, args.mass)),
+        "sidm_born_valid": bool(darkmatter.sidm_born_valid(args.g_chi, model.m_chi, args.mass)),
+        "perturbativity_scale_gev": (_finite(darkmatter.perturbativity_scale(args.g_chi, args.mass))
+                                     if args.g_chi > 0 else None),
+        "log_perturbativity_scale": (float(darkmatter.log_perturbativity_scale(args.g_chi, args.mass))
+                                     if args.g_chi > 0 else None),
+    }
+    if args.model == "lepton-specific":
+        rec["sigma_e_cm2"] = float(darkmatter.sigma_e_bar_cm2(args.g_chi, model.g_e, model.m_chi, args.mass))
+    if not model.invisible_open:
+        rec["warning"] = "m_chi >= m_S/2: S cannot decay to chi chi-bar (br_invisible = 0)"
+    _emit(rec, args.json)
+    return 0
+
+
+def run_yield(args) -> int:
+    from .analysis import na64mu
+
+    model = _model(args)
+    tt = na64mu.ThinTarget(args.energy, args.target, args.target_length_cm, args.dedy, args.x_min, args.method,
+                           args.form_factor, args.beam)
+    if not (math.isfinite(args.mot) and args.mot > 0):
+        raise InputError("--mot", f"must be finite and > 0; got {args.mot}")
+    integral = na64mu.production_integral(args.mass, tt)
+    n = na64mu._yield_from_integral(model, args.mot, tt, integral)
+    rec = {
+        "model": args.model, "mass_gev": args.mass, "g_mu": args.g_mu, "mot": args.mot,
+        "n_signal": n, "br_invisible": float(model.br_invisible()),
+        "sigma_x_gt_xmin_pb_per_g2": integral / (tt.energy_gev - tt.e_min),
+        "method": args.method, "form_factor": args.form_factor, "energy_gev": args.energy,
+        "target": args.target, "target_length_cm": args.target_length_cm, "x_min": args.x_min,
+        "n_atoms_per_cm3": tt.n_atoms, "equation": "NA64-mu paper Eq. (3.1)",
+    }
+    if not model.invisible_open:
+        rec["warning"] = "m_chi >= m_S/2: S cannot decay to chi chi-bar, so n_signal = 0"
+    _emit(rec, args.json)
+    return 0
+
+
+def run_reach(args) -> int:
+    from .plots import plot_leptophilic_reach, prepare_outdir
+
+    ratio, eps = _relation(args)
+    if not (math.isfinite(args.g_chi) and args.g_chi > 0):
+        raise InputError("--g-chi", f"must be finite and > 0; got {args.g_chi}")
+    for v in args.mot:
+        if not (math.isfinite(v) and v > 0):
+            raise InputError("--mot", f"must be finite and > 0; got {v}")
+    if args.masses is not None and any(not (math.isfinite(m) and m > 0) for m in args.masses):
+        raise InputError("--masses", f"must be finite and > 0 GeV; got {args.masses}")
+    from .constraints import g2
+
+    g2.get_g2_determination(args.input)
+    prepare_outdir(args.output, "--output")
+    paths = plot_leptophilic_reach(args.output, args.model, args.masses, tuple(args.mot), mchi_ratio=ratio,
+                                   eps_R=eps, g_chi=args.g_chi, g2_input=args.input, quick=args.quick)
+    for pth in paths:
+        sys.stdout.write(f"{pth}\n")
+    return 0
+
+
+def run_g2(args) -> int:
+    from .constraints import g2
+
+    if not (math.isfinite(args.mass) and args.mass > 0):
+        raise InputError("--mass", f"must be finite and > 0 GeV; got {args.mass}")
+    kind = "lfv" if args.model == "lfv" else "diagonal"
+    det = g2.get_g2_determination(args.input)
+    central = float(g2.coupling_central(args.mass, det, kind))
+    lo, hi = g2.coupling_band(args.mass, 2.0, det, kind)
+    lo3, hi3 = g2.coupling_band(args.mass, 3.0, det, kind)
+    rec = {
+        "model": args.model, "mass_gev": args.mass, "input": det.name,
+        "delta_a_mu": det.value, "sigma": det.sigma,
+        "coupling_name": "h" if kind == "lfv" else "g_mu",
+        "coupling_central": central,
+        "band_2sigma": [float(lo), float(hi)],
+        "band_3sigma": [float(lo3), float(hi3)],
+        "excluded_5sigma_above": float(g2.coupling_excluded_above(args.mass, 5.0, det, kind)),
+        "equation": "e->mu paper Eq. (3)" if kind == "lfv" else "NA64-mu paper Eq. (2.6)",
+    }
+    _emit(rec, args.json)
+    return 0

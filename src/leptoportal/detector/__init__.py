@@ -1,0 +1,1 @@
+"""Fast detector simulation: setups (TOML), EM shower track lengths, muon transport, response."""
