@@ -183,3 +183,19 @@ def test_cli_reach_writes_csv_and_png(tmp_path):
                                                            rel=1e-8)
     # 10x the exposure: sqrt(10) smaller coupling where BR = 1
     assert row["g_mu_reach_iww_mot1e+12"] / row["g_mu_reach_iww_mot1e+13"] == pytest.approx(np.sqrt(10), rel=1e-6)
+
+
+def test_gchi_figure_matches_papers_20_mev_statement(tmp_path):
+    """Fig. 1: with g_chi = 1 the SIDM bound (Eq. 2.10, m_chi = m_S/3) allows m_S above ~20 MeV
+    (the paper: 'we take g_chi = 1 and restrict the scalar mass to be above 20 MeV')."""
+    from leptoportal.plots import plot_leptophilic_gchi
+
+    png, csv = plot_leptophilic_gchi(tmp_path, masses=np.geomspace(0.005, 0.1, 400))
+    assert png.stat().st_size > 10000
+    rows = [ln for ln in csv.read_text().splitlines() if not ln.startswith("#")]
+    head = rows[0].split(",")
+    data = np.array([[float(v) for v in r.split(",")] for r in rows[1:]])
+    m = data[:, head.index("mass_gev")]
+    g = data[:, head.index("g_chi_sidm_max_ratio3")]
+    m_cross = np.interp(0.0, np.log(g), m)
+    assert 0.015 < m_cross < 0.021

@@ -94,7 +94,8 @@ def register(sub) -> None:
     y.add_argument("--json", action="store_true", help="one JSON object")
     y.set_defaults(func=run_yield)
 
-    r = what.add_parser("reach", help="95%% CL (3 events) reach in (m_S, g_mu): CSV + PNG (paper Figs. 5-6)")
+    r = what.add_parser("reach", help="95%% CL (3 events) reach in (m_S, g_mu): CSV + PNG (paper Figs. 5-6; "
+                        "also Fig. 1, the g_chi constraints)")
     _add_model_args(r, with_coupling=False)
     r.add_argument("--mot", type=float, nargs="+", default=[1e12, 1e13], help="exposures (default 1e12 1e13)")
     r.add_argument("--masses", type=float, nargs="+", metavar="GEV", help="mass grid (default 25 log points 0.02-10)")
@@ -179,7 +180,7 @@ def run_yield(args) -> int:
 
 
 def run_reach(args) -> int:
-    from .plots import plot_leptophilic_reach, prepare_outdir
+    from .plots import plot_leptophilic_gchi, plot_leptophilic_reach, prepare_outdir
 
     ratio, eps = _relation(args)
     if not (math.isfinite(args.g_chi) and args.g_chi > 0):
@@ -195,6 +196,7 @@ def run_reach(args) -> int:
     prepare_outdir(args.output, "--output")
     paths = plot_leptophilic_reach(args.output, args.model, args.masses, tuple(args.mot), mchi_ratio=ratio,
                                    eps_R=eps, g_chi=args.g_chi, g2_input=args.input, quick=args.quick)
+    paths += plot_leptophilic_gchi(args.output, eps_R=0.1 if eps is None else eps)
     for pth in paths:
         sys.stdout.write(f"{pth}\n")
     return 0
