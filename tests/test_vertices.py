@@ -130,3 +130,16 @@ def test_vertex_cross_sections_positive_and_finite(vertex, beam, logm, logE, x, 
     model = LFVScalar(m, 1.0, vertex)
     d = api.dsigma_dx(model, E, [x], method=method, beam=beam, final=beam)
     assert np.all(np.isfinite(d)) and np.all(d >= 0)
+
+
+def test_cli_xsec_coupling_type(capsys):
+    from leptoportal.cli import main
+
+    assert main(["xsec", "--beam", "mu-", "--final", "mu-", "--coupling-type", "pseudoscalar", "--mass", "0.1",
+                 "--energy", "150", "--coupling", "1e-3", "--method", "ww", "--json"]) == 0
+    import json
+
+    rec = json.loads(capsys.readouterr().out)
+    ref = api.total_cross_section(LFVScalar(0.1, 1e-3, "pseudoscalar"), 150.0, method="ww", beam="mu-", final="mu-")
+    assert rec["coupling_type"] == "pseudoscalar"
+    assert rec["sigma_pb"] == pytest.approx(float(ref), rel=1e-12)
