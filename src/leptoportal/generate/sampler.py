@@ -1,0 +1,488 @@
+"""Event generation: exact unweighted (or weighted) events of l_i N -> l_f N phi.
+
+:func:`sample_events` is the public entry point (interface agreed in notes/contracts.md).
+Algorithm (docs/generate.md):
+
+1. The process is mapped onto the unit cube by a channel (:mod:`.densities`): WW/IWW in
+   (x, theta_k) or (y, psi), ETL in (y, psi, t, phi_q).  The density is the engine's.
+2. Energies are grouped in bins of ``1/bins_per_decade`` decades of ln E.  For each bin a
+   piecewise-constant envelope (:mod:`.envelope`) is measured at the lowest, geometric-mean
+   and highest energy of the events in the bin (all the same for a mono-energetic beam).
+3. Each event is drawn by rejection at *its own* beam energy: proposal from the bin's
+   envelope, acceptance h(u; E_j)/g.  So a spectrum of energies (a shower) is sampled in one
+   call, exactly, event by event.
+4. A proposal with h > g (an envelope violation) is counted; the cell is raised to 1.2 h and
+   the (chunk, bin) is redrawn from its own seed, so the kept events come from a valid envelope.
+5. Four-vectors: :mod:`.fourvec` (exact 2->3 kinematics, energy-momentum conservation checked
+   to 1e-9 of the beam energy for every event, azimuths uniform).
+
+Reproducibility: the events are split into chunks of ``chunk_size``; chunk c uses the c-th
+child of ``rng``'s SeedSequence (``SeedSequence.spawn``), and inside it the energy bin b and
+attempt a use the grandchild (b, a).  Envelopes are measured with a fixed seed.  The output is
+thus a function of (rng seed, inputs, chunk_size) only -- the same serially, chunk by chunk
+(:func:`generate_chunk`) or in parallel.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import InputError
+from ..units import GEV2_TO_PB
+from ..xsec import api
+from ..xsec.etl import x_nodes
+from ..xsec.tables import threshold_energy
+from .densities import make_channel
+from .envelope import build_envelope
+from .fourvec import angle_to_beam, conservation
+
+#: events per chunk (fixed: results depend on it, not on the number of workers)
+CHUNK_SIZE = 65536
+#: energy bins per decade for per-event beam energies
+BINS_PER_DECADE = 10
+#: seed of the envelope probes (envelopes do not depend on the user's stream)
+ENVELOPE_SEED = 20261121
+#: tolerance of the per-event energy-momentum check, relative to the beam energy
+CONSERVATION_TOL = 1e-9
+MAX_REDRAWS = 8
+#: fixed-seed proposals per envelope that raise cells coming within 10 % of the density (envelope.calibrate)
+CALIBRATION = 100_000
+#: proposals per vectorised block (cache-sized arrays are several times faster than huge ones)
+BLOCK = 65536
+
+
+@dataclass
+class EventBatch:
+    """Generated events (NumPy arrays of length n; four-vectors (E, px, py, pz) in GeV, beam along +z).
+
+    ``weight``: 1 for unweighted events; for ``weighted=True`` the cross-section weight in pb
+    (mean over events = sigma at that beam energy).  ``sigma_pb``: the engine's total cross
+    section of the sampled density (float for one beam energy, else per event).
+    """
+
+    beam_energy: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    theta_k: np.ndarray
+    psi: np.ndarray
+    weight: np.ndarray
+    lep: np.ndarray
+    phi: np.ndarray
+    rec: np.ndarray | None
+    sigma_pb: float | np.ndarray
+    method: str
+    frame: str = "x"
+    t: np.ndarray | None = None
+    phi_q: np.ndarray | None = None
+    info: dict = field(default_factory=dict)
+
+    def __len__(self):
+        return int(self.x.size)
+
+
+# ------------------------------------------------------------------------------ validation
+
+
+def _check_inputs(model, energy, n_events, rng, target, method, beam, final, form_factor, frame):
+    if isinstance(n_events, bool) or not isinstance(n_events, (int, np.integer)) or n_events <= 0:
+        raise InputError("n_events", f"must be an integer >= 1; got {n_events!r}")
+    if not isinstance(rng, np.random.Generator):
+        raise InputError("rng", f"must be a seeded numpy.random.Generator; got {type(rng).__name__}")
+    proc = api.make_process(beam, final, target, method, form_factor, getattr(model, "vertex", "chiral"))
+    m = np.asarray(model.mass, float)
+    if m.ndim != 0:
+        raise InputError("mass", f"event generation needs one scalar mass; got an array of shape {m.shape}")
+    m = float(m)
+    E = np.asarray(energy, float)
+    if E.ndim == 0:
+        E_all = np.full(int(n_events), float(E))
+    elif E.shape == (int(n_events),):
+        E_all = E.astype(float)
+    else:
+        raise InputError("energy", f"must be a float or an array of n_events = {n_events} energies; "
+                                   f"got shape {E.shape}")
+    uniq = np.unique(E_all)
+    api._check_points(proc, uniq, m)
+    e_th = float(threshold_energy(proc, m))
+    if uniq[0] <= e_th * (1.0 + 1e-9):
+        raise InputError("energy", f"E = {uniq[0]:g} GeV is at or below the {method.upper()} threshold "
+                                   f"{e_th:.6g} GeV for m_phi = {m:g} GeV")
+    if frame is not None and frame not in ("x", "y"):
+        raise InputError("frame", f"must be 'x' or 'y'; got {frame!r}")
+    if method == "etl" and frame == "x":
+        raise InputError("frame", "ETL events are generated in the full 2->3 (y, psi, t, phi_q) frame; use frame='y' "
+                                  "(x and theta_k are filled from the four-vectors)")
+    return proc, m, E_all
+
+
+# ------------------------------------------------------------------------------ seeds
+
+
+def _seed_sequence(rng: np.random.Generator) -> np.random.SeedSequence:
+    ss = getattr(rng.bit_generator, "seed_seq", None)
+    if isinstance(ss, np.random.SeedSequence):
+        return ss
+    return np.random.SeedSequence(int(rng.integers(0, 2**63)))  # pragma: no cover
+
+
+def _child_rng(bitgen_type, ss: np.random.SeedSequence, *key):
+    child = np.random.SeedSequence(ss.entropy, spawn_key=tuple(ss.spawn_key) + tuple(int(k) for k in key),
+                                   pool_size=ss.pool_size)
+    return np.random.Generator(bitgen_type(child))
+
+
+# ------------------------------------------------------------------------------ cross sections
+
+
+def _sigma_unit_pb(proc, model, energies, frame_name):
+    """Engine total of the density being sampled, pb (coupling included)."""
+    common = dict(target=proc.target, method=proc.method, beam=proc.beam, final=proc.final,
+                  form_factor=proc.form_factor)
+    E = np.atleast_1d(np.asarray(energies, float))
+    if proc.method == "etl" or frame_name == "x":
+        return np.atleast_1d(api.total_cross_section(model, E, **common)).astype(float)
+    # WW/IWW (y, psi): integral of the engine's dsigma/dy (Eq. 27 over psi <= psi_max, or Eq. A4)
+    m_f = proc.final.mass
+    out = np.empty(E.size)
+    for k, e in enumerate(E):
+        ys, wy = x_nodes(m_f / e, 1.0 - float(model.mass) / e, 12)
+        out[k] = float(np.sum(wy * np.ravel(api.dsigma_dy(model, e, ys, **common))))
+    return out
+
+
+def _sigma_per_event(proc, model, E_all, frame_name, bins):
+    uniq = np.unique(E_all)
+    if uniq.size <= 12:
+        vals = _sigma_unit_pb(proc, model, uniq, frame_name)
+        return vals[np.searchsorted(uniq, E_all)]
+    # interpolate ln sigma in ln E through the bin edges and centres (PCHIP: monotone, no overshoot)
+    from scipy.interpolate import PchipInterpolator
+
+    nodes = set()
+    for lo, hi in bins.values():
+        nodes.update([lo, math.sqrt(lo * hi), hi])
+    nodes = np.array(sorted(nodes))
+    vals = _sigma_unit_pb(proc, model, nodes, frame_name)
+    if nodes.size == 1:
+        return np.full(E_all.size, vals[0])
+    if nodes.size == 2:
+        return np.exp(np.interp(np.log(E_all), np.log(nodes), np.log(vals)))
+    return np.exp(PchipInterpolator(np.log(nodes), np.log(vals))(np.log(E_all)))
+
+
+# ------------------------------------------------------------------------------ drawing
+
+
+class _Violation(Exception):
+    def __init__(self, cells, ratios):
+        self.cells, self.ratios = cells, ratios
+
+
+def _draw_unweighted(channel, env, E, rng, stats):
+    """Exact rejection sampling: one accepted u per event at its own energy E[j]."""
+    n = E.size
+    u_out = np.empty((n, env.dim))
+    const = bool(np.all(E == E[0]))
+    pending = np.arange(n)
+    acc_est = 0.5
+    filled = 0
+    while const and filled < n:
+        need = n - filled
+        m = int(min(BLOCK, math.ceil(need / max(acc_est, 1e-3) * 1.05) + 64))
+        u, idx, g, r = env.propose(m, rng, extra=1)
+        h = channel.h(u, E[0])
+        if np.any(h > g):
+            bad = h > g
+            raise _Violation(idx[bad], h[bad] / g[bad])
+        acc = np.flatnonzero(r[:, 0] * g < h)
+        acc_est = max(acc.size / m, 1e-3)
+        take = acc[:need]
+        # proposals after the last accepted one that is kept were never needed: not counted
+        stats["proposed"] += int(take[-1]) + 1 if take.size == need else m
+        u_out[filled:filled + take.size] = u[take]
+        stats["accepted"] += take.size
+        filled += take.size
+    if const:
+        return u_out
+    # per-event energies: k candidates per pending event, the first accepted one is kept
+    # (sequential trials at the event's own energy, so exact)
+    while pending.size:
+        k = max(1, int(round(0.5 / acc_est)))
+        pending_all, pending = pending, pending[: max(1, BLOCK // k)]
+        Ep = np.repeat(E[pending], k)
+        u, idx, g = env.propose(Ep.size, rng)
+        h = channel.h(u, Ep)
+        r = rng.random(Ep.size)
+        bad = h > g
+        if bad.any():
+            raise _Violation(idx[bad], h[bad] / g[bad])
+        ok = (r * g < h).reshape(pending.size, k)
+        stats["proposed"] += Ep.size
+        acc_est = max(ok.mean(), 1e-3)
+        got = ok.any(axis=1)
+        first = np.argmax(ok, axis=1)
+        sel = np.flatnonzero(got)
+        u_out[pending[sel]] = u.reshape(pending.size, k, -1)[sel, first[sel]]
+        stats["accepted"] += sel.size
+        pending = np.concatenate([pending[~got], pending_all[pending.size:]])
+    return u_out
+
+
+def _draw_weighted(channel, env, E, rng, stats):
+    """One proposal per event; weight h/q (q the normalised envelope).  Zero-density proposals are
+    redrawn and the weights of the bin multiplied by the measured non-zero fraction (ratio estimator)."""
+    n = E.size
+    u_out = np.empty((n, env.dim))
+    w_out = np.empty(n)
+    pending = np.arange(n)
+    while pending.size:
+        u, idx, g = env.propose(pending.size, rng)
+        h = channel.h(u, E[pending])
+        stats["proposed"] += pending.size
+        nz = h > 0
+        stats["violations"] += int(np.count_nonzero(h > g))
+        sel = pending[nz]
+        u_out[sel] = u[nz]
+        w_out[sel] = h[nz] / env.density(idx[nz])
+        stats["accepted"] += sel.size
+        pending = pending[~nz]
+    return u_out, w_out
+
+
+def _energy_bins(E_all, per_decade):
+    """Bin index per event and {bin: (E_lo, E_hi)} from the events in it."""
+    if np.all(E_all == E_all[0]):
+        return np.zeros(E_all.size, np.int64), {0: (float(E_all[0]), float(E_all[0]))}
+    lnE = np.log(E_all)
+    width = math.log(10.0) / per_decade
+    b = np.floor((lnE - lnE.min()) / width).astype(np.int64)
+    bins = {}
+    for k in np.unique(b):
+        sel = E_all[b == k]
+        bins[int(k)] = (float(sel.min()), float(sel.max()))
+    return b, bins
+
+
+class _Envelopes:
+    """Lazily measured envelope per energy bin (max of h over the bin's lowest, middle, highest energy)."""
+
+    def __init__(self, channel, bins):
+        self.channel, self.bins, self.cache = channel, bins, {}
+
+    def __getitem__(self, b):
+        if b not in self.cache:
+            lo, hi = self.bins[b]
+            Es = sorted({lo, math.sqrt(lo * hi), hi})
+            ch = self.channel
+
+            def h(u):
+                return np.max([ch.h(u, e) for e in Es], axis=0)
+
+            env = build_envelope(h, ch.n_bins, np.random.default_rng(ENVELOPE_SEED + 7919 * b),
+                                 calibration=CALIBRATION)
+            if env.total <= 0:
+                raise InputError("energy", f"no phase space for m_phi = {ch.m:g} GeV at E = {lo:g}..{hi:g} GeV "
+                                           f"with method {ch.proc.method}")
+            self.cache[b] = env
+        return self.cache[b]
+
+
+def _alloc(n):
+    return (np.empty((n, 4)), np.empty((n, 4)), np.empty((n, 4))) + tuple(np.empty(n) for _ in range(7))
+
+
+def generate_chunk(channel, envelopes, E, bin_idx, chunk_ss, bitgen_type, weighted, stats, out=None):
+    """All events of one chunk: (lep, phi, rec, t, phi_q, weight, x, y, theta_k, psi), written into
+    ``out`` (views of the full arrays) if given.  Deterministic in ``chunk_ss``."""
+    n = E.size
+    res = out if out is not None else _alloc(n)
+    lep, phi, rec, t, phq, w = res[:6]
+    ubins = np.unique(bin_idx)
+    for b in ubins:
+        # one bin in the chunk (always for a mono-energetic beam): slices, not fancy indexing
+        sel = slice(None) if ubins.size == 1 else np.flatnonzero(bin_idx == b)
+        n_sel = n if ubins.size == 1 else sel.size
+        base = envelopes[int(b)]
+        env = base
+        for attempt in range(MAX_REDRAWS + 1):
+            rng = _child_rng(bitgen_type, chunk_ss, int(b) + 1, attempt)
+            local = {"proposed": 0, "accepted": 0, "violations": 0, "incomplete": 0}
+            try:
+                Eb = E[sel]
+                if weighted:
+                    u, wb = _draw_weighted(channel, env, Eb, rng, local)
+                    wb = wb * (n_sel / local["proposed"])
+                else:
+                    u = _draw_unweighted(channel, env, Eb, rng, local)
+                    wb = np.ones(n_sel)
+                out = channel.complete(u, Eb, rng)
+                # measure-zero slivers without a physical 2->3 completion: redraw those events
+                for _ in range(100):
+                    bad = np.flatnonzero(~out["valid"])
+                    if bad.size == 0:
+                        break
+                    local["incomplete"] += bad.size
+                    if weighted:
+                        u2, w2 = _draw_weighted(channel, env, Eb[bad], rng, local)
+                        wb[bad] = w2 * (n_sel / local["proposed"])
+                    else:
+                        u2 = _draw_unweighted(channel, env, Eb[bad], rng, local)
+                    o2 = channel.complete(u2, Eb[bad], rng)
+                    for key in out:
+                        out[key][bad] = o2[key]
+                else:  # pragma: no cover
+                    raise RuntimeError("could not complete events kinematically")
+                break
+            except _Violation as v:
+                stats["violations"] += int(v.cells.size)
+                stats["redraws"] += 1
+                stats["max_violation_ratio"] = max(stats["max_violation_ratio"], float(v.ratios.max()))
+                env = env.copy()
+                flat = env.env.reshape(-1)
+                np.maximum.at(flat, v.cells, flat[v.cells] * 1.2 * v.ratios)
+                env.refresh()
+        else:  # pragma: no cover
+            raise RuntimeError(f"envelope violations persisted after {MAX_REDRAWS} redraws")
+        for key in ("proposed", "accepted", "incomplete", "violations"):
+            stats[key] += local[key]
+        stats.setdefault("per_bin", {}).setdefault(int(b), [0, 0, env.total])
+        stats["per_bin"][int(b)][0] += local["proposed"]
+        stats["per_bin"][int(b)][1] += n_sel
+        lep[sel], phi[sel], rec[sel] = out["lep"], out["phi"], out["rec"]
+        t[sel], phq[sel] = out["t"], out["phi_q"]
+        w[sel] = wb
+    # every event: four-momentum conservation with on-shell energies (fourvec.conservation)
+    imb = conservation(E, channel.m_i, channel.M, lep, phi, rec)
+    worst = float(imb.max())
+    if not worst <= CONSERVATION_TOL:
+        raise RuntimeError(f"energy-momentum conservation violated: max relative imbalance {worst:.3g}")
+    stats["max_imbalance"] = max(stats.get("max_imbalance", 0.0), worst)
+    np.divide(phi[:, 0], E, out=res[6])
+    np.divide(lep[:, 0], E, out=res[7])
+    res[8][:] = angle_to_beam(phi)
+    res[9][:] = angle_to_beam(lep)
+    return res
+
+
+def _new_stats():
+    return {"proposed": 0, "accepted": 0, "violations": 0, "redraws": 0, "incomplete": 0,
+            "max_violation_ratio": 0.0, "max_imbalance": 0.0}
+
+
+def _merge_stats(stats, st):
+    for k in ("proposed", "accepted", "violations", "redraws", "incomplete"):
+        stats[k] += st[k]
+    for k in ("max_violation_ratio", "max_imbalance"):
+        stats[k] = max(stats[k], st[k])
+    for b, (nprop, nacc, total) in st.get("per_bin", {}).items():
+        cur = stats.setdefault("per_bin", {}).setdefault(b, [0, 0, total])
+        cur[0] += nprop
+        cur[1] += nacc
+
+
+def _run_group(task):
+    """Worker: a contiguous group of chunks (rebuilds the channel and the fixed-seed envelopes)."""
+    proc, m, vertex, frame, bins, Es, bidxs, seeds, bitgen_type, weighted = task
+    channel = make_channel(proc, m, vertex, frame)
+    envelopes = _Envelopes(channel, bins)
+    st = _new_stats()
+    parts = [generate_chunk(channel, envelopes, E, b, ss, bitgen_type, weighted, st)
+             for E, b, ss in zip(Es, bidxs, seeds)]
+    return parts, st
+
+
+def sample_events(model, energy, n_events, rng, *, target="Pb", method="ww", beam="e-", final="mu-",
+                  form_factor="elastic", weighted=False, frame=None, chunk_size=CHUNK_SIZE,
+                  bins_per_decade=BINS_PER_DECADE, progress=None, workers=1) -> EventBatch:
+    """Generate ``n_events`` events of l_i N -> l_f N phi from the engine's cross sections.
+
+    ``energy``: beam energy in GeV, a float or an array of ``n_events`` per-event energies
+    (each event is drawn exactly at its own energy).  ``method``: "etl" (exact 2->3,
+    Eq. 12 of the e->mu paper, sampled in (y, psi, t, phi_q)), "ww" (Eq. 22 in (x, theta_k)
+    or, with ``frame="y"``, Eq. 27 in (y, psi)), "iww" (Eqs. A1-A4).  ``weighted=True``
+    returns weighted events (weight in pb, mean = sigma) without rejection.  ``progress``:
+    optional callable receiving the number of events finished after each chunk (each group of
+    chunks with ``workers`` > 1).  ``workers``: processes; the chunks are split into contiguous
+    groups, and every chunk is drawn from its own spawned seed with identical envelopes, so the
+    events are identical to the serial ones.
+    """
+    proc, m, E_all = _check_inputs(model, energy, n_events, rng, target, method, beam, final, form_factor, frame)
+    if not (isinstance(chunk_size, (int, np.integer)) and chunk_size >= 1):
+        raise InputError("chunk_size", f"must be an integer >= 1; got {chunk_size!r}")
+    vertex = getattr(model, "vertex", "chiral")
+    channel = make_channel(proc, m, vertex, frame)
+    frame_name = channel.frame_name
+    bin_idx, bins = _energy_bins(E_all, bins_per_decade)
+    envelopes = _Envelopes(channel, bins)
+    c2 = float(model.coupling_for(proc.beam.flavour, proc.final.flavour)) ** 2
+    n = int(n_events)
+    n_chunks = -(-n // int(chunk_size))
+    root = _seed_sequence(rng)
+    chunk_seeds = root.spawn(n_chunks)
+    bitgen_type = type(rng.bit_generator)
+    stats = _new_stats()
+    full = _alloc(n)
+    slices = [slice(c * chunk_size, min(n, (c + 1) * chunk_size)) for c in range(n_chunks)]
+    if not (isinstance(workers, (int, np.integer)) and workers >= 1):
+        raise InputError("workers", f"must be an integer >= 1; got {workers!r}")
+    if workers == 1 or n_chunks == 1:
+        for c, sl in enumerate(slices):
+            generate_chunk(channel, envelopes, E_all[sl], bin_idx[sl], chunk_seeds[c], bitgen_type, weighted, stats,
+                           out=tuple(a[sl] for a in full))
+            if progress is not None:
+                progress(sl.stop - sl.start)
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        groups = [list(g) for g in np.array_split(np.arange(n_chunks), min(int(workers), n_chunks)) if len(g)]
+        tasks = [(proc, m, vertex, frame, bins, [E_all[slices[c]] for c in g], [bin_idx[slices[c]] for c in g],
+                  [chunk_seeds[c] for c in g], bitgen_type, weighted) for g in groups]
+        with ProcessPoolExecutor(max_workers=len(groups)) as pool:
+            for g, (parts, st) in zip(groups, pool.map(_run_group, tasks)):
+                for c, part in zip(g, parts):
+                    for a, v in zip(full, part):
+                        a[slices[c]] = v
+                _merge_stats(stats, st)
+                if progress is not None:
+                    progress(sum(slices[c].stop - slices[c].start for c in g))
+    lep, phi, rec, t, phq, w, x, y, theta_k, psi = full
+    M = proc.target.nucleus_mass_gev
+    if weighted:
+        w = w * c2 * GEV2_TO_PB
+    if np.all(E_all == E_all[0]):
+        sigma = float(_sigma_unit_pb(proc, model, E_all[:1], frame_name)[0])
+    else:
+        sigma = _sigma_per_event(proc, model, E_all, frame_name, bins)
+    info = dict(beam=proc.beam.name, final=proc.final.name, target=proc.target.name, Z=proc.target.Z,
+                A=proc.target.A, nucleus_mass_gev=M, mass_gev=m, coupling=float(model.coupling_for(
+                    proc.beam.flavour, proc.final.flavour)), vertex=vertex, form_factor=form_factor,
+                weighted=bool(weighted), frame=frame_name, n_proposed=stats["proposed"],
+                n_accepted=stats["accepted"], acceptance=stats["accepted"] / max(stats["proposed"], 1),
+                n_violations=stats["violations"], n_redraws=stats["redraws"],
+                max_violation_ratio=stats["max_violation_ratio"], n_incomplete=stats["incomplete"],
+                max_imbalance=stats["max_imbalance"], n_energy_bins=len(bins), chunk_size=int(chunk_size))
+    if len(bins) == 1 and not weighted:
+        nprop, nacc, total = stats["per_bin"][next(iter(bins))]
+        p = nacc / nprop
+        info["sigma_mc_pb"] = total * p * c2 * GEV2_TO_PB
+        info["sigma_mc_err_pb"] = info["sigma_mc_pb"] * math.sqrt((1.0 - p) / max(nacc, 1))
+    return EventBatch(
+        beam_energy=E_all,
+        x=x,
+        y=y,
+        theta_k=theta_k,
+        psi=psi,
+        weight=w,
+        lep=lep,
+        phi=phi,
+        rec=rec,
+        sigma_pb=sigma,
+        method=proc.method,
+        frame=frame_name,
+        t=t,
+        phi_q=phq,
+        info=info,
+    )
