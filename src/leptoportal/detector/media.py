@@ -1,0 +1,304 @@
+"""Detector media: homogeneous substances and layered (sampling) media.
+
+Two levels:
+
+* :class:`Substance` -- a homogeneous material (an element, or a compound/mixture such as
+  polystyrene scintillator or air) given by the mass fractions of its elements, its density,
+  its mean excitation energy I and its Sternheimer density-effect parameters.
+* :class:`Medium` -- what a detector element is made of: one substance, or a periodic stack of
+  layers (e.g. the NA64 ECAL shashlik Pb/Sc, the HCAL Fe/Sc sandwich).  A layered medium is
+  *not* a homogeneous mixture: energy loss is computed per layer substance (each with its own
+  density effect) and combined by mass fraction, which is exact for the mean loss of a particle
+  crossing many periods.
+
+Data sources (per element, see ``ELEMENTS``):
+
+* Z, A, density, radiation length X0 and nuclear interaction length lambda_int: PDG "Atomic and
+  Nuclear Properties of Materials" (pdg.lbl.gov/AtomicNuclearProperties, 2022).  For Pb, W, Fe,
+  Cu, Al, C these are taken from :data:`leptoportal.materials.BUILTIN` (same source).
+* Mean excitation energy I and the Sternheimer density-effect parameters (-C, x0, x1, a, k,
+  delta0): R.M. Sternheimer, M.J. Berger, S.M. Seltzer, At. Data Nucl. Data Tables 30 (1984) 261,
+  as reproduced in the PDG tables (the same values are used by Geant4's G4DensityEffectData).
+* Compounds: mass fractions from the chemical formula; I and Sternheimer parameters from the
+  same 1984 table; X0 and lambda_int from Bragg additivity 1/X0 = sum_j w_j / X0_j (PDG RPP
+  Eq. 34.28) and the analogous rule for lambda_int.
+
+A substance without tabulated Sternheimer parameters gets them from the general
+Sternheimer-Peierls prescription (Sternheimer & Peierls, Phys. Rev. B 3 (1971) 3681):
+C = 1 + 2 ln(I / hbar omega_p), x0/x1 from C and I, a from continuity, k = 3.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ..errors import InputError
+from ..materials import BUILTIN
+from ..units import AVOGADRO
+
+
+@dataclass(frozen=True)
+class ElementData:
+    """One chemical element with the data needed for muon transport (PDG 2022, Sternheimer 1984)."""
+
+    symbol: str
+    Z: int
+    A: float  #: g/mol
+    density: float  #: g/cm^3 of the elemental material (gas at 20 C, 1 atm for gases)
+    I_eV: float  #: mean excitation energy
+    X0_gcm2: float
+    lambda_int_gcm2: float
+    sternheimer: tuple  #: (-C, x0, x1, a, k, delta0)
+    gas: bool = False
+
+
+def _from_builtin(symbol, Z, I_eV, stern):
+    m = BUILTIN[symbol]
+    return ElementData(symbol, Z, m.A, m.density, I_eV, m.X0_cm * m.density, m.lambda_int_cm * m.density, stern)
+
+
+#: Element table.  Sternheimer tuple = (-C, x0, x1, a, k, delta0) from Sternheimer, Berger & Seltzer
+#: (1984); I, X0, lambda_int, densities from the PDG Atomic and Nuclear Properties tables (2022).
+ELEMENTS: dict[str, ElementData] = {
+    e.symbol: e
+    for e in (
+        ElementData("H", 1, 1.008, 8.376e-5, 19.2, 63.04, 52.0, (9.5835, 1.8639, 3.2718, 0.14092, 5.7273, 0.0), gas=True),
+        _from_builtin("C", 6, 78.0, (2.9925, -0.0351, 2.4860, 0.20240, 3.0036, 0.10)),
+        ElementData("N", 7, 14.007, 1.165e-3, 82.0, 37.99, 89.7, (10.5400, 1.7378, 4.1323, 0.15349, 3.2125, 0.0), gas=True),
+        ElementData("O", 8, 15.999, 1.332e-3, 95.0, 34.24, 90.1, (10.7004, 1.7541, 4.3213, 0.11778, 3.2913, 0.0), gas=True),
+        _from_builtin("Al", 13, 166.0, (4.2395, 0.1708, 3.0127, 0.08024, 3.6345, 0.12)),
+        ElementData("Si", 14, 28.0855, 2.329, 173.0, 21.82, 108.4, (4.4351, 0.2014, 2.8715, 0.14921, 3.2546, 0.14)),
+        ElementData("Ar", 18, 39.948, 1.662e-3, 188.0, 19.55, 119.7, (11.9480, 1.7635, 4.4855, 0.19714, 2.9618, 0.0), gas=True),
+        _from_builtin("Fe", 26, 286.0, (4.2911, -0.0012, 3.1531, 0.14680, 2.9632, 0.12)),
+        _from_builtin("Cu", 29, 322.0, (4.4190, -0.0254, 3.2792, 0.14339, 2.9044, 0.08)),
+        _from_builtin("W", 74, 727.0, (5.4059, 0.2167, 3.4960, 0.15509, 2.8447, 0.14)),
+        _from_builtin("Pb", 82, 823.0, (6.2018, 0.3776, 3.8073, 0.09359, 3.1608, 0.14)),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Substance:
+    """A homogeneous substance: elements by mass fraction, density, I and density-effect parameters."""
+
+    name: str
+    composition: tuple  #: ((symbol, mass_fraction), ...) summing to 1
+    density: float  #: g/cm^3
+    I_eV: float
+    sternheimer: tuple  #: (-C, x0, x1, a, k, delta0)
+    gas: bool = False
+    source: str = ""
+
+    @property
+    def elements(self) -> tuple:
+        return tuple((ELEMENTS[s], w) for s, w in self.composition)
+
+    @property
+    def Z_over_A(self) -> float:
+        """<Z/A> = sum_j w_j Z_j / A_j (PDG RPP Eq. 34.5 for mixtures)."""
+        return sum(w * e.Z / e.A for e, w in self.elements)
+
+    @property
+    def X0_gcm2(self) -> float:
+        """Radiation length by Bragg additivity, 1/X0 = sum w_j/X0_j (PDG RPP Eq. 34.28)."""
+        return 1.0 / sum(w / e.X0_gcm2 for e, w in self.elements)
+
+    @property
+    def lambda_int_gcm2(self) -> float:
+        return 1.0 / sum(w / e.lambda_int_gcm2 for e, w in self.elements)
+
+    @property
+    def X0_cm(self) -> float:
+        return self.X0_gcm2 / self.density
+
+    @property
+    def lambda_int_cm(self) -> float:
+        return self.lambda_int_gcm2 / self.density
+
+
+def sternheimer_peierls(I_eV: float, Z_over_A: float, density: float, gas: bool) -> tuple:
+    """General density-effect parameters (Sternheimer & Peierls 1971) from I and the plasma energy.
+
+    hbar omega_p = 28.816 sqrt(rho <Z/A>) eV (PDG RPP Table 34.1); C = 1 + 2 ln(I/hbar omega_p);
+    x0, x1 from the Sternheimer-Peierls rules for solids/liquids and gases; k = 3;
+    a = 2 ln10 (x_a - x0)/(x1 - x0)^3 with x_a = C/(2 ln 10); delta0 = 0.
+    """
+    plasma = 28.816 * math.sqrt(density * Z_over_A)
+    C = 1.0 + 2.0 * math.log(I_eV / plasma)
+    if gas:
+        if C < 10.0:
+            x0, x1 = 1.6, 4.0
+        elif C < 10.5:
+            x0, x1 = 1.7, 4.0
+        elif C < 11.0:
+            x0, x1 = 1.8, 4.0
+        elif C < 11.5:
+            x0, x1 = 1.9, 4.0
+        elif C < 12.25:
+            x0, x1 = 2.0, 4.0
+        elif C < 13.804:
+            x0, x1 = 2.0, 5.0
+        else:
+            x0, x1 = 0.326 * C - 2.5, 5.0
+    elif I_eV < 100.0:
+        x0, x1 = (0.2, 2.0) if C <= 3.681 else (0.326 * C - 1.0, 2.0)
+    else:
+        x0, x1 = (0.2, 3.0) if C <= 5.215 else (0.326 * C - 1.5, 3.0)
+    k = 3.0
+    xa = C / (2.0 * math.log(10.0))
+    a = 2.0 * math.log(10.0) * (xa - x0) / (x1 - x0) ** k
+    return (C, x0, x1, a, k, 0.0)
+
+
+def _element_substance(sym: str) -> Substance:
+    e = ELEMENTS[sym]
+    return Substance(sym, ((sym, 1.0),), e.density, e.I_eV, e.sternheimer, e.gas,
+                     source="element: PDG Atomic and Nuclear Properties (2022); Sternheimer et al. (1984)")
+
+
+#: Built-in substances.  Compositions are mass fractions; I and Sternheimer parameters from
+#: Sternheimer, Berger & Seltzer (1984) / PDG tables.
+SUBSTANCES: dict[str, Substance] = {sym: _element_substance(sym) for sym in ELEMENTS}
+SUBSTANCES.update({
+    # polystyrene (C8H8)n, plastic scintillator base; rho = 1.060 g/cm3 (PDG)
+    "polystyrene": Substance("polystyrene", (("C", 0.922582), ("H", 0.077418)), 1.060, 68.7,
+                             (3.2999, 0.1647, 2.5031, 0.16454, 3.2224, 0.0),
+                             source="PDG Atomic and Nuclear Properties: polystyrene; Sternheimer et al. (1984)"),
+    # dry air near sea level (PDG): N 75.5267 %, O 23.1781 %, Ar 1.2827 %, C 0.0124 % by mass
+    "air": Substance("air", (("N", 0.755267), ("O", 0.231781), ("Ar", 0.012827), ("C", 0.000124)), 1.20479e-3,
+                     85.7, (10.5961, 1.7418, 4.2759, 0.10914, 3.3994, 0.0), gas=True,
+                     source="PDG Atomic and Nuclear Properties: air (dry, 1 atm); Sternheimer et al. (1984)"),
+    # Kapton polyimide C22H10N2O5, rho = 1.42 g/cm3 (PDG)
+    "kapton": Substance("kapton", (("H", 0.026362), ("C", 0.691133), ("N", 0.073270), ("O", 0.209235)), 1.42,
+                        79.6, (3.3497, 0.1509, 2.5631, 0.15972, 3.1921, 0.0),
+                        source="PDG Atomic and Nuclear Properties: kapton; Sternheimer et al. (1984)"),
+})
+SUBSTANCES["scintillator"] = SUBSTANCES["polystyrene"]
+
+
+def get_substance(name: str) -> Substance:
+    """A built-in substance by (case-insensitive) name."""
+    for key, sub in SUBSTANCES.items():
+        if key.lower() == str(name).strip().lower():
+            return sub
+    valid = ", ".join(SUBSTANCES)
+    raise InputError("material", f"unknown material {name!r}; valid: {valid}")
+
+
+@dataclass(frozen=True)
+class Layer:
+    substance: Substance
+    thickness_cm: float
+    active: bool = False  #: sensitive layer (scintillator) of a sampling calorimeter
+
+
+@dataclass(frozen=True)
+class Medium:
+    """A detector medium: one substance or a periodic stack of layers.
+
+    Attributes used by other modules: ``density`` (average, g/cm^3), ``X0_cm``, ``lambda_int_cm``,
+    ``Z``/``A`` (atom-number weighted means, so that ``density*N_A/A`` is the mean atom density),
+    ``I_eV`` (Bragg-additive), ``layers`` and ``mass_fractions`` (per layer substance) and
+    :meth:`atom_densities` (per element, atoms/cm^3 averaged over the volume) for rate sums such
+    as Eq. (29) of the e->mu paper.
+    """
+
+    name: str
+    layers: tuple  #: tuple[Layer]
+    source: str = ""
+
+    def __post_init__(self):
+        if not self.layers:
+            raise InputError("medium.layers", f"medium {self.name!r} needs at least one layer")
+        for ly in self.layers:
+            if not (math.isfinite(ly.thickness_cm) and ly.thickness_cm > 0):
+                raise InputError("medium.layers.thickness_cm",
+                                 f"medium {self.name!r}: layer thickness must be > 0; got {ly.thickness_cm}")
+
+    # --- composition -------------------------------------------------------------------------
+    @property
+    def period_cm(self) -> float:
+        return sum(ly.thickness_cm for ly in self.layers)
+
+    @property
+    def density(self) -> float:
+        return sum(ly.substance.density * ly.thickness_cm for ly in self.layers) / self.period_cm
+
+    @property
+    def mass_fractions(self) -> tuple:
+        """((substance, mass fraction), ...) over the layers (same substance may repeat)."""
+        tot = sum(ly.substance.density * ly.thickness_cm for ly in self.layers)
+        return tuple((ly.substance, ly.substance.density * ly.thickness_cm / tot) for ly in self.layers)
+
+    @property
+    def active_mass_fraction(self) -> float:
+        return sum(w for (s, w), ly in zip(self.mass_fractions, self.layers) if ly.active)
+
+    @property
+    def X0_gcm2(self) -> float:
+        """1/X0 = sum_i w_i/X0_i over layers (PDG RPP Eq. 34.28)."""
+        return 1.0 / sum(w / s.X0_gcm2 for s, w in self.mass_fractions)
+
+    @property
+    def X0_cm(self) -> float:
+        return self.X0_gcm2 / self.density
+
+    @property
+    def lambda_int_gcm2(self) -> float:
+        return 1.0 / sum(w / s.lambda_int_gcm2 for s, w in self.mass_fractions)
+
+    @property
+    def lambda_int_cm(self) -> float:
+        return self.lambda_int_gcm2 / self.density
+
+    @property
+    def Z_over_A(self) -> float:
+        return sum(w * s.Z_over_A for s, w in self.mass_fractions)
+
+    @property
+    def I_eV(self) -> float:
+        """Bragg additivity: ln I = sum w_j (Z/A)_j ln I_j / <Z/A> (PDG RPP Sec. 34.2.3)."""
+        num = sum(w * s.Z_over_A * math.log(s.I_eV) for s, w in self.mass_fractions)
+        return math.exp(num / self.Z_over_A)
+
+    def atom_densities(self) -> tuple:
+        """((ElementData, atoms per cm^3 averaged over the volume), ...), elements merged."""
+        out: dict[str, float] = {}
+        rho = self.density
+        for s, w in self.mass_fractions:
+            for e, we in s.elements:
+                out[e.symbol] = out.get(e.symbol, 0.0) + rho * w * we * AVOGADRO / e.A
+        return tuple((ELEMENTS[k], v) for k, v in out.items())
+
+    @property
+    def Z(self) -> float:
+        ad = self.atom_densities()
+        return sum(e.Z * n for e, n in ad) / sum(n for _, n in ad)
+
+    @property
+    def A(self) -> float:
+        ad = self.atom_densities()
+        return sum(e.A * n for e, n in ad) / sum(n for _, n in ad)
+
+
+def single(name: str) -> Medium:
+    """A homogeneous medium made of one built-in substance."""
+    sub = get_substance(name)
+    return Medium(sub.name, (Layer(sub, 1.0, False),), source=sub.source)
+
+
+def layered(name: str, layers, source: str = "") -> Medium:
+    """A periodic layered medium from ``[(substance_name, thickness_cm, active), ...]``."""
+    lys = []
+    for item in layers:
+        sub_name, t = item[0], item[1]
+        active = bool(item[2]) if len(item) > 2 else False
+        lys.append(Layer(get_substance(sub_name), float(t), active))
+    return Medium(name, tuple(lys), source=source)
+
+
+@lru_cache(maxsize=None)
+def builtin_medium(name: str) -> Medium:
+    return single(name)

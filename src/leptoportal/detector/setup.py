@@ -1,0 +1,348 @@
+"""Experimental setups described as data (TOML) and loaded into frozen dataclasses.
+
+``load_setup("na64e")`` / ``load_setup("na64mu")`` read the shipped files
+``src/leptoportal/data/experiments/<name>.toml``; any other argument is a path to a user file
+with the same schema (documented in docs/detector.md).  Every invalid input raises
+:class:`leptoportal.errors.InputError` whose message names the file, the element and the field.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from . import media as _media
+
+_KINDS = ("ecal", "target", "veto", "hcal", "tracker", "magnet", "counter", "absorber")
+
+
+@dataclass(frozen=True)
+class Beam:
+    particle: str  #: "e-", "e+", "mu+", "mu-"
+    energy_gev: float
+    spread_rel: float  #: relative r.m.s. energy spread
+    momentum_resolution_rel: float = 0.0  #: resolution of the incoming-momentum measurement (0: not measured)
+
+
+@dataclass(frozen=True)
+class Element:
+    name: str
+    kind: str
+    medium: _media.Medium
+    z_start_cm: float
+    thickness_cm: float
+    half_aperture_x_cm: float
+    half_aperture_y_cm: float
+    resolution_cm: float = 0.0  #: tracker point resolution (bending plane)
+    field_integral_tm: float = 0.0  #: magnet field integral (bending in x)
+    source: str = ""
+
+    @property
+    def z_end_cm(self) -> float:
+        return self.z_start_cm + self.thickness_cm
+
+    @property
+    def half_aperture_cm(self) -> float:
+        return min(self.half_aperture_x_cm, self.half_aperture_y_cm)
+
+    @property
+    def thickness_X0(self) -> float:
+        return self.thickness_cm / self.medium.X0_cm
+
+    @property
+    def thickness_lambda(self) -> float:
+        return self.thickness_cm / self.medium.lambda_int_cm
+
+
+@dataclass(frozen=True)
+class Spectrometer:
+    """Downstream momentum measurement of the outgoing muon.
+
+    ``method = "hits"``: the tracker hits (smeared by each tracker's resolution) before and after
+    the magnet give the deflection Delta(theta) = 0.29979 * (int B dl [T m]) / p [GeV] of a unit
+    charge (small angles); p = 0.29979 int B dl / |Delta theta|.  Multiple scattering enters through
+    the transported track, the point resolution through the smeared hits.
+    ``method = "parametrised"``: sigma(p)/p = sqrt(a^2 + (b p/GeV)^2) Gaussian.
+    """
+
+    magnet: str
+    trackers: tuple
+    element_indices: tuple
+    magnet_index: int
+    tracker_indices: tuple
+    method: str
+    field_integral_tm: float
+    sigma_p_const: float = 0.0
+    sigma_p_slope_per_gev: float = 0.0
+    tracker_resolutions_cm: tuple = ()
+
+    def measure(self, p_true, in_acc, hits, rng, charge):
+        """Measured momentum [GeV] for muons in acceptance (nan elsewhere)."""
+        n = p_true.size
+        out = np.full(n, np.nan)
+        m = in_acc & np.isfinite(p_true)
+        if not np.any(m):
+            return out
+        if self.method == "parametrised":
+            rel = np.sqrt(self.sigma_p_const ** 2 + (self.sigma_p_slope_per_gev * p_true[m]) ** 2)
+            out[m] = p_true[m] * (1.0 + rel * rng.standard_normal(int(m.sum())))
+            return out
+        # hit-based: straight-line slopes before and after the magnet
+        up = [i for i in self.tracker_indices if i < self.magnet_index]
+        dn = [i for i in self.tracker_indices if i > self.magnet_index]
+        res = dict(zip(self.tracker_indices, self.tracker_resolutions_cm))
+
+        def slope(ids):
+            xs = np.stack([hits[i][0][m] + res[i] * rng.standard_normal(int(m.sum())) for i in ids])
+            zs = np.stack([hits[i][1][m] for i in ids])
+            zm = zs.mean(0)
+            xm = xs.mean(0)
+            return ((xs - xm) * (zs - zm)).sum(0) / ((zs - zm) ** 2).sum(0)
+
+        dth = slope(dn) - slope(up)
+        with np.errstate(divide="ignore"):
+            pm = np.abs(0.299792458 * self.field_integral_tm / dth)
+        out[m] = np.where(np.isfinite(pm), pm, np.nan)
+        return out
+
+
+@dataclass(frozen=True)
+class Setup:
+    name: str
+    beam: Beam
+    elements: tuple
+    spectrometer: Spectrometer | None
+    selection: dict = field(default_factory=dict)
+    response: dict = field(default_factory=dict)
+    path: str = ""
+    description: str = ""
+
+    def element_index(self, name: str) -> int:
+        for i, e in enumerate(self.elements):
+            if e.name == name:
+                return i
+        raise InputError("element", f"setup {self.name!r} has no element {name!r}; "
+                         f"valid: {', '.join(e.name for e in self.elements)}")
+
+    def indices(self, kind: str) -> tuple:
+        return tuple(i for i, e in enumerate(self.elements) if e.kind == kind)
+
+    @property
+    def ecal(self) -> Element:
+        """The active target (kind "ecal" or "target", first one)."""
+        for e in self.elements:
+            if e.kind in ("ecal", "target"):
+                return e
+        raise InputError("setup", f"setup {self.name!r} has no ecal/target element")
+
+    @property
+    def hcal_indices(self) -> tuple:
+        return self.indices("hcal")
+
+    @property
+    def veto_indices(self) -> tuple:
+        return self.indices("veto")
+
+
+# ----------------------------------------------------------------------------------------------
+# loading and validation
+# ----------------------------------------------------------------------------------------------
+_TOP = {"name", "description", "source", "beam", "media", "elements", "spectrometer", "selection", "response"}
+_BEAM = {"particle", "energy_gev", "spread_rel", "momentum_resolution_rel"}
+_ELEM = {"name", "kind", "medium", "z_start_cm", "thickness_cm", "half_aperture_cm", "half_aperture_x_cm",
+         "half_aperture_y_cm", "resolution_cm", "field_integral_tm", "source"}
+_LAYER = {"material", "thickness_cm", "active"}
+_SPEC = {"magnet", "trackers", "method", "sigma_p_const", "sigma_p_slope_per_gev"}
+
+
+class _Ctx:
+    def __init__(self, path):
+        self.path = str(path)
+
+    def err(self, where, fld, msg):
+        return InputError(f"{self.path}: {where}.{fld}", msg)
+
+
+def _num(ctx, d, where, fld, *, required=True, default=None, positive=False, nonneg=False):
+    if fld not in d:
+        if required:
+            raise ctx.err(where, fld, "missing")
+        return default
+    v = d[fld]
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        raise ctx.err(where, fld, f"must be a finite number; got {v!r}")
+    if positive and v <= 0:
+        raise ctx.err(where, fld, f"must be > 0; got {v}")
+    if nonneg and v < 0:
+        raise ctx.err(where, fld, f"must be >= 0; got {v}")
+    return float(v)
+
+
+def _unknown(ctx, d, allowed, where):
+    extra = set(d) - set(allowed)
+    if extra:
+        raise ctx.err(where, sorted(extra)[0], f"unknown key; allowed: {', '.join(sorted(allowed))}")
+
+
+def _resolve_path(name_or_path) -> Path:
+    if isinstance(name_or_path, Path) or (isinstance(name_or_path, str) and
+                                          (name_or_path.endswith(".toml") or "/" in name_or_path)):
+        p = Path(name_or_path)
+        if not p.is_file():
+            raise InputError("setup", f"setup file {str(p)!r} not found")
+        return p
+    name = str(name_or_path).strip().lower()
+    base = resources.files("leptoportal") / "data" / "experiments"
+    cand = base / f"{name}.toml"
+    if not cand.is_file():
+        shipped = sorted(p.name[:-5] for p in base.iterdir() if p.name.endswith(".toml"))
+        raise InputError("setup", f"unknown setup {name_or_path!r}; valid: {', '.join(shipped)} or a path to a .toml file")
+    return Path(str(cand))
+
+
+def load_setup(name_or_path) -> Setup:
+    """Load and validate a setup: a shipped name ("na64e", "na64mu") or a path to a TOML file."""
+    if isinstance(name_or_path, Setup):
+        return name_or_path
+    path = _resolve_path(name_or_path)
+    ctx = _Ctx(path)
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}", f"invalid TOML: {exc}") from None
+    _unknown(ctx, data, _TOP, "setup")
+    name = data.get("name", path.stem)
+    # beam
+    if "beam" not in data:
+        raise ctx.err("beam", "energy_gev", "missing [beam] table")
+    b = data["beam"]
+    _unknown(ctx, b, _BEAM, "beam")
+    particle = b.get("particle")
+    if particle not in ("e-", "e+", "mu-", "mu+"):
+        raise ctx.err("beam", "particle", f"must be one of e-, e+, mu-, mu+; got {particle!r}")
+    beam = Beam(particle, _num(ctx, b, "beam", "energy_gev", positive=True),
+                _num(ctx, b, "beam", "spread_rel", required=False, default=0.0, nonneg=True),
+                _num(ctx, b, "beam", "momentum_resolution_rel", required=False, default=0.0, nonneg=True))
+    # media
+    media = {}
+    for mname, mdef in data.get("media", {}).items():
+        where = f"media.{mname}"
+        if not isinstance(mdef, dict) or "layers" not in mdef:
+            raise ctx.err(where, "layers", "missing (a list of {material, thickness_cm, active})")
+        _unknown(ctx, mdef, {"layers", "source"}, where)
+        layers = []
+        for j, ly in enumerate(mdef["layers"]):
+            lw = f"{where}.layers[{j}]"
+            _unknown(ctx, ly, _LAYER, lw)
+            mat = ly.get("material")
+            try:
+                sub = _media.get_substance(mat)
+            except InputError as exc:
+                raise ctx.err(lw, "material", str(exc).split(": ", 1)[1]) from None
+            t = _num(ctx, ly, lw, "thickness_cm", positive=True)
+            layers.append(_media.Layer(sub, t, bool(ly.get("active", False))))
+        media[mname] = _media.Medium(mname, tuple(layers), source=mdef.get("source", ""))
+    # elements
+    raw = data.get("elements")
+    if not raw:
+        raise ctx.err("elements", "name", "missing [[elements]]")
+    elements = []
+    names = set()
+    for j, e in enumerate(raw):
+        ename = e.get("name", f"#{j}")
+        where = f"element {ename!r}"
+        _unknown(ctx, e, _ELEM, where)
+        if "name" not in e:
+            raise ctx.err(f"elements[{j}]", "name", "missing")
+        if ename in names:
+            raise ctx.err(where, "name", "duplicate element name")
+        names.add(ename)
+        kind = e.get("kind")
+        if kind not in _KINDS:
+            raise ctx.err(where, "kind", f"must be one of {', '.join(_KINDS)}; got {kind!r}")
+        mname = e.get("medium")
+        if mname is None:
+            raise ctx.err(where, "medium", "missing")
+        if mname in media:
+            med = media[mname]
+        else:
+            try:
+                med = _media.single(mname)
+            except InputError:
+                raise ctx.err(where, "medium", f"unknown material/medium {mname!r}; valid: "
+                              f"{', '.join(list(media) + list(_media.SUBSTANCES))}") from None
+        z0 = _num(ctx, e, where, "z_start_cm")
+        t = _num(ctx, e, where, "thickness_cm", positive=True)
+        if "half_aperture_cm" in e:
+            hx = hy = _num(ctx, e, where, "half_aperture_cm", positive=True)
+        else:
+            hx = _num(ctx, e, where, "half_aperture_x_cm", positive=True)
+            hy = _num(ctx, e, where, "half_aperture_y_cm", positive=True)
+        res = _num(ctx, e, where, "resolution_cm", required=False, default=0.0, nonneg=True)
+        bl = _num(ctx, e, where, "field_integral_tm", required=(kind == "magnet"), default=0.0)
+        if kind == "magnet" and bl == 0:
+            raise ctx.err(where, "field_integral_tm", "must be non-zero for a magnet")
+        elements.append(Element(ename, kind, med, z0, t, hx, hy, res, bl, e.get("source", "")))
+    for a, b2 in zip(elements, elements[1:]):
+        if b2.z_start_cm < a.z_end_cm - 1e-9:
+            raise ctx.err(f"element {b2.name!r}", "z_start_cm",
+                          f"overlaps element {a.name!r} (which ends at {a.z_end_cm:g} cm); "
+                          "elements must be ordered along the beam without overlap")
+    elements = tuple(elements)
+    # spectrometer
+    spec = None
+    if "spectrometer" in data:
+        s = data["spectrometer"]
+        _unknown(ctx, s, _SPEC, "spectrometer")
+        idx = {e.name: i for i, e in enumerate(elements)}
+        mag = s.get("magnet")
+        if mag not in idx or elements[idx[mag]].kind != "magnet":
+            raise ctx.err("spectrometer", "magnet", f"must name a magnet element; got {mag!r}")
+        trk = tuple(s.get("trackers", ()))
+        for t in trk:
+            if t not in idx or elements[idx[t]].kind != "tracker":
+                raise ctx.err("spectrometer", "trackers", f"{t!r} is not a tracker element")
+        method = s.get("method", "hits")
+        if method not in ("hits", "parametrised"):
+            raise ctx.err("spectrometer", "method", f"must be 'hits' or 'parametrised'; got {method!r}")
+        ti = tuple(idx[t] for t in trk)
+        if method == "hits":
+            up = [i for i in ti if i < idx[mag]]
+            dn = [i for i in ti if i > idx[mag]]
+            if len(up) < 2 or len(dn) < 2:
+                raise ctx.err("spectrometer", "trackers", "method 'hits' needs >= 2 trackers before and after the magnet")
+            for i in ti:
+                if elements[i].resolution_cm <= 0:
+                    raise ctx.err(f"element {elements[i].name!r}", "resolution_cm", "must be > 0 for method 'hits'")
+        spec = Spectrometer(mag, trk, tuple(sorted(ti + (idx[mag],))), idx[mag], ti, method,
+                            elements[idx[mag]].field_integral_tm,
+                            _num(ctx, s, "spectrometer", "sigma_p_const", required=False, default=0.0, nonneg=True),
+                            _num(ctx, s, "spectrometer", "sigma_p_slope_per_gev", required=False, default=0.0,
+                                 nonneg=True),
+                            tuple(elements[i].resolution_cm for i in ti))
+    selection = dict(data.get("selection", {}))
+    response = dict(data.get("response", {}))
+    setup = Setup(name, beam, elements, spec, selection, response, str(path), data.get("description", ""))
+    # validate selection/response numbers early (names the field)
+    from . import response as _resp  # noqa: F401  (import cycle safe: response does not import setup)
+
+    _resp.validate_response(setup, ctx)
+    _validate_selection(setup, ctx)
+    return setup
+
+
+def _validate_selection(setup, ctx):
+    for k, v in setup.selection.items():
+        if k.startswith("source"):
+            continue
+        vals = v if isinstance(v, list) else [v]
+        for x in vals:
+            if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+                raise ctx.err("selection", k, f"must be a finite number or list of numbers; got {v!r}")
