@@ -1,0 +1,113 @@
+"""``leptoportal simulate``: fast detector simulation from the command line.
+
+    leptoportal simulate signal --setup na64e --mass 0.3 --coupling 1e-4 --events 100000 \\
+        --seed 1 [--method etl|ww|iww] [--plots DIR] [--json]
+    leptoportal simulate shower --setup na64e [--beam e-] [--showers 200] [--json]
+
+``signal`` prints the produced signal per EOT (e- and e+ shower particles together, and the
+e+ part separately; e->mu paper Eq. 29), the selection efficiency (cuts i-iii, Eq. 28) and
+the selected signal per EOT.  ``shower`` prints the total track lengths of the ECAL shower.
+The ``background`` sub-command is registered by :mod:`leptoportal.analysis.background_cli`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+from .errors import InputError
+
+
+def register(sub) -> None:
+    p = sub.add_parser("simulate", help="fast detector simulation: signal yield/efficiency, shower track lengths",
+                       description="Fast simulation of NA64e/NA64-mu (e->mu paper Sec. III).")
+    what = p.add_subparsers(dest="what", metavar="WHAT")
+    what.required = True
+
+    s = what.add_parser("signal", help="signal yield per EOT, efficiency and selected events (e->mu paper Eq. 29)",
+                        description="Signal per EOT from the ECAL shower track lengths x sigma (Eq. 29), the "
+                                    "final state from the generator, muon transport and the selection (Eq. 28).")
+    s.add_argument("--setup", default="na64e", help="setup name (na64e) or path to a setup TOML (default na64e)")
+    s.add_argument("--mass", type=float, required=True, metavar="GEV", help="scalar mass m_phi [GeV]")
+    s.add_argument("--coupling", type=float, default=1e-4,
+                   help="coupling: h of e->mu phi (e+- beams), g_mu of the muon-specific leptophilic scalar "
+                        "(muon beams, e.g. --setup na64mu); default 1e-4")
+    s.add_argument("--events", type=int, default=100000, help="signal events to simulate (default 100000)")
+    s.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    s.add_argument("--method", default="ww", choices=["etl", "ww", "iww"], help="cross-section method (default ww)")
+    s.add_argument("--beam", default=None, help="beam particle (default: the setup's)")
+    s.add_argument("--showers", type=int, default=200, help="showers for the track-length table (default 200, cached)")
+    s.add_argument("--nuclei", nargs="+", default=["Pb", "C"],
+                   help="production nuclei of the ECAL / active target (default Pb C)")
+    s.add_argument("--plots", metavar="DIR", help="write Figs. 6-7 (HCAL deposits, E_miss) and their CSVs here")
+    s.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    s.set_defaults(func=run_signal)
+
+    sh = what.add_parser("shower", help="track lengths of the EM shower in the ECAL",
+                         description="Differential track lengths of e-, e+, gamma from the 1-D cascade MC.")
+    sh.add_argument("--setup", default="na64e", help="setup name or TOML path (default na64e)")
+    sh.add_argument("--beam", default="e-", choices=["e-", "e+", "gamma"])
+    sh.add_argument("--energy", type=float, default=None, metavar="GEV", help="primary energy (default: beam)")
+    sh.add_argument("--showers", type=int, default=200)
+    sh.add_argument("--seed", type=int, default=0)
+    sh.add_argument("--lpm", action="store_true", help="LPM suppression (Migdal)")
+    sh.add_argument("--json", action="store_true")
+    sh.set_defaults(func=run_shower)
+
+    try:
+        from .analysis.background_cli import register_simulate
+    except ImportError as exc:
+        if getattr(exc, "name", None) != "leptoportal.analysis.background_cli":
+            raise
+    else:
+        register_simulate(what)
+
+
+def run_signal(args: argparse.Namespace) -> int:
+    from .analysis.signal import simulate_signal, write_plots
+
+    for name in ("mass", "coupling"):
+        v = getattr(args, name)
+        if not math.isfinite(v) or v < 0 or (name == "mass" and v == 0):
+            raise InputError(f"--{name}", f"must be a finite number {'> 0' if name == 'mass' else '>= 0'}; got {v}")
+    if args.events < 1:
+        raise InputError("--events", f"must be >= 1; got {args.events}")
+    if args.showers < 1:
+        raise InputError("--showers", f"must be >= 1; got {args.showers}")
+    res = simulate_signal(args.setup, args.mass, args.coupling, events=args.events, seed=args.seed,
+                          method=args.method, beam=args.beam, nuclei=tuple(args.nuclei), n_showers=args.showers)
+    out = res.to_json()
+    if args.plots:
+        files = write_plots(res, args.plots)
+        out["plots"] = [str(f) for f in files]
+    if args.json:
+        sys.stdout.write(json.dumps(out) + "\n")
+    else:
+        for k in ("setup", "mass", "coupling", "method", "events", "yield_per_eot", "yield_per_eot_positron",
+                  "efficiency", "efficiency_error", "selected_per_eot"):
+            sys.stdout.write(f"{k:>24}: {out[k]}\n")
+    return 0
+
+
+def run_shower(args: argparse.Namespace) -> int:
+    from .detector.shower import track_lengths
+
+    if args.showers < 1:
+        raise InputError("--showers", f"must be >= 1; got {args.showers}")
+    tab = track_lengths(args.setup, beam=args.beam, energy=args.energy, n_showers=args.showers, seed=args.seed,
+                        lpm=args.lpm)
+    med = tab.medium
+    out = {"medium": med.name, "X0_cm": med.X0_cm, "ecrit_gev": med.ecrit_gev, "length_x0": med.length_x0,
+           "energy_gev": tab.energy_gev, "beam": tab.primary, "n_showers": tab.n_showers,
+           "track_length_cm": {s: tab.total_cm(s) for s in tab.species},
+           "track_length_above_1gev_cm": {s: tab.total_cm(s, 1.0) for s in tab.species},
+           "approx_b_total_cm": med.X0_cm * tab.energy_gev / med.ecrit_gev,
+           "from_cache": tab.meta.get("from_cache", False)}
+    if args.json:
+        sys.stdout.write(json.dumps(out) + "\n")
+    else:
+        for k, v in out.items():
+            sys.stdout.write(f"{k:>28}: {v}\n")
+    return 0
