@@ -1,0 +1,105 @@
+"""``leptoportal simulate background``: background rates per EOT (NA64e) or per MOT (NA64-mu).
+
+    leptoportal simulate background --setup na64e --eot 1.5e11 --seed 1 --json [--plots DIR]
+    leptoportal simulate background --setup na64mu --mot-events 200000 --json [--one-vs-two]
+
+Registered by ``cli_simulate.py`` through :func:`register_simulate` (this module is deliberately
+not named ``cli_*.py``, which would make it a top-level command).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+from ..errors import InputError
+
+
+def register_simulate(what) -> None:
+    """Add the ``background`` sub-command to the ``simulate`` sub-parsers ``what``."""
+    b = what.add_parser("background", help="background rates: dimuons, hadron decays in flight (NA64e); "
+                                           "muon tridents (NA64-mu)",
+                        description="Backgrounds of the e->mu paper Sec. III C (per EOT) with importance "
+                                    "sampling, and the muon trident of the NA64-mu paper Sec. 3.2 (per MOT).")
+    b.add_argument("--setup", default="na64e", help="na64e (default), na64mu, or a setup TOML path")
+    b.add_argument("--eot", type=float, default=1.5e11, help="EOT-equivalent exposure reached by biasing "
+                                                              "(default 1.5e11)")
+    b.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    b.add_argument("--workers", type=int, default=None, help="processes (default: min(2, cores))")
+    b.add_argument("--hadron-decays", type=int, default=100000, help="forced decays per hadron channel")
+    b.add_argument("--showers", type=int, default=200, help="showers of the track-length table (cached)")
+    b.add_argument("--pi-per-e", type=float, default=None, help="pi-/e- admixture (default 1e-2, paper)")
+    b.add_argument("--k-per-pi", type=float, default=None, help="K-/pi- ratio (default 0.03, paper)")
+    b.add_argument("--srd-suppression", type=float, default=None, help="SRD hadron suppression (default 2e-5)")
+    b.add_argument("--d-srd-cm", type=float, default=None, help="SRD-to-ECAL distance [cm] (default: setup or 240)")
+    b.add_argument("--mot-events", type=int, default=200000, help="NA64-mu: trident MC events")
+    b.add_argument("--one-vs-two", action="store_true", help="NA64-mu: apply the 1-vs-2 MIP rejection")
+    b.add_argument("--plots", metavar="DIR", help="write the E_miss figure (Fig. 7) and its CSV here")
+    b.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    b.set_defaults(func=run_background)
+
+
+def _hadron_config(args):
+    from .backgrounds.hadrons import HadronConfig
+
+    kw = {}
+    for name in ("pi_per_e", "k_per_pi", "srd_suppression", "d_srd_cm"):
+        v = getattr(args, name)
+        if v is not None:
+            kw[name] = v
+    return HadronConfig(**kw)
+
+
+def run_background(args: argparse.Namespace) -> int:
+    from . import backgrounds
+
+    if not (math.isfinite(args.eot) and args.eot > 0):
+        raise InputError("--eot", f"must be a finite number > 0; got {args.eot}")
+    if args.seed < 0:
+        raise InputError("--seed", f"must be >= 0; got {args.seed}")
+    if args.workers is not None and args.workers < 1:
+        raise InputError("--workers", f"must be >= 1; got {args.workers}")
+    if args.showers < 1:
+        raise InputError("--showers", f"must be >= 1; got {args.showers}")
+    if str(args.setup).lower() == "na64mu":
+        if args.mot_events < 100:
+            raise InputError("--mot-events", f"must be >= 100; got {args.mot_events}")
+        r = backgrounds.estimate_na64mu(args.setup, n_events=args.mot_events, seed=args.seed,
+                                        use_1vs2=args.one_vs_two)
+        out = r.to_dict()
+        if args.json:
+            sys.stdout.write(json.dumps(out) + "\n")
+        else:
+            for k, v in out.items():
+                sys.stdout.write(f"{k:>34}: {v}\n")
+        return 0
+    cfg = _hadron_config(args)
+    if args.hadron_decays < 100:
+        raise InputError("--hadron-decays", f"must be >= 100; got {args.hadron_decays}")
+    res = backgrounds.estimate(args.setup, eot=args.eot, seed=args.seed, workers=args.workers,
+                               hadron_decays=args.hadron_decays, hadron_config=cfg, n_showers=args.showers)
+    out = res.to_dict()
+    if args.plots:
+        signal = None
+        try:
+            from .signal import simulate_signal
+
+            signal = simulate_signal(args.setup, 0.3, 1e-4, events=20000, seed=args.seed, n_showers=args.showers)
+        except ImportError:
+            signal = None
+        files = backgrounds.write_plots(res, args.plots, signal=signal)
+        out["plots"] = [str(f) for f in files]
+    if args.json:
+        sys.stdout.write(json.dumps(out) + "\n")
+        return 0
+    sys.stdout.write(f"# backgrounds for {res.setup}, {res.eot:.3g} EOT-equivalent requested, seed {res.seed}\n")
+    sys.stdout.write(f"{'source':<42} {'per EOT':>11} {'stat err':>10} {'90% UL':>10} {'paper':>10}\n")
+    for row in res.table():
+        ul = "-" if row["upper_limit_90"] is None else f"{row['upper_limit_90']:.3g}"
+        pp = "-" if row["paper"] is None else f"{row['paper']:.3g}"
+        sys.stdout.write(f"{row['source']:<42} {row['per_eot']:>11.3g} {row['stat_err']:>10.2g} {ul:>10} {pp:>10}\n")
+    sys.stdout.write(f"dimuon EOT-equivalent reached: {res.dimuon_eot_equivalent:.3g}; hadron: "
+                     f"{res.hadron_eot_equivalent:.3g}\n# {res.model_note}\n")
+    return 0
