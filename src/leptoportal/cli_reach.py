@@ -1,0 +1,60 @@
+"""``leptoportal reach``: the excluded coupling versus mass (the papers' reach figures).
+
+    leptoportal reach CONFIG.toml|NAME [--output DIR] [--workers N | --scheduler ADDR]
+                      [--resume | --force] [--stat METHOD] [--seed N] [--quick] [--no-progress]
+
+``NAME`` is a shipped config (``na64e-lfv``, ``na64mu-leptophilic``).  DIR receives
+``reach.csv`` (written point by point), ``reach.json``, ``reach.png``, ``reach.pdf`` and
+``reach_overlays.csv``.  Config errors: one line naming the key, exit 2.  See
+:mod:`leptoportal.reach` and docs/reach.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .errors import InputError
+
+STAT_CHOICES = ("auto", "asymptotic", "poisson", "neyman", "toys", "background-free")
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "reach", help="excluded coupling vs mass scan (reach.csv/json/png/pdf)",
+        description="Scan the excluded coupling versus mass for a config (TOML file or shipped name: "
+        "na64e-lfv, na64mu-leptophilic) and draw the reach figure.")
+    p.add_argument("config", metavar="CONFIG", help="a .toml config file or a shipped config name")
+    p.add_argument("--output", metavar="DIR", default=None, help="output directory (default ./reach-<config name>)")
+    ex = p.add_mutually_exclusive_group()
+    ex.add_argument("--workers", type=int, metavar="N", default=None,
+                    help="run on a local dask.distributed cluster of N single-threaded worker processes")
+    ex.add_argument("--scheduler", metavar="ADDRESS", default=None, help="use an existing dask scheduler")
+    rg = p.add_mutually_exclusive_group()
+    rg.add_argument("--resume", action="store_true", help="continue a partial scan in DIR (same inputs required)")
+    rg.add_argument("--force", action="store_true", help="overwrite an existing DIR/reach.csv")
+    p.add_argument("--stat", choices=STAT_CHOICES, default=None,
+                   help="force the statistical method (default: the config's statistics.method)")
+    p.add_argument("--seed", type=int, default=None, help="override the config's seed")
+    p.add_argument("--quick", action="store_true", help="coarse mass grid (masses.quick_n points) for smoke tests")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from .reach import load_config, run_scan
+
+    if args.workers is not None and args.workers < 1:
+        raise InputError("--workers", f"must be an integer >= 1; got {args.workers}")
+    if args.seed is not None and args.seed < 0:
+        raise InputError("--seed", f"must be an integer >= 0; got {args.seed}")
+    cfg = load_config(args.config).with_overrides(stat=args.stat, quick=args.quick, seed=args.seed)
+    outdir = args.output or f"./reach-{cfg.name}"
+    res = run_scan(cfg, outdir, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+                   force=args.force, progress=not args.no_progress)
+    for r in res.required:
+        sys.stderr.write(f"leptoportal reach: exposure {r.exposure:.3g} {cfg.exposure_unit}: N_req = "
+                         f"{r.n_required:.4g} events ({r.method}; {r.reason})\n")
+    for path in res.files.values():
+        print(path, flush=True)
+    return 0

@@ -1,0 +1,132 @@
+"""The reach figure: excluded coupling versus mass with constraint overlays (HEP style, mplhep).
+
+:func:`plot_reach` writes ``reach.png`` and ``reach.pdf`` and, beside them,
+``reach_overlays.csv`` with exactly the overlay arrays drawn (the reach curves themselves are
+``reach.csv``, written by the scan).  Log-log axes; one line style per exposure (solid,
+dashed, dotted: the NA64-mu paper's Figs. 5-6 draw 1e12 MOT solid and 1e13 MOT dashed, in
+purple); overlays in the papers' colours (see :data:`leptoportal.reach.overlays.DEFAULT_STYLE`):
+g-2 band green (NA64-mu) or purple (e->mu Fig. 8), 5 sigma g-2 exclusion grey, relic lines
+red (NA64-mu) or black (e->mu), SIDM region orange.  Drawn on an explicit Agg canvas inside
+a temporary mplhep style context (no global matplotlib state is changed).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from .plots import _figure, _sci, _style, _write_csv
+
+__all__ = ["plot_reach", "LINESTYLES"]
+
+LINESTYLES = ("-", "--", ":", "-.")
+
+
+def _curve_label(cfg, i: int, exposure: float) -> str:
+    if "curve_labels" in cfg.plot:
+        return cfg.plot["curve_labels"][i]
+    return rf"${_sci(exposure)}$ {cfg.exposure_unit}"
+
+
+def _mass_label(cfg) -> str:
+    return r"$m_S$ [GeV]" if cfg.model["name"] == "leptophilic" else r"$m_\phi$ [GeV]"
+
+
+def plot_reach(cfg, rows: list[dict], overlays: list[dict], outdir) -> dict:
+    """Draw the reach of ``rows`` (reach.csv rows) with ``overlays``; returns the written paths."""
+    from .reach.overlays import mass_range
+
+    out = Path(outdir)
+    x_lo, x_hi = mass_range(cfg, rows)
+    finite = [r[k] for r in rows for k in ("coupling_limit", "coupling_upper_edge") if math.isfinite(r[k])]
+    if "ylim" in cfg.plot:
+        y_lo, y_hi = cfg.plot["ylim"]
+    else:
+        ov_vals = [v for o in overlays if o["kind"] in ("g2-band", "relic", "relic-lfv")
+                   for v in np.concatenate([o["lo"], o["hi"]]) if np.isfinite(v) and v > 0]
+        vals = finite + ov_vals
+        if vals:
+            y_lo = 10.0 ** math.floor(math.log10(min(vals)) - 0.3)
+            y_hi = 10.0 ** math.ceil(math.log10(max(vals)) + 0.3)
+        else:
+            y_lo, y_hi = cfg.coupling["min"], cfg.coupling["max"]
+        y_lo = max(y_lo, cfg.coupling["min"] / 10)
+        y_hi = min(y_hi, cfg.coupling["max"] * 10)
+
+    with _style():
+        fig = _figure((10, 8))
+        ax = fig.add_axes((0.14, 0.12, 0.82, 0.80))
+        handles = []
+        for o in overlays:
+            st = o["style"]
+            m = o["m"]
+            if o["kind"] == "g2-band":
+                if "hatch" in st:
+                    h = ax.fill_between(m, np.maximum(o["lo"], y_lo), o["hi"], facecolor="none", edgecolor=st["color"],
+                                        hatch=st["hatch"], lw=0.0, label=o["label"], zorder=1)
+                else:
+                    h = ax.fill_between(m, np.maximum(o["lo"], y_lo), o["hi"], color=st["color"],
+                                        alpha=st.get("alpha", 0.55), lw=0.0, label=o["label"], zorder=1)
+            elif o["kind"] == "g2-excluded":
+                h = ax.fill_between(m, o["lo"], y_hi * 10, color=st["color"], alpha=st.get("alpha", 0.5), lw=0.0,
+                                    label=o["label"], zorder=1)
+            elif o["kind"] == "sidm":
+                h = ax.axvspan(x_lo / 10, o["boundary_gev"], color=st["color"], alpha=st.get("alpha", 0.3), lw=0.0,
+                               label=o["label"], zorder=0)
+            else:
+                (h,) = ax.plot(m, o["lo"], color=st["color"], ls=st.get("linestyle", "-"), lw=2.0, label=o["label"],
+                               zorder=2)
+            handles.append(h)
+        color = cfg.plot.get("curve_color", "#7b2d8e")
+        for i, E in enumerate(cfg.exposures):
+            rr = sorted((r for r in rows if r["exposure"] == E), key=lambda r: r["mass_gev"])
+            m = np.array([r["mass_gev"] for r in rr])
+            lo = np.array([r["coupling_limit"] for r in rr])
+            hi = np.array([r["coupling_upper_edge"] for r in rr])
+            ls = LINESTYLES[i % len(LINESTYLES)]
+            (h,) = ax.plot(m, lo, color=color, ls=ls, lw=2.5, label=_curve_label(cfg, i, E), zorder=4)
+            handles.append(h)
+            if np.isfinite(hi).any():
+                ax.plot(m, hi, color=color, ls=ls, lw=2.5, zorder=4)
+            top = np.where(np.isfinite(hi), hi, y_hi * 10)
+            ax.fill_between(m, lo, top, where=np.isfinite(lo), color=color, alpha=0.06, lw=0.0, zorder=0.5)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlim(x_lo, x_hi)
+        if math.log10(x_hi / x_lo) < 2.5:  # narrow log range: label 1-2-3-5 ticks, no crowded minor labels
+            from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
+            ticks = [b * 10.0**e for e in range(math.floor(math.log10(x_lo)), math.ceil(math.log10(x_hi)) + 1)
+                     for b in (1, 2, 3, 5) if x_lo <= b * 10.0**e <= x_hi]
+            ax.xaxis.set_major_locator(FixedLocator(ticks))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_ylim(y_lo, y_hi)
+        ax.set_xlabel(_mass_label(cfg))
+        ax.set_ylabel(cfg.coupling["label"])
+        ax.set_title(f"{cfg.title}: {100 * cfg.cl:g}% CL", fontsize=16)
+        ax.legend(handles=handles, loc=cfg.plot.get("legend_loc", "best"), fontsize=13, frameon=False)
+        png = out / "reach.png"
+        pdf = out / "reach.pdf"
+        fig.savefig(png, dpi=100)
+        fig.savefig(pdf)
+
+    cols = {"overlay_index": [], "mass_gev": [], "coupling_low": [], "coupling_high": []}
+    kinds = []
+    for o in overlays:
+        k = len(o["m"])
+        cols["overlay_index"].append(np.full(k, o["index"], float))
+        cols["mass_gev"].append(np.asarray(o["m"], float))
+        cols["coupling_low"].append(np.asarray(o["lo"], float))
+        cols["coupling_high"].append(np.asarray(o["hi"], float))
+        kinds.append(f"{o['index']}={o['kind']} [{o['label']}] from {o['source']}")
+    data = {k: (np.concatenate(v) if v else np.array([])) for k, v in cols.items()}
+    csv = _write_csv(out / "reach_overlays.csv", data, {
+        "figure": "reach.png overlays (the reach curves are in reach.csv)",
+        "overlays": "; ".join(kinds) or "none",
+        "units": "mass_gev in GeV; couplings dimensionless; inf = up to the top of the plot; "
+                 "sidm: mass_gev is the boundary m_S* (region below it); relic lines: low = high; nan = no solution",
+    })
+    return {"png": png, "pdf": pdf, "overlays_csv": csv}

@@ -1,0 +1,37 @@
+"""Reach scans: the excluded coupling versus mass for a model, setup, exposure and CL.
+
+Quick start::
+
+    from leptoportal.reach import load_config, run_scan
+    cfg = load_config("na64e-lfv")            # a shipped config, or a path to a .toml
+    res = run_scan(cfg, "out/", workers=2)     # reach.csv, reach.json, reach.png, reach.pdf
+    res.rows[0]["coupling_limit"]
+
+Pieces: :mod:`.config` (TOML schema and validation), :mod:`.providers` (signal-yield
+providers registered by name), :mod:`.engine` (root finding, statistics, serial/dask
+execution, checkpointing), :mod:`.overlays` (g-2 bands, relic lines, SIDM region).
+The CLI is ``leptoportal reach`` (:mod:`leptoportal.cli_reach`).
+"""
+
+from .config import ReachConfig, load_config, parse_config, shipped_configs
+from .engine import (
+    COLUMNS,
+    LimitSearch,
+    RequiredSignal,
+    ScanResult,
+    background_model,
+    find_limits,
+    mass_seeds,
+    read_reach_csv,
+    required_signal,
+    run_point,
+    run_scan,
+)
+from .providers import PointYield, YieldProvider, get_provider, provider_names, register_provider
+
+__all__ = [
+    "COLUMNS", "LimitSearch", "PointYield", "ReachConfig", "RequiredSignal", "ScanResult", "YieldProvider",
+    "background_model", "find_limits", "get_provider", "load_config", "mass_seeds", "parse_config",
+    "provider_names", "read_reach_csv", "register_provider", "required_signal", "run_point", "run_scan",
+    "shipped_configs",
+]

@@ -1,0 +1,479 @@
+"""Reach-scan configuration: a TOML file (or a shipped name), validated once, up front.
+
+Every problem is reported as one :class:`~leptoportal.errors.InputError` naming the
+offending key as ``section.key`` (e.g. ``masses.n``, ``exposures``, ``overlays[2].kind``),
+which the CLI prints as one line with exit code 2.  The schema (all sections but
+``masses`` and ``provider`` optional)::
+
+    title = "..."                  # free text for the plot and reach.json
+    source = "..."                 # where the setup/numbers come from
+    setup = "na64e"                # experiment setup name (passed to the providers)
+    exposures = [1e11]             # EOT or MOT, one curve each (or `exposure = 1e11`)
+    exposure_unit = "EOT"          # "EOT" | "MOT"
+    cl = 0.9                       # confidence level in (0, 1)
+    seed = 1                       # root of every random stream (SeedSequence(seed).spawn)
+
+    [model]        name = "lfv-scalar" | "leptophilic"; leptophilic also: pattern
+                   ("muon-specific" | "lepton-specific"), g_chi, mchi_ratio | eps_R
+    [statistics]   method = "auto" | "asymptotic" | "poisson" | "neyman" | "toys"
+                            | "background-free";  rule = "exact" | "3events" (background-free);
+                   n_obs (omit: median expected limit); prior = "gamma" | "truncnorm"; n_toys
+    [background]   source = "none" | "fixed" | "na64e-estimate";
+                   fixed: per_exposure (events per EOT/MOT), sigma_rel;
+                   na64e-estimate: eot, seed, sigma_rel (optional extra systematic),
+                   hadron_decays, max_dimuon_events, n_showers (passed to backgrounds.estimate)
+    [masses]       values = [...]  or  min, max, n, log (default true);  quick_n
+    [coupling]     min, max, points_per_decade, label (axis label, LaTeX allowed)
+    [provider]     name = a registered yield provider; its own options (see providers.py)
+    [[overlays]]   kind = "g2-band" | "g2-excluded" | "relic" | "relic-lfv" | "sidm", + options
+    [plot]         xlim, ylim, legend_loc, curve_color, curve_labels
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+
+__all__ = ["ReachConfig", "load_config", "parse_config", "shipped_configs", "STAT_METHODS"]
+
+STAT_METHODS = ("auto", "asymptotic", "poisson", "neyman", "toys", "background-free")
+EXPOSURE_UNITS = ("EOT", "MOT")
+MODEL_NAMES = ("lfv-scalar", "leptophilic", "toy")
+PATTERNS = ("muon-specific", "lepton-specific")
+BACKGROUND_SOURCES = ("none", "fixed", "na64e-estimate")
+OVERLAY_KINDS = ("g2-band", "g2-excluded", "relic", "relic-lfv", "sidm")
+
+_TOP_KEYS = {"title", "source", "setup", "exposures", "exposure", "exposure_unit", "cl", "seed", "model",
+             "statistics", "background", "masses", "coupling", "provider", "overlays", "plot"}
+
+
+# ------------------------------------------------------------------------ small checkers
+def _is_num(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _num(d: dict, key: str, path: str, *, default=None, required=False, lo=None, hi=None,
+         lo_open=False, hi_open=False, integer=False):
+    name = f"{path}.{key}" if path else key
+    if key not in d:
+        if required:
+            raise InputError(name, "is required")
+        return default
+    v = d[key]
+    kind = "an integer" if integer else "a finite number"
+    if integer:
+        ok = isinstance(v, int) and not isinstance(v, bool)
+    else:
+        ok = _is_num(v)
+    if not ok:
+        raise InputError(name, f"must be {kind}{_range_text(lo, hi, lo_open, hi_open)}; got {v!r}")
+    if (lo is not None and (v <= lo if lo_open else v < lo)) or (hi is not None and (v >= hi if hi_open else v > hi)):
+        raise InputError(name, f"must be {kind}{_range_text(lo, hi, lo_open, hi_open)}; got {v!r}")
+    return int(v) if integer else float(v)
+
+
+def _range_text(lo, hi, lo_open, hi_open) -> str:
+    if lo is None and hi is None:
+        return ""
+    a = "(" if lo_open else "["
+    b = ")" if hi_open else "]"
+    return f" in {a}{'-inf' if lo is None else f'{lo:g}'}, {'inf' if hi is None else f'{hi:g}'}{b}"
+
+
+def _str(d: dict, key: str, path: str, *, default=None, required=False, choices=None):
+    name = f"{path}.{key}" if path else key
+    if key not in d:
+        if required:
+            raise InputError(name, "is required" + (f"; one of {', '.join(choices)}" if choices else ""))
+        return default
+    v = d[key]
+    if not isinstance(v, str):
+        raise InputError(name, f"must be a string{f' (one of {chr(44).join(choices)})' if choices else ''}; got {v!r}")
+    if choices is not None and v not in choices:
+        raise InputError(name, f"must be one of {', '.join(choices)}; got {v!r}")
+    return v
+
+
+def _table(d: dict, key: str, path: str = "") -> dict:
+    name = f"{path}.{key}" if path else key
+    v = d.get(key, {})
+    if not isinstance(v, dict):
+        raise InputError(name, f"must be a table ([{name}]); got {type(v).__name__}")
+    return v
+
+
+def _no_unknown(d: dict, allowed, path: str) -> None:
+    for k in d:
+        if k not in allowed:
+            name = f"{path}.{k}" if path else k
+            raise InputError(name, f"unknown key; valid keys here: {', '.join(sorted(allowed))}")
+
+
+# ------------------------------------------------------------------------ the config object
+@dataclass(frozen=True)
+class ReachConfig:
+    """A validated reach configuration (see the module docstring for the TOML schema)."""
+
+    name: str
+    title: str
+    source: str
+    setup: str
+    exposures: tuple
+    exposure_unit: str
+    cl: float
+    seed: int
+    model: dict
+    statistics: dict
+    background: dict
+    masses: tuple
+    coupling: dict
+    provider: dict
+    overlays: tuple
+    plot: dict
+    raw: dict = field(repr=False, compare=False, default_factory=dict)
+
+    def inputs(self) -> dict:
+        """Everything that determines the scan's numbers (JSON-serialisable, canonical)."""
+        return {
+            "setup": self.setup, "exposures": list(self.exposures), "exposure_unit": self.exposure_unit,
+            "cl": self.cl, "seed": self.seed, "model": self.model, "statistics": self.statistics,
+            "background": self.background, "masses_gev": list(self.masses), "coupling": self.coupling,
+            "provider": self.provider,
+        }
+
+    def inputs_hash(self) -> str:
+        """SHA-256 of :meth:`inputs` (canonical JSON, floats via repr): the resume key."""
+        text = json.dumps(self.inputs(), sort_keys=True, separators=(",", ":"), default=repr)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def to_dict(self) -> dict:
+        d = self.inputs()
+        d.update({"name": self.name, "title": self.title, "source": self.source,
+                  "overlays": list(self.overlays), "plot": self.plot})
+        return d
+
+    def with_overrides(self, *, stat: str | None = None, quick: bool = False, seed: int | None = None) -> "ReachConfig":
+        """Copy with the CLI's --stat / --quick / --seed applied (re-validated)."""
+        raw = copy.deepcopy(self.raw)
+        if stat is not None:
+            if stat not in STAT_METHODS:
+                raise InputError("--stat", f"must be one of {', '.join(STAT_METHODS)}; got {stat!r}")
+            st = raw.setdefault("statistics", {})
+            if not isinstance(st, dict):
+                raise InputError("statistics", "must be a table")
+            st["method"] = stat
+            if stat == "background-free":
+                st.setdefault("rule", "exact")
+            else:
+                st.pop("rule", None)
+        if seed is not None:
+            raw["seed"] = seed
+        cfg = parse_config(raw, name=self.name)
+        if quick:
+            m = np.asarray(cfg.masses)
+            mraw = cfg.raw.get("masses", {})
+            n = int(mraw.get("quick_n", 6)) if isinstance(mraw, dict) else 6
+            if len(m) > n:
+                idx = np.unique(np.round(np.linspace(0, len(m) - 1, n)).astype(int))
+                m = m[idx]
+            object.__setattr__(cfg, "masses", tuple(float(x) for x in m))
+            object.__setattr__(cfg, "plot", {**cfg.plot, "overlay_points": min(cfg.plot["overlay_points"], 12)})
+        return cfg
+
+
+# ------------------------------------------------------------------------ parsing
+def _parse_model(raw: dict) -> dict:
+    d = _table(raw, "model")
+    name = _str(d, "name", "model", default="lfv-scalar", choices=MODEL_NAMES)
+    if name == "leptophilic":
+        _no_unknown(d, {"name", "pattern", "g_chi", "mchi_ratio", "eps_R"}, "model")
+        out = {"name": name, "pattern": _str(d, "pattern", "model", default="muon-specific", choices=PATTERNS),
+               "g_chi": _num(d, "g_chi", "model", default=1.0, lo=0.0, lo_open=True)}
+        if "mchi_ratio" in d and "eps_R" in d:
+            raise InputError("model.eps_R", "give either model.mchi_ratio (m_chi = m_S/ratio, Eq. 2.8) or model.eps_R (Eq. 2.9), not both")
+        if "eps_R" in d:
+            out["eps_R"] = _num(d, "eps_R", "model", lo=0.0, lo_open=True)
+        else:
+            out["mchi_ratio"] = _num(d, "mchi_ratio", "model", default=3.0, lo=0.0, lo_open=True)
+        return out
+    _no_unknown(d, {"name"}, "model")
+    return {"name": name}
+
+
+def _parse_statistics(raw: dict) -> dict:
+    d = _table(raw, "statistics")
+    _no_unknown(d, {"method", "rule", "n_obs", "prior", "n_toys"}, "statistics")
+    method = _str(d, "method", "statistics", default="auto", choices=STAT_METHODS)
+    out = {"method": method}
+    if method == "background-free":
+        out["rule"] = _str(d, "rule", "statistics", default="exact", choices=("exact", "3events"))
+        for k in ("n_obs", "prior", "n_toys"):
+            if k in d:
+                raise InputError(f"statistics.{k}", "not used with method = 'background-free'")
+    else:
+        if "rule" in d:
+            raise InputError("statistics.rule", "only used with method = 'background-free'")
+        if "n_obs" in d:
+            out["n_obs"] = _num(d, "n_obs", "statistics", lo=0, integer=True)
+        out["prior"] = _str(d, "prior", "statistics", default="gamma", choices=("gamma", "truncnorm"))
+        out["n_toys"] = _num(d, "n_toys", "statistics", default=40_000, lo=100, integer=True)
+    return out
+
+
+def _parse_background(raw: dict) -> dict:
+    d = _table(raw, "background")
+    source = _str(d, "source", "background", default="none", choices=BACKGROUND_SOURCES)
+    if source == "none":
+        _no_unknown(d, {"source"}, "background")
+        return {"source": "none"}
+    if source == "fixed":
+        _no_unknown(d, {"source", "per_exposure", "sigma_rel", "reference"}, "background")
+        return {"source": source, "per_exposure": _num(d, "per_exposure", "background", required=True, lo=0.0),
+                "sigma_rel": _num(d, "sigma_rel", "background", default=0.0, lo=0.0),
+                "reference": _str(d, "reference", "background", default="")}
+    _no_unknown(d, {"source", "eot", "seed", "sigma_rel", "hadron_decays", "max_dimuon_events", "n_showers"},
+                "background")
+    out = {"source": source, "eot": _num(d, "eot", "background", default=1.5e11, lo=0.0, lo_open=True),
+           "seed": _num(d, "seed", "background", default=1, lo=0, integer=True),
+           "sigma_rel": _num(d, "sigma_rel", "background", default=0.0, lo=0.0)}
+    for k in ("hadron_decays", "max_dimuon_events", "n_showers"):  # passed on to backgrounds.estimate
+        if k in d:
+            out[k] = _num(d, k, "background", lo=1, integer=True)
+    return out
+
+
+def _parse_masses(raw: dict) -> tuple:
+    if "masses" not in raw:
+        raise InputError("masses", "is required: a list of masses in GeV or a table {min, max, n, log}")
+    v = raw["masses"]
+    if isinstance(v, list):
+        vals = v
+        path = "masses"
+    elif isinstance(v, dict):
+        _no_unknown(v, {"values", "min", "max", "n", "log", "quick_n"}, "masses")
+        _num(v, "quick_n", "masses", default=6, lo=1, integer=True)
+        if "values" in v:
+            for k in ("min", "max", "n", "log"):
+                if k in v:
+                    raise InputError(f"masses.{k}", "give either masses.values or masses.{min,max,n,log}, not both")
+            vals = v["values"]
+            path = "masses.values"
+            if not isinstance(vals, list):
+                raise InputError(path, f"must be a list of masses in GeV; got {vals!r}")
+        else:
+            lo = _num(v, "min", "masses", required=True, lo=0.0, lo_open=True)
+            hi = _num(v, "max", "masses", required=True, lo=0.0, lo_open=True)
+            n = _num(v, "n", "masses", required=True, lo=1, integer=True)
+            log = v.get("log", True)
+            if not isinstance(log, bool):
+                raise InputError("masses.log", f"must be true or false; got {log!r}")
+            if hi < lo or (n > 1 and hi == lo):
+                raise InputError("masses.max", f"must be > masses.min = {lo:g} GeV; got {hi:g}")
+            vals = (np.geomspace(lo, hi, n) if log else np.linspace(lo, hi, n)).tolist()
+            path = "masses"
+    else:
+        raise InputError("masses", f"must be a list of masses in GeV or a table {{min, max, n, log}}; got {type(v).__name__}")
+    if len(vals) == 0:
+        raise InputError(path, "is empty: give at least one mass in GeV")
+    for i, m in enumerate(vals):
+        if not _is_num(m) or m <= 0:
+            raise InputError(f"{path}[{i}]", f"must be a finite mass > 0 GeV; got {m!r}")
+    arr = np.asarray(vals, float)
+    if len(np.unique(arr)) != len(arr):
+        raise InputError(path, "contains repeated masses")
+    return tuple(float(x) for x in np.sort(arr))
+
+
+def _parse_coupling(raw: dict, model: dict) -> dict:
+    d = _table(raw, "coupling")
+    _no_unknown(d, {"min", "max", "points_per_decade", "label"}, "coupling")
+    lo = _num(d, "min", "coupling", default=1e-7, lo=0.0, lo_open=True)
+    hi = _num(d, "max", "coupling", default=1.0, lo=0.0, lo_open=True)
+    if hi <= lo:
+        raise InputError("coupling.max", f"must be > coupling.min = {lo:g}; got {hi:g}")
+    default_label = r"$g_\mu$" if model["name"] == "leptophilic" else r"$h$"
+    return {"min": lo, "max": hi,
+            "points_per_decade": _num(d, "points_per_decade", "coupling", default=8, lo=2, hi=200, integer=True),
+            "label": _str(d, "label", "coupling", default=default_label)}
+
+
+def _parse_provider(raw: dict, model: dict) -> dict:
+    from .providers import get_provider
+
+    if "provider" not in raw:
+        raise InputError("provider", "is required: a table with `name` = a registered yield provider")
+    d = _table(raw, "provider")
+    name = _str(d, "name", "provider", required=True)
+    prov = get_provider(name)  # InputError naming provider.name if unknown
+    opts = {k: v for k, v in d.items() if k != "name"}
+    return {"name": name, **prov.validate(opts, model)}
+
+
+def _parse_overlays(raw: dict, model: dict) -> tuple:
+    v = raw.get("overlays", [])
+    if not isinstance(v, list):
+        raise InputError("overlays", "must be an array of tables ([[overlays]])")
+    out = []
+    allowed = {
+        "g2-band": {"kind", "loop", "n_sigma", "determination", "label", "color", "hatch", "alpha"},
+        "g2-excluded": {"kind", "loop", "n_sigma", "determination", "label", "color", "alpha"},
+        "relic": {"kind", "model", "mchi_ratio", "eps_R", "g_chi", "label", "color", "linestyle"},
+        "relic-lfv": {"kind", "params", "label", "color", "linestyle"},
+        "sidm": {"kind", "g_chi", "mchi_ratio", "eps_R", "limit_cm2_g", "label", "color", "alpha"},
+    }
+    for i, ov in enumerate(v):
+        path = f"overlays[{i}]"
+        if not isinstance(ov, dict):
+            raise InputError(path, "must be a table")
+        kind = _str(ov, "kind", path, required=True, choices=OVERLAY_KINDS)
+        _no_unknown(ov, allowed[kind], path)
+        o = {"kind": kind, "label": _str(ov, "label", path, default="")}
+        for k in ("color", "hatch", "linestyle"):
+            if k in ov:
+                o[k] = _str(ov, k, path)
+        if "alpha" in ov:
+            o["alpha"] = _num(ov, "alpha", path, lo=0.0, hi=1.0)
+        if kind in ("g2-band", "g2-excluded"):
+            default_loop = "lfv" if model["name"] == "lfv-scalar" else "diagonal"
+            o["loop"] = _str(ov, "loop", path, default=default_loop, choices=("diagonal", "lfv"))
+            o["n_sigma"] = _num(ov, "n_sigma", path, default=2.0 if kind == "g2-band" else 5.0, lo=0.0, lo_open=True)
+            o["determination"] = _str(ov, "determination", path, default=None)
+        elif kind == "relic":
+            o["model"] = _str(ov, "model", path, default=model.get("pattern", "muon-specific"), choices=PATTERNS)
+            if "mchi_ratio" in ov and "eps_R" in ov:
+                raise InputError(f"{path}.eps_R", "give either mchi_ratio or eps_R, not both")
+            if "eps_R" in ov:
+                o["eps_R"] = _num(ov, "eps_R", path, lo=0.0, lo_open=True)
+            else:
+                o["mchi_ratio"] = _num(ov, "mchi_ratio", path, default=model.get("mchi_ratio", 3.0), lo=0.0, lo_open=True)
+            o["g_chi"] = _num(ov, "g_chi", path, default=model.get("g_chi", 1.0), lo=0.0, lo_open=True)
+        elif kind == "relic-lfv":
+            p = ov.get("params", {})
+            if not isinstance(p, dict):
+                raise InputError(f"{path}.params", "must be a table of keyword arguments")
+            o["params"] = dict(p)
+        elif kind == "sidm":
+            o["g_chi"] = _num(ov, "g_chi", path, default=model.get("g_chi", 1.0), lo=0.0, lo_open=True)
+            if "mchi_ratio" in ov and "eps_R" in ov:
+                raise InputError(f"{path}.eps_R", "give either mchi_ratio or eps_R, not both")
+            if "eps_R" in ov:
+                o["eps_R"] = _num(ov, "eps_R", path, lo=0.0, lo_open=True)
+            else:
+                o["mchi_ratio"] = _num(ov, "mchi_ratio", path, default=model.get("mchi_ratio", 3.0), lo=0.0, lo_open=True)
+            o["limit_cm2_g"] = _num(ov, "limit_cm2_g", path, default=1.0, lo=0.0, lo_open=True)
+        out.append(o)
+    return tuple(out)
+
+
+def _parse_plot(raw: dict) -> dict:
+    d = _table(raw, "plot")
+    _no_unknown(d, {"xlim", "ylim", "legend_loc", "curve_color", "curve_labels", "overlay_points"}, "plot")
+    out = {}
+    for k in ("xlim", "ylim"):
+        if k in d:
+            v = d[k]
+            if not (isinstance(v, list) and len(v) == 2 and all(_is_num(x) and x > 0 for x in v) and v[0] < v[1]):
+                raise InputError(f"plot.{k}", f"must be [low, high] with 0 < low < high (log axis); got {v!r}")
+            out[k] = [float(v[0]), float(v[1])]
+    out["legend_loc"] = _str(d, "legend_loc", "plot", default="best")
+    out["curve_color"] = _str(d, "curve_color", "plot", default="#7b2d8e")
+    if "curve_labels" in d:
+        v = d["curve_labels"]
+        if not (isinstance(v, list) and all(isinstance(x, str) for x in v)):
+            raise InputError("plot.curve_labels", "must be a list of strings (one per exposure)")
+        out["curve_labels"] = list(v)
+    out["overlay_points"] = _num(d, "overlay_points", "plot", default=60, lo=2, hi=2000, integer=True)
+    return out
+
+
+def parse_config(raw: dict, *, name: str = "config") -> ReachConfig:
+    """Validate a config dictionary (as read from TOML); raises InputError naming the key."""
+    if not isinstance(raw, dict):
+        raise InputError("config", "must be a TOML table")
+    _no_unknown(raw, _TOP_KEYS, "")
+    model = _parse_model(raw)
+    if "exposures" in raw and "exposure" in raw:
+        raise InputError("exposure", "give either `exposure` or `exposures`, not both")
+    if "exposures" in raw:
+        ex = raw["exposures"]
+        if not isinstance(ex, list):
+            raise InputError("exposures", f"must be a list of EOT/MOT numbers > 0; got {ex!r}")
+        if len(ex) == 0:
+            raise InputError("exposures", "is empty: give at least one EOT/MOT number > 0")
+        for i, x in enumerate(ex):
+            if not _is_num(x) or x <= 0:
+                raise InputError(f"exposures[{i}]", f"must be a finite number of EOT/MOT > 0; got {x!r}")
+        exposures = tuple(float(x) for x in ex)
+    elif "exposure" in raw:
+        exposures = (_num(raw, "exposure", "", lo=0.0, lo_open=True),)
+    else:
+        raise InputError("exposures", "is required: a list of EOT/MOT numbers > 0")
+    if len(set(exposures)) != len(exposures):
+        raise InputError("exposures", "contains repeated values")
+    stats_cfg = _parse_statistics(raw)
+    cl = _num(raw, "cl", "", default=0.9, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+    if stats_cfg.get("rule") == "3events" and not math.isclose(cl, 0.95):
+        raise InputError("cl", f"the '3events' rule is a 95% CL rule: cl must be 0.95; got {cl:g}")
+    cfg = ReachConfig(
+        name=name,
+        title=_str(raw, "title", "", default=name),
+        source=_str(raw, "source", "", default=""),
+        setup=_str(raw, "setup", "", default="na64e"),
+        exposures=exposures,
+        exposure_unit=_str(raw, "exposure_unit", "", default="EOT", choices=EXPOSURE_UNITS),
+        cl=cl,
+        seed=_num(raw, "seed", "", default=1, lo=0, integer=True),
+        model=model,
+        statistics=stats_cfg,
+        background=_parse_background(raw),
+        masses=_parse_masses(raw),
+        coupling=_parse_coupling(raw, model),
+        provider=_parse_provider(raw, model),
+        overlays=_parse_overlays(raw, model),
+        plot=_parse_plot(raw),
+        raw=copy.deepcopy(raw),
+    )
+    if cfg.statistics["method"] == "background-free" and cfg.background["source"] != "none":
+        raise InputError("background.source", "must be 'none' (or omitted) with statistics.method = 'background-free'")
+    if "curve_labels" in cfg.plot and len(cfg.plot["curve_labels"]) != len(cfg.exposures):
+        raise InputError("plot.curve_labels", f"needs one label per exposure ({len(cfg.exposures)})")
+    return cfg
+
+
+def shipped_configs() -> list[str]:
+    """Names of the configs shipped in ``leptoportal/data/reach`` (``na64e-lfv``, ...)."""
+    d = resources.files("leptoportal").joinpath("data", "reach")
+    return sorted(p.name[:-5] for p in d.iterdir() if p.name.endswith(".toml"))
+
+
+def load_config(name_or_path) -> ReachConfig:
+    """Read and validate a config: a path to a ``.toml`` file or a shipped name (``na64e-lfv``)."""
+    text = None
+    p = Path(str(name_or_path)).expanduser()
+    if p.suffix == ".toml" or p.exists():
+        try:
+            text = p.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputError("config", f"cannot read {str(p)!r}: {exc.strerror or exc}") from None
+        name = p.stem
+    else:
+        name = str(name_or_path)
+        if name not in shipped_configs():
+            raise InputError("config", f"{name!r} is neither a .toml file nor a shipped config; shipped: "
+                             f"{', '.join(shipped_configs())}")
+        text = resources.files("leptoportal").joinpath("data", "reach", f"{name}.toml").read_text(encoding="utf-8")
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError("config", f"{name}: invalid TOML: {exc}") from None
+    return parse_config(raw, name=name)

@@ -1,0 +1,586 @@
+r"""The reach scan: excluded coupling versus mass, serially or on a dask cluster.
+
+Definition
+----------
+At each mass m and exposure E the excluded coupling is where the expected number of
+selected signal events N(m, g; E) equals the signal yield N_req excluded at the chosen CL
+(:func:`required_signal`).  N is whatever the yield provider returns -- it is *not* assumed
+∝ g^2 (branching ratios and widths may depend on g: e.g. BR(S -> chi chi-bar) =
+Gamma_chi / (Gamma_chi + Gamma_ll(g_mu)) in the NA64-mu paper, Eqs. (2.5) and (3.1)).
+
+Root finding (:func:`find_limits`)
+----------------------------------
+f(t) = ln N(10^t) - ln N_req on t = log10 g over [coupling.min, coupling.max]:
+
+1. f is evaluated on a grid of ``points_per_decade`` points per decade (one vectorised
+   provider call);
+2. the first upward crossing (f < 0 -> f >= 0) is refined with Brent's method
+   (``scipy.optimize.brentq``, |dt| <= 1e-10): the lower edge of the excluded region,
+   ``coupling_limit``;
+3. the next downward crossing above it, refined the same way, is the upper edge
+   ``coupling_upper_edge`` (e.g. the scalar decaying visibly before the detector at large
+   coupling).  It is looked for whenever the grid shows one; a provider that declares
+   ``upper_edge=False`` but shows one gets a warning in reach.json.
+
+An excluded window narrower than the grid spacing (1/points_per_decade decades) can be
+missed by step 1; raise ``coupling.points_per_decade`` for yields with sharp features.
+
+Statuses: ``excluded`` (lower edge found), ``excluded-window`` (lower and upper edges),
+``not-excluded`` (N < N_req over the whole range: no limit, coupling columns are nan),
+``below-range`` (N >= N_req already at coupling.min: the limit lies below the range).
+
+Execution and reproducibility
+-----------------------------
+Mass point i uses the random stream ``SeedSequence(seed).spawn(n_masses)[i]`` -- indexed by
+mass position, never by completion order -- so serial, ``workers=N`` (a
+``dask.distributed.LocalCluster`` of N single-threaded processes) and ``scheduler=ADDRESS``
+give identical numbers.  Each finished mass point (all its exposures) is appended to
+``reach.csv`` and flushed + fsync'ed; when the scan completes the file is rewritten sorted
+by mass (atomically), so the final file does not depend on the completion order.
+``resume=True`` reads a partial ``reach.csv``, checks its ``inputs_sha256`` header against the
+config, drops a truncated last line and incomplete points, and computes only the missing
+masses.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import platform
+import sys
+import time
+import warnings as _warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy import optimize
+
+from ..errors import InputError
+from ..stats import events_required_background_free, upper_limit
+from .config import ReachConfig
+from .providers import get_provider
+
+__all__ = ["COLUMNS", "LimitSearch", "RequiredSignal", "ScanResult", "find_limits", "required_signal",
+           "background_model", "run_scan", "read_reach_csv", "mass_seeds"]
+
+COLUMNS = ("mass_index", "mass_gev", "exposure", "coupling_limit", "coupling_upper_edge", "status",
+           "n_required", "background_events", "sigma_background_events", "stat_method", "n_yield_evaluations",
+           "info")
+_STATS_TAG = 0x5E1EC7  # entropy word separating the statistics stream from the mass streams
+
+
+# ============================================================================ root finding
+@dataclass(frozen=True)
+class LimitSearch:
+    """Result of :func:`find_limits`: edges (nan if absent), status, evaluations, warnings."""
+
+    lower: float
+    upper: float
+    status: str
+    n_evaluations: int
+    warnings: tuple = ()
+
+
+def find_limits(events, n_required: float, g_min: float, g_max: float, *, points_per_decade: int = 8,
+                upper_edge: bool = False, xtol: float = 1e-10) -> LimitSearch:
+    """Couplings where ``events(g)`` crosses ``n_required`` (module docstring, steps 1-3).
+
+    ``events``: callable mapping a 1-d array of couplings to expected events (same shape).
+    Returns the lower edge of the first excluded interval and its upper edge (nan when the
+    yield stays above ``n_required`` up to ``g_max``).
+    """
+    if not (n_required > 0 and math.isfinite(n_required)):
+        raise InputError("n_required", f"must be a finite number of events > 0; got {n_required!r}")
+    if not (0 < g_min < g_max and math.isfinite(g_max)):
+        raise InputError("coupling", f"need 0 < min < max < inf; got min={g_min!r}, max={g_max!r}")
+    lo, hi = math.log10(g_min), math.log10(g_max)
+    n = max(2, int(math.ceil((hi - lo) * points_per_decade)) + 1)
+    t = np.linspace(lo, hi, n)
+    count = [0]
+    log_req = math.log(n_required)
+
+    def evaluate(tt: np.ndarray) -> np.ndarray:
+        g = 10.0 ** np.asarray(tt, float)
+        val = np.asarray(events(g), float)
+        count[0] += g.size
+        if val.shape != g.shape:
+            raise RuntimeError(f"yield provider returned shape {val.shape} for {g.shape} couplings")
+        if not np.all(np.isfinite(val)) or np.any(val < 0):
+            bad = g[~(np.isfinite(val) & (val >= 0))][0]
+            raise RuntimeError(f"yield provider returned a negative or non-finite yield at g = {bad:.6g}")
+        return np.log(np.maximum(val, 1e-300)) - log_req
+
+    def f(x: float) -> float:
+        return float(evaluate(np.array([x]))[0])
+
+    fv = evaluate(t)
+    above = fv >= 0.0
+    notes = []
+    if not above.any():
+        return LimitSearch(math.nan, math.nan, "not-excluded", count[0])
+    if above[0]:
+        i = 0
+        lower = math.nan
+        status = "below-range"
+        notes.append(f"yield >= N_req already at coupling.min = {g_min:.3g}: the limit lies below the scan range")
+    else:
+        i = int(np.argmax(above))
+        lower = 10.0 ** optimize.brentq(f, t[i - 1], t[i], xtol=xtol, rtol=4 * np.finfo(float).eps)
+        status = "excluded"
+    rest = ~above[i:]
+    upper = math.nan
+    if rest.any():
+        j = i + int(np.argmax(rest))
+        upper = 10.0 ** optimize.brentq(f, t[j - 1], t[j], xtol=xtol, rtol=4 * np.finfo(float).eps)
+        if status == "excluded":
+            status = "excluded-window"
+        if not upper_edge:
+            notes.append(f"yield falls below N_req again above g = {upper:.4g} although the provider declared "
+                         "a monotonic yield")
+        if above[j:].any():
+            notes.append("more than one excluded coupling interval: only the lowest is reported")
+    return LimitSearch(lower, upper, status, count[0], tuple(notes))
+
+
+# ============================================================================ statistics
+@dataclass(frozen=True)
+class RequiredSignal:
+    """Signal events excluded at the CL for one exposure, with the method used and why."""
+
+    exposure: float
+    n_required: float
+    background: float
+    sigma_background: float
+    method: str
+    reason: str
+
+
+def background_model(cfg: ReachConfig) -> dict:
+    """Background per unit exposure and its relative uncertainty, from the config.
+
+    ``fixed``: the configured number.  ``na64e-estimate``:
+    ``leptoportal.analysis.backgrounds.estimate(setup, eot=..., seed=...)``'s
+    ``total_after_cuts_per_eot``, its statistical uncertainty (if the result carries one) added
+    in quadrature to ``sigma_rel``.  Returns ``{per_exposure, sigma_rel, source, detail}``.
+    """
+    bg = cfg.background
+    if bg["source"] == "none":
+        return {"per_exposure": 0.0, "sigma_rel": 0.0, "source": "none", "detail": "background-free"}
+    if bg["source"] == "fixed":
+        return {"per_exposure": bg["per_exposure"], "sigma_rel": bg["sigma_rel"], "source": "fixed",
+                "detail": bg.get("reference", "")}
+    try:
+        import importlib
+
+        mod = importlib.import_module("leptoportal.analysis.backgrounds")
+        estimate = mod.estimate
+    except (ImportError, AttributeError) as exc:
+        raise InputError("background.source", f"'na64e-estimate' not available yet: "
+                         f"leptoportal.analysis.backgrounds.estimate cannot be imported ({exc})") from None
+    extra = {k: bg[k] for k in ("hadron_decays", "max_dimuon_events", "n_showers") if k in bg}
+    res = estimate(setup=cfg.setup, eot=bg["eot"], seed=bg["seed"], **extra)
+    per = float(res.total_after_cuts_per_eot)
+    stat_rel = 0.0
+    for name in ("total_after_cuts_per_eot_err", "total_after_cuts_per_eot_unc", "total_after_cuts_per_eot_stat",
+                 "total_after_cuts_per_eot_sigma"):
+        if hasattr(res, name):
+            err = float(getattr(res, name))
+            stat_rel = err / per if per > 0 else 0.0
+            break
+    if not (math.isfinite(per) and per >= 0):
+        raise RuntimeError(f"background estimate returned {per!r} events per EOT")
+    if hasattr(res, "to_dict"):
+        detail = {k: v for k, v in res.to_dict().items() if k not in ("table", "details")}
+    else:
+        detail = {k: float(v) for k, v in vars(res).items()
+                  if isinstance(v, (int, float, np.floating)) and not isinstance(v, bool)}
+    return {"per_exposure": per, "sigma_rel": math.hypot(stat_rel, bg["sigma_rel"]), "source": "na64e-estimate",
+            "detail": detail}
+
+
+def required_signal(cfg: ReachConfig, exposure: float, bkg: dict) -> RequiredSignal:
+    """N_req at ``exposure``: the CL upper limit on the signal yield (stats.limits) or the
+    background-free rule (``events_required_background_free``)."""
+    st = cfg.statistics
+    if st["method"] == "background-free":
+        n = events_required_background_free(cfg.cl, rule=st["rule"])
+        why = ("NA64-mu paper rule: >= 3 signal events, background free, 95% CL" if st["rule"] == "3events"
+               else f"background free, no event observed: N = -ln(1 - CL) = {n:.4g}")
+        return RequiredSignal(exposure, n, 0.0, 0.0, f"background-free ({st['rule']})", why)
+    b = bkg["per_exposure"] * exposure
+    sb = bkg["sigma_rel"] * b
+    rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, _STATS_TAG]))
+    res = upper_limit(b, sb, cfg.cl, method=st["method"], n_obs=st.get("n_obs"), rng=rng,
+                      prior=st["prior"], n_toys=st["n_toys"])
+    return RequiredSignal(exposure, res.s_up, b, sb, res.method_used, res.reason)
+
+
+def mass_seeds(seed: int, n: int) -> list:
+    """Per-mass streams: ``SeedSequence(seed).spawn(n)``, element i for mass index i."""
+    return np.random.SeedSequence(seed).spawn(n)
+
+
+# ============================================================================ one mass point
+def _fmt(x) -> str:
+    if isinstance(x, str):
+        return x
+    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+        return str(int(x))
+    return format(float(x), ".12g")
+
+
+def run_point(task: dict) -> dict:
+    """Compute one mass point (all exposures); runs in the main process or on a dask worker."""
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    prov = task["provider"]
+    point = prov.make(task["mass"], task["model"], task["options"], task["seed"], task["setup"])
+    rows, notes = [], []
+    for req in task["required"]:
+        E = req.exposure
+        res = find_limits(lambda g: point.events(g, E), req.n_required, task["g_min"], task["g_max"],
+                          points_per_decade=task["points_per_decade"], upper_edge=point.upper_edge)
+        info = ";".join(f"{k}={_fmt(v)}" for k, v in sorted(point.info.items()))
+        rows.append([task["index"], task["mass"], E, res.lower, res.upper, res.status, req.n_required,
+                     req.background, req.sigma_background, req.method, res.n_evaluations, info])
+        notes += [f"m = {task['mass']:.6g} GeV, exposure {E:.3g}: {w}" for w in res.warnings]
+    return {"index": task["index"], "rows": rows, "warnings": notes, "seconds": time.perf_counter() - t0,
+            "cpu_seconds": time.process_time() - c0}
+
+
+# ============================================================================ CSV sink
+def _header_lines(cfg: ReachConfig, inputs_hash: str) -> list[str]:
+    return [
+        "# leptoportal reach scan (one row per mass point and exposure)\n",
+        f"# inputs_sha256: {inputs_hash}\n",
+        f"# config: {cfg.name}\n",
+        f"# model: {json.dumps(cfg.model, sort_keys=True)}\n",
+        f"# provider: {cfg.provider['name']}\n",
+        f"# exposure_unit: {cfg.exposure_unit}; cl: {cfg.cl:g}; seed: {cfg.seed}\n",
+        "# units: mass_gev in GeV; exposure in the exposure_unit; coupling_limit/coupling_upper_edge dimensionless "
+        "(nan = none, see status); n_required, background_events, sigma_background_events in events\n",
+        ",".join(COLUMNS) + "\n",
+    ]
+
+
+def _row_line(row) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow([_fmt(v) for v in row])
+    return buf.getvalue()
+
+
+class _CsvSink:
+    """Appends rows, flushes and fsyncs after every mass point."""
+
+    def __init__(self, path: Path, header: list[str], existing_rows: list[list]):
+        self.path = path
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            fh.writelines(header)
+            for row in existing_rows:
+                fh.write(_row_line(row))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        self.fh = open(path, "a", encoding="utf-8", newline="")
+
+    def append(self, rows) -> None:
+        self.fh.write("".join(_row_line(r) for r in rows))
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+def read_reach_csv(path) -> tuple[dict, list[dict]]:
+    """Read a reach.csv: (metadata from '#' lines, list of row dicts with typed values).
+
+    A truncated last line (no newline, as a kill during a write can leave) is dropped.
+    """
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    if lines and lines[-1] != "":
+        lines = lines[:-1]  # unterminated last line: incomplete write
+    meta, body = {}, []
+    header = None
+    for ln in lines:
+        if not ln:
+            continue
+        if ln.startswith("#"):
+            if ":" in ln:
+                k, v = ln[1:].split(":", 1)
+                meta[k.strip()] = v.strip()
+            continue
+        if header is None:
+            header = next(csv.reader([ln]))
+            continue
+        body.append(next(csv.reader([ln])))
+    if header is None:
+        return meta, []
+    if tuple(header) != COLUMNS:
+        raise InputError("--resume", f"{path} has columns {header}, expected {list(COLUMNS)}")
+    rows = []
+    for r in body:
+        if len(r) != len(COLUMNS):
+            continue
+        try:
+            rows.append({"mass_index": int(r[0]), "mass_gev": float(r[1]), "exposure": float(r[2]),
+                         "coupling_limit": float(r[3]), "coupling_upper_edge": float(r[4]), "status": r[5],
+                         "n_required": float(r[6]), "background_events": float(r[7]),
+                         "sigma_background_events": float(r[8]), "stat_method": r[9],
+                         "n_yield_evaluations": int(r[10]), "info": r[11]})
+        except ValueError:
+            continue
+    return meta, rows
+
+
+def _row_list(d: dict) -> list:
+    return [d[c] for c in COLUMNS]
+
+
+# ============================================================================ the scan
+@dataclass
+class ScanResult:
+    """What :func:`run_scan` did: rows (sorted by mass, exposure), files, completeness."""
+
+    rows: list
+    complete: bool
+    outdir: Path
+    files: dict = field(default_factory=dict)
+    warnings: list = field(default_factory=list)
+    required: list = field(default_factory=list)
+    timings: dict = field(default_factory=dict)
+
+
+def _versions() -> dict:
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for pkg in ("leptoportal", "numpy", "scipy", "pyhf", "dask", "distributed", "matplotlib", "mplhep"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = None
+    return out
+
+
+def _warn(msg: str, warnings: list, quiet: bool) -> None:
+    warnings.append(msg)
+    if not quiet:
+        sys.stderr.write(f"leptoportal reach: warning: {msg}\n")
+
+
+def run_scan(cfg: ReachConfig, outdir, *, workers: int | None = None, scheduler: str | None = None,
+             resume: bool = False, force: bool = False, progress: bool = True, max_points: int | None = None,
+             plot: bool = True, quiet: bool = False, execution_note: str = "") -> ScanResult:
+    """Run the reach scan of ``cfg`` into ``outdir`` (reach.csv, reach.json, reach.png/.pdf).
+
+    ``workers``: start a LocalCluster with that many single-threaded worker processes;
+    ``scheduler``: address of an existing dask scheduler; neither: serial.
+    ``resume``: continue a partial reach.csv (same inputs hash required).  ``force``:
+    overwrite an existing reach.csv.  ``max_points``: stop after computing this many new mass
+    points (leaves a valid partial scan, as a kill would; used by the tests).
+    """
+    from ..plots import prepare_outdir
+
+    t_start = time.perf_counter()
+    if workers is not None and scheduler is not None:
+        raise InputError("--workers", "give either --workers or --scheduler, not both")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise InputError("--workers", f"must be an integer >= 1; got {workers!r}")
+    if max_points is not None and (not isinstance(max_points, int) or max_points < 0):
+        raise InputError("max_points", f"must be an integer >= 0; got {max_points!r}")
+    out = prepare_outdir(outdir, parameter="--output")
+    csv_path = out / "reach.csv"
+    provider = get_provider(cfg.provider["name"])
+    provider.check_available()
+    inputs_hash = cfg.inputs_hash()
+    warnings: list[str] = []
+
+    # ---- previous rows (resume)
+    n_exp = len(cfg.exposures)
+    done_rows: dict[int, list] = {}
+    if csv_path.exists() and not resume and not force:
+        raise InputError("--output", f"{csv_path} exists: use --resume to continue that scan or --force to overwrite it")
+    if resume and csv_path.exists():
+        meta, rows = read_reach_csv(csv_path)
+        old = meta.get("inputs_sha256")
+        if old != inputs_hash:
+            raise InputError("--resume", f"{csv_path} was written for different inputs (inputs_sha256 {old} != "
+                             f"{inputs_hash}); use the same config/options or --force to start over")
+        groups: dict[int, list] = {}
+        for r in rows:
+            groups.setdefault(r["mass_index"], []).append(r)
+        for i, grp in groups.items():
+            exps = sorted({r["exposure"] for r in grp})
+            if (0 <= i < len(cfg.masses) and len(grp) == n_exp and exps == sorted(cfg.exposures)
+                    and all(r["mass_gev"] == float(_fmt(cfg.masses[i])) for r in grp)):
+                done_rows[i] = [_row_list(r) for r in sorted(grp, key=lambda r: cfg.exposures.index(r["exposure"]))]
+
+    # ---- statistics once per exposure (background does not depend on the mass)
+    bkg = background_model(cfg)
+    required = [required_signal(cfg, E, bkg) for E in cfg.exposures]
+
+    # ---- overlays up front: a bad overlay option fails before any scan work; missing modules warn
+    overlays, t_overlays = [], 0.0
+    if plot:
+        from .overlays import compute_overlays
+
+        t0 = time.perf_counter()
+        overlays = compute_overlays(cfg, [], lambda msg: _warn(msg, warnings, quiet))
+        t_overlays = time.perf_counter() - t0
+
+    seeds = mass_seeds(cfg.seed, len(cfg.masses))
+    pending = [i for i in range(len(cfg.masses)) if i not in done_rows]
+    if max_points is not None:
+        pending_run = pending[:max_points]
+    else:
+        pending_run = pending
+    tasks = [{"index": i, "mass": cfg.masses[i], "model": cfg.model, "setup": cfg.setup,
+              "options": {k: v for k, v in cfg.provider.items() if k != "name"}, "provider": provider,
+              "seed": seeds[i], "required": required, "g_min": cfg.coupling["min"], "g_max": cfg.coupling["max"],
+              "points_per_decade": cfg.coupling["points_per_decade"]} for i in pending_run]
+
+    sink = _CsvSink(csv_path, _header_lines(cfg, inputs_hash),
+                    [row for i in sorted(done_rows) for row in done_rows[i]])
+    point_seconds: dict[int, float] = {}
+    point_cpu: dict[int, float] = {}
+    mode = "serial" if workers is None and scheduler is None else (
+        f"dask LocalCluster ({workers} workers x 1 thread)" if workers is not None else f"dask scheduler {scheduler}")
+    t_scan = time.perf_counter()
+    interrupted = False
+    bar = _progress(len(cfg.masses), len(done_rows), progress)
+    try:
+        for res in _execute(tasks, workers, scheduler):
+            sink.append(res["rows"])
+            done_rows[res["index"]] = res["rows"]
+            point_seconds[res["index"]] = res["seconds"]
+            point_cpu[res["index"]] = res["cpu_seconds"]
+            for w in res["warnings"]:
+                _warn(w, warnings, quiet)
+            if bar is not None:
+                bar.update(1)
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
+    finally:
+        sink.close()
+        if bar is not None:
+            bar.close()
+        if interrupted:
+            sys.stderr.write(f"leptoportal reach: interrupted; {len(done_rows)}/{len(cfg.masses)} mass points in "
+                             f"{csv_path} (continue with --resume)\n")
+    t_scan = time.perf_counter() - t_scan
+
+    complete = len(done_rows) == len(cfg.masses)
+    if complete:  # final file sorted by mass, independent of the completion order
+        all_rows = [row for i in sorted(done_rows) for row in done_rows[i]]
+        sink = _CsvSink(csv_path, _header_lines(cfg, inputs_hash), all_rows)
+        sink.close()
+    files = {"csv": csv_path}
+    result_rows = read_reach_csv(csv_path)[1]  # the numbers exactly as written (same for resumed scans)
+
+    t_plot = 0.0
+    if complete and plot:
+        t0 = time.perf_counter()
+        from .. import plots_reach
+
+        files.update(plots_reach.plot_reach(cfg, result_rows, overlays, out))
+        t_plot = time.perf_counter() - t0 + t_overlays
+
+    timings = {"total_s": time.perf_counter() - t_start, "scan_s": t_scan, "plot_s": t_plot,
+               "points_computed": len(point_seconds), "points_resumed": len(done_rows) - len(point_seconds),
+               "point_s_sum": float(sum(point_seconds.values())),
+               "point_s_max": float(max(point_seconds.values(), default=0.0)),
+               "point_cpu_s_sum": float(sum(point_cpu.values()))}
+    meta = {
+        "leptoportal_reach": 1,
+        "complete": complete,
+        "config": cfg.to_dict(),
+        "inputs_sha256": inputs_hash,
+        "seed": cfg.seed,
+        "seeding": "mass point i uses numpy SeedSequence(seed).spawn(n_masses)[i]; statistics toys use "
+                   f"SeedSequence([seed, {_STATS_TAG:#x}])",
+        "execution": mode + (f"; {execution_note}" if execution_note else ""),
+        "background": bkg,
+        "statistics": [{"exposure": r.exposure, "n_required": r.n_required, "background_events": r.background,
+                        "sigma_background_events": r.sigma_background, "method_used": r.method, "reason": r.reason}
+                       for r in required],
+        "versions": _versions(),
+        "timings": timings,
+        "warnings": warnings,
+        "files": {k: str(Path(v).name) for k, v in files.items()},
+    }
+    json_path = out / "reach.json"
+    tmp = json_path.with_name("reach.json.tmp")
+    tmp.write_text(json.dumps(meta, indent=2, default=_json_default) + "\n", encoding="utf-8")
+    os.replace(tmp, json_path)
+    files["json"] = json_path
+    return ScanResult(result_rows, complete, out, files, warnings, required, timings)
+
+
+def _json_default(x):
+    if isinstance(x, (np.floating, np.integer)):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    if isinstance(x, Path):
+        return str(x)
+    return repr(x)
+
+
+def _progress(total: int, initial: int, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=initial, unit="mass", desc="reach", file=sys.stderr, dynamic_ncols=True)
+
+
+def _execute(tasks: list, workers: int | None, scheduler: str | None):
+    """Yield finished points: in order (serial) or as they complete (dask)."""
+    if not tasks:
+        return
+    if workers is None and scheduler is None:
+        for t in tasks:
+            yield run_point(t)
+        return
+    import logging
+
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")
+        if workers is not None:
+            import dask
+
+            # dask's nanny exports MALLOC_TRIM_THRESHOLD_=65536 to workers, which switches off glibc's
+            # dynamic mmap threshold: every large NumPy temporary becomes a fresh mmap + page faults
+            # (measured: 4.5x the CPU time of the same Monte-Carlo point in the main process).  Keep the
+            # thread caps (OMP/MKL/OPENBLAS = 1), drop the malloc setting.
+            env = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
+                   if not k.startswith("MALLOC_")}
+            with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
+                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=logging.ERROR)
+            client = Client(cluster)
+        else:
+            try:
+                client = Client(scheduler, timeout="20s")
+            except (OSError, ValueError) as exc:
+                raise InputError("--scheduler", f"cannot connect to dask scheduler {scheduler!r}: {exc}") from None
+    try:
+        futures = [client.submit(run_point, t, pure=False) for t in tasks]
+        for fut in as_completed(futures):
+            yield fut.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

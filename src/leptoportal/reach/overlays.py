@@ -1,0 +1,157 @@
+r"""Constraint overlays of the reach plot, computed on their own mass grid.
+
+Kinds (``[[overlays]]`` in the config):
+
+``g2-band``      couplings with |Delta a_mu(m, g) - Delta a_mu^exp| <= n_sigma sigma:
+                 :func:`leptoportal.constraints.g2.coupling_band` (loop ``diagonal``: Eq. (2.6)
+                 of arXiv:1807.03790; ``lfv``: Eq. (3) of the e->mu paper).
+``g2-excluded``  couplings above the n_sigma (default 5) upper edge: grey region of the NA64-mu
+                 paper's Figs. 5-6 (:func:`~leptoportal.constraints.g2.coupling_excluded_above`).
+``relic``        thermal-relic line g_mu(m_S): ``leptoportal.constraints.relic.relic_coupling``.
+``relic-lfv``    the e->mu paper's Eq. (2) line h(m_phi):
+                 ``leptoportal.constraints.relic.lfv_annihilation_rate_line(m, **params)``.
+``sidm``         m_S below which sigma_T/m_chi of Eq. (2.10) of arXiv:1807.03790 exceeds
+                 ``limit_cm2_g`` (1 cm^2/g, Sec. 2.3) at the given g_chi and m_chi(m_S): since
+                 sigma_T/m_chi ∝ g_chi^4 m_chi / m_S^4 ∝ m_S^-3 at fixed m_S/m_chi, this is a
+                 vertical band m_S < m_S* (independent of the lepton coupling), with m_S* from
+                 Brent's method on :func:`leptoportal.constraints.darkmatter.sidm_sigma_t_over_m`.
+
+An overlay whose module (or function) is missing is skipped with a warning (reach.json and
+stderr); the scan never fails because of an overlay.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+
+import numpy as np
+from scipy import optimize
+
+from ..errors import InputError
+from ..particles import M_E, M_MU
+
+__all__ = ["compute_overlays", "mass_range", "sidm_mass_boundary", "DEFAULT_STYLE"]
+
+#: default colours: the NA64-mu paper's Figs. 5-6 (green 2 sigma g-2 band, grey 5 sigma
+#: exclusion, red relic line) and the e->mu paper's Fig. 8 (purple g-2 band, black relic line)
+DEFAULT_STYLE = {
+    "g2-band": {"diagonal": "#55b955", "lfv": "#b57edc"},
+    "g2-excluded": "#9a9a9a",
+    "relic": "#d62728",
+    "relic-lfv": "black",
+    "sidm": "#f2a541",
+}
+
+
+def mass_range(cfg, rows) -> tuple[float, float]:
+    """x range of the plot: ``plot.xlim`` or the scanned masses widened by 15%."""
+    if "xlim" in cfg.plot:
+        return tuple(cfg.plot["xlim"])
+    m = np.asarray(cfg.masses, float)
+    return float(m.min() / 1.15), float(m.max() * 1.15)
+
+
+def sidm_mass_boundary(g_chi: float, limit_cm2_g: float = 1.0, mchi_ratio: float | None = 3.0,
+                       eps_R: float | None = None) -> float:
+    """m_S* [GeV] with sigma_T/m_chi (Eq. 2.10 of arXiv:1807.03790) = ``limit_cm2_g``;
+    lighter mediators (at the same g_chi and m_chi/m_S) exceed the limit."""
+    from ..constraints.darkmatter import sidm_sigma_t_over_m
+    from ..models.leptophilic import dm_mass
+
+    def f(log_ms):
+        ms = math.exp(log_ms)
+        mc = float(dm_mass(ms, mchi_ratio=mchi_ratio if eps_R is None else 3.0, eps_R=eps_R))
+        return math.log(float(sidm_sigma_t_over_m(g_chi, mc, ms))) - math.log(limit_cm2_g)
+
+    a, b = math.log(1e-9), math.log(1e6)
+    if f(a) < 0 or f(b) > 0:
+        raise InputError("sidm", "sigma_T/m_chi does not cross the limit for m_S in [1e-9, 1e6] GeV")
+    return math.exp(optimize.brentq(f, a, b, xtol=1e-12))
+
+
+def _grid(lo, hi, n):
+    return np.geomspace(lo, hi, n)
+
+
+def compute_overlays(cfg, rows, warn) -> list[dict]:
+    """Evaluate every configured overlay; returns dicts with ``kind, label, style, m, lo, hi``
+    (``m`` the mass grid in GeV; ``lo``/``hi`` couplings; nan where undefined).  Missing
+    modules -> ``warn(message)`` and the overlay is skipped."""
+    lo_m, hi_m = mass_range(cfg, rows)
+    n = cfg.plot.get("overlay_points", 60)
+    out = []
+    for i, ov in enumerate(cfg.overlays):
+        kind = ov["kind"]
+        try:
+            item = _one(ov, lo_m, hi_m, n, cfg)
+        except (ImportError, AttributeError) as exc:
+            warn(f"overlay {i} ({kind}) skipped: module/function not available ({exc})")
+            continue
+        except InputError:
+            raise
+        except Exception as exc:  # an overlay must never crash the scan; say why it is missing
+            warn(f"overlay {i} ({kind}) skipped: {type(exc).__name__}: {exc}")
+            continue
+        item["index"] = i
+        out.append(item)
+    return out
+
+
+def _one(ov, lo_m, hi_m, n, cfg) -> dict:
+    kind = ov["kind"]
+    style = {k: ov[k] for k in ("color", "hatch", "linestyle", "alpha") if k in ov}
+    if kind in ("g2-band", "g2-excluded"):
+        g2 = importlib.import_module("leptoportal.constraints.g2")
+        loop = ov["loop"]
+        m_lo = lo_m
+        if loop == "lfv":  # Eq. (3) of the e->mu paper needs m_phi > m_mu - m_e
+            m_lo = max(lo_m, (M_MU - M_E) * (1.0 + 1e-6))
+        m = _grid(m_lo, hi_m, n) if hi_m > m_lo else np.array([])
+        if loop == "lfv" and m.size:  # resolve the rise towards the threshold m_mu - m_e
+            thr = M_MU - M_E
+            near = thr + np.geomspace(1e-7, 0.2, 25) * thr
+            m = np.unique(np.concatenate([m, near[(near >= m_lo) & (near <= hi_m)]]))
+        det = g2.get_g2_determination(ov["determination"])
+        if kind == "g2-band":
+            lo, hi = g2.coupling_band(m, ov["n_sigma"], det, kind=loop)
+            label = ov["label"] or rf"$(g-2)_\mu$ {ov['n_sigma']:g}$\sigma$ ({det.name})"
+            style.setdefault("color", DEFAULT_STYLE["g2-band"][loop])
+        else:
+            lo = g2.coupling_excluded_above(m, ov["n_sigma"], det, kind=loop)
+            hi = np.full_like(lo, np.inf)
+            label = ov["label"] or rf"$(g-2)_\mu$ excluded at {ov['n_sigma']:g}$\sigma$"
+            style.setdefault("color", DEFAULT_STYLE["g2-excluded"])
+        return {"kind": kind, "label": label, "style": style, "m": m, "lo": np.asarray(lo, float),
+                "hi": np.asarray(hi, float), "source": f"leptoportal.constraints.g2 ({det.name}: {det.source})"}
+    if kind == "relic":
+        relic = importlib.import_module("leptoportal.constraints.relic")
+        m = _grid(lo_m, hi_m, n)
+        kw = {"g_chi": ov["g_chi"]}
+        if "eps_R" in ov:
+            kw["eps_R"] = ov["eps_R"]
+        else:
+            kw["mchi_ratio"] = ov["mchi_ratio"]
+        g = np.asarray(relic.relic_coupling(ov["model"], m, **kw), float)
+        ratio = f"m_S/(2\\sqrt{{1+\\epsilon_R}})" if "eps_R" in ov else f"m_S/{ov['mchi_ratio']:g}"
+        label = ov["label"] or rf"relic $\Omega h^2 = 0.12$ ($m_\chi = {ratio}$)"
+        style.setdefault("color", DEFAULT_STYLE["relic"])
+        return {"kind": kind, "label": label, "style": style, "m": m, "lo": g, "hi": g,
+                "source": "leptoportal.constraints.relic.relic_coupling"}
+    if kind == "relic-lfv":
+        relic = importlib.import_module("leptoportal.constraints.relic")
+        fn = relic.lfv_annihilation_rate_line
+        m = _grid(lo_m, hi_m, n)
+        g = np.asarray(fn(m, **ov["params"]), float)
+        label = ov["label"] or "relic DM, e->mu paper Eq. (2)"
+        style.setdefault("color", DEFAULT_STYLE["relic-lfv"])
+        return {"kind": kind, "label": label, "style": style, "m": m, "lo": g, "hi": g,
+                "source": "leptoportal.constraints.relic.lfv_annihilation_rate_line"}
+    if kind == "sidm":
+        m_star = sidm_mass_boundary(ov["g_chi"], ov["limit_cm2_g"], ov.get("mchi_ratio"), ov.get("eps_R"))
+        label = ov["label"] or rf"SIDM $\sigma_T/m_\chi > {ov['limit_cm2_g']:g}$ cm$^2$/g"
+        style.setdefault("color", DEFAULT_STYLE["sidm"])
+        return {"kind": kind, "label": label, "style": style, "m": np.array([m_star]), "lo": np.array([0.0]),
+                "hi": np.array([np.inf]), "source": "leptoportal.constraints.darkmatter, Eq. (2.10) of arXiv:1807.03790",
+                "boundary_gev": m_star}
+    raise InputError("overlays.kind", f"unknown overlay kind {kind!r}")  # pragma: no cover (validated earlier)
