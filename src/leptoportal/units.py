@@ -23,3 +23,11 @@ AMU_GEV = 0.93149410242
 M_PROTON_GEV = 0.93827208816
 #: proton magnetic moment in nuclear magnetons
 MU_PROTON = 2.792847344
+#: speed of light [cm/s] (exact, SI definition)
+C_CM_PER_S = 2.99792458e10
+#: Planck mass M_Pl = sqrt(hbar c / G_N) [GeV] (PDG 2022: 1.220890(14) x 10^19 GeV)
+M_PLANCK_GEV = 1.220890e19
+#: present entropy density s_0 / k_B [cm^-3] (PDG 2022: 2891.2 (T_0 / 2.7255 K)^3 cm^-3)
+S0_CM3 = 2891.2
+#: critical density rho_c / h^2 [GeV cm^-3] (PDG 2022: 1.05371(23) x 10^-5 h^2 GeV cm^-3)
+RHO_CRIT_H2_GEV_CM3 = 1.05371e-5

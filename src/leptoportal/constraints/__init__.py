@@ -1,4 +1,4 @@
-"""Constraints on light leptophilic / LFV scalars: (g-2)_mu bands, SIDM, perturbativity, DMDD."""
+"""Constraints on light leptophilic / LFV scalars: (g-2)_mu bands, SIDM, perturbativity, DMDD, relic density."""
 
 from .darkmatter import (
     is_perturbative,
@@ -24,6 +24,14 @@ from .g2 import (
     is_excluded,
     load_g2_inputs,
 )
+from .relic import (
+    lfv_annihilation_rate_line,
+    omega_h2,
+    omega_h2_swave,
+    relic_coupling,
+    relic_model,
+    thermal_average,
+)
 
 __all__ = [
     "G2Determination",
@@ -39,11 +47,17 @@ __all__ = [
     "get_g2_determination",
     "is_excluded",
     "is_perturbative",
+    "lfv_annihilation_rate_line",
     "load_g2_inputs",
     "log_perturbativity_scale",
+    "omega_h2",
+    "omega_h2_swave",
     "perturbativity_scale",
+    "relic_coupling",
+    "relic_model",
     "sidm_born_valid",
     "sidm_max_coupling",
     "sidm_sigma_t_over_m",
     "sigma_e_bar_cm2",
+    "thermal_average",
 ]

@@ -60,7 +60,7 @@ from scipy.special import kve
 from ..errors import InputError
 from ..models.leptophilic import LeptophilicScalar
 from ..particles import M_E, M_MU, M_TAU
-from ..units import GEV2_TO_CM2, GEV2_TO_PB
+from ..units import C_CM_PER_S, GEV2_TO_CM2, GEV2_TO_PB, M_PLANCK_GEV, RHO_CRIT_H2_GEV_CM3, S0_CM3
 from .relic_dof import g_rho, g_s, sqrt_g_star
 
 __all__ = [
@@ -87,17 +87,8 @@ __all__ = [
     "lfv_annihilation_rate_line",
 ]
 
-# ---------------------------------------------------------------------------------------
-# Constants (PDG 2022 "Astrophysical constants and parameters"; candidates for units.py)
-# ---------------------------------------------------------------------------------------
-#: Planck mass M_Pl = sqrt(hbar c / G_N) [GeV] (PDG 2022: 1.220890(14) x 10^19 GeV)
-M_PLANCK_GEV = 1.220890e19
-#: present entropy density s_0 / k_B [cm^-3] (PDG 2022: 2891.2 (T_0 / 2.7255 K)^3 cm^-3)
-S0_CM3 = 2891.2
-#: critical density rho_c / h^2 [GeV cm^-3] (PDG 2022: 1.05371(23) x 10^-5 h^2 GeV cm^-3)
-RHO_CRIT_H2_GEV_CM3 = 1.05371e-5
-#: speed of light [cm/s] (exact, SI definition)
-C_CM_PER_S = 2.99792458e10
+# Astrophysical constants (M_Pl, s0, rho_c/h^2, c) live in leptoportal.units (PDG 2022); re-exported here.
+
 #: observed cold-DM density used for the relic targets (Planck 2018: 0.120 +- 0.001)
 OMEGA_DM_H2 = 0.12
 #: lightest DM mass accepted (GeV): below ~1 MeV chi is still relativistic at BBN (issue 7,
