@@ -2,6 +2,7 @@
 
     leptoportal simulate signal --setup na64e --mass 0.3 --coupling 1e-4 --events 100000 \\
         --seed 1 [--method etl|ww|iww] [--plots DIR] [--json]
+    leptoportal simulate signal --setup na64mu --process mu-to-e --mass 0.3 --coupling 1e-4 --json
     leptoportal simulate shower --setup na64e [--beam e-] [--showers 200] [--json]
 
 ``signal`` prints the produced signal per EOT (e- and e+ shower particles together, and the
@@ -41,6 +42,9 @@ def register(sub) -> None:
     s.add_argument("--showers", type=int, default=200, help="showers for the track-length table (default 200, cached)")
     s.add_argument("--nuclei", nargs="+", default=["Pb", "C"],
                    help="production nuclei of the ECAL / active target (default Pb C)")
+    s.add_argument("--process", default="auto", choices=["auto", "mu-to-e"],
+                   help="auto: e->mu phi for e+- beams, mu N -> mu N S (leptophilic) for muon beams; mu-to-e: "
+                        "mu N -> e N phi at a muon-beam setup (LFV scalar, coupling h; proposed selection)")
     s.add_argument("--plots", metavar="DIR", help="write Figs. 6-7 (HCAL deposits, E_miss) and their CSVs here")
     s.add_argument("--json", action="store_true", help="one JSON object on stdout")
     s.set_defaults(func=run_signal)
@@ -76,8 +80,16 @@ def run_signal(args: argparse.Namespace) -> int:
         raise InputError("--events", f"must be >= 1; got {args.events}")
     if args.showers < 1:
         raise InputError("--showers", f"must be >= 1; got {args.showers}")
-    res = simulate_signal(args.setup, args.mass, args.coupling, events=args.events, seed=args.seed,
-                          method=args.method, beam=args.beam, nuclei=tuple(args.nuclei), n_showers=args.showers)
+    if args.process == "mu-to-e":
+        from .analysis.signal_mue import simulate_signal_mu_to_e
+
+        if args.plots:
+            raise InputError("--plots", "not available with --process mu-to-e")
+        res = simulate_signal_mu_to_e(args.setup, args.mass, args.coupling, events=args.events, seed=args.seed,
+                                      method=args.method, nuclei=tuple(args.nuclei))
+    else:
+        res = simulate_signal(args.setup, args.mass, args.coupling, events=args.events, seed=args.seed,
+                              method=args.method, beam=args.beam, nuclei=tuple(args.nuclei), n_showers=args.showers)
     out = res.to_json()
     if args.plots:
         files = write_plots(res, args.plots)
