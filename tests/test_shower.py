@@ -3,9 +3,13 @@
 Independent references:
 * Rossi's approximation-A track-length constants 0.437 (e+-) and 0.572 (gamma) x E0/E^2
   (Rossi, High-Energy Particles (1952); for b = 0.0135), reproduced by the Mellin-pole
-  formula, which then predicts the MC in approximation-A mode (no ionisation, no Compton);
+  formula, which then predicts the MC in approximation-A mode (no ionisation, no Compton,
+  complete screening);
 * Rossi's approximation B: total charged track length T = X0 E0 / E_c (all energies);
 * PDG RPP Eq. 34.36: t_max = ln(E0/E_c) - 0.5 for electron-induced showers;
+* pair production in Pb: 7/9 (1/X0 per atom) at high energy (PDG Eq. 34.32), Tsai's screening
+  limits, NIST attenuation at 10 MeV (loose), the attenuation minimum at a few MeV;
+* Berger-Seltzer collision loss per X0 at E_c equals the PDG Rossi E_c (Pb, polystyrene);
 * energy conservation (deposit + leakage = E0);
 * Eq. (29) of the e->mu paper evaluated step by step vs the binned table.
 """
@@ -68,6 +72,108 @@ def test_cross_section_integrals():
     assert float(sh.klein_nishina_cm2(1e-9)) == pytest.approx(6.6524587e-25, rel=1e-3)
 
 
+PB = sh.medium_from(__import__("leptoportal.materials", fromlist=["BUILTIN"]).BUILTIN["Pb"])
+_K_KN_PB = 82.0 / 207.2 * 6.02214076e23  # electrons per gram of Pb (Klein-Nishina per electron -> cm^2/g)
+
+
+def test_screening_functions_limits():
+    """Tsai's fits (RMP 46 (1974) Eqs. 3.38-3.41): complete screening and the unscreened Bethe-Heitler log."""
+    p1, p2, s1, s2 = sh.tsai_screening(0.0, 0.0)
+    assert p1 == pytest.approx(4 * math.log(184.15), abs=2e-3) and s1 == pytest.approx(4 * math.log(1194), abs=2e-3)
+    assert p1 - p2 == pytest.approx(2 / 3) and s1 - s2 == pytest.approx(2 / 3)
+    # no screening: phi1/4 - ln Z/3 = ln(2 E E'/(m k)) - 1/2 with gam = 100 m k/(E E' Z^1/3)
+    # <=> phi1/4 + ln gam = ln 200 - 1/2 (Bethe-Heitler unscreened; Tsai Eq. 3.5 limit)
+    for gam in (300.0, 3000.0):
+        p1, p2, _, _ = sh.tsai_screening(gam, 1.0)
+        assert p1 / 4 + math.log(gam) == pytest.approx(math.log(200) - 0.5, abs=3e-3)
+        assert p1 == pytest.approx(p2, abs=1e-5)  # phi1 = phi2 without screening
+
+
+def test_pair_cross_section_in_lead():
+    """Pair production in Pb: high-energy limit 7/9 (1/X0 per atom), rise from threshold, attenuation minimum."""
+    X0 = PB.x0_gcm2
+    # high-energy limit: complete screening, PDG Eq. 34.32: 7/9 - xi/54 per X0 (7/9 when the 1/9 term is dropped)
+    s_inf = float(sh.pair_screened_per_x0(1e6, PB)[0])
+    assert s_inf == pytest.approx(7 / 9 - PB.xi / 54, rel=2e-3)
+    assert s_inf == pytest.approx(7 / 9, rel=0.01)
+    # screening=False gives the complete-screening form (Tsai Eq. 3.84) wherever f is applied (k >= 50 MeV)
+    k = np.geomspace(2e-3, 1e3, 40)
+    kh = k[k >= sh.PAIR_COULOMB_MIN_GEV]
+    np.testing.assert_allclose(sh.pair_screened_per_x0(kh, PB, screening=False), sh.pair_per_x0(kh, PB.xi),
+                               rtol=1e-6)
+    # intermediate screening lowers it, increasingly towards threshold; monotonic rise on each side of
+    # the 50 MeV switch of the Coulomb correction
+    s = sh.pair_screened_per_x0(k, PB)
+    assert np.all(s <= sh.pair_per_x0(k, PB.xi) * (1 + 1e-9) * 1.07)
+    lo, hi = k < sh.PAIR_COULOMB_MIN_GEV, k >= sh.PAIR_COULOMB_MIN_GEV
+    assert np.all(np.diff(s[lo]) > 0) and np.all(np.diff(s[hi]) > 0)
+    # 10 MeV: XCOM/Hubbell-Seltzer (NIST SRD 126) mu/rho(Pb, 10 MeV) = 0.0497 cm^2/g of which
+    # Klein-Nishina ~0.012 and photo-effect ~0.001, i.e. pair ~0.037 cm^2/g ~ 0.30 of 7/9 per X0.
+    # Born-approximation Bethe-Heitler without the Coulomb correction overshoots by ~10 % here.
+    r10 = float(sh.pair_screened_per_x0(0.01, PB)[0]) / s_inf
+    assert 0.28 < r10 < 0.40, r10
+    # photon mean free path (pair + Compton) at 10 MeV: NIST gives 1/(0.0497 X0) = 3.16 X0
+    mu = sh.pair_screened_per_x0(0.01, PB)[0] / X0 + float(sh.klein_nishina_cm2(0.01)) * _K_KN_PB
+    assert 2.7 < 1 / (mu * X0) < 3.5
+    # the attenuation minimum of lead lies at a few MeV (NIST: ~3.5 MeV, 0.042 cm^2/g): Compton falling,
+    # pair rising; photo-effect (neglected) would move the minimum up slightly
+    kk = np.geomspace(1.5e-3, 2e-2, 200)
+    att = sh.pair_screened_per_x0(kk, PB) / X0 + sh.klein_nishina_cm2(kk) * _K_KN_PB
+    assert 2e-3 < kk[np.argmin(att)] < 5e-3
+    assert 0.032 < att.min() < 0.045
+
+
+def test_bremsstrahlung_screening():
+    """Screened brems (Tsai Eq. 3.9) -> complete screening (Eq. 3.83) at high E; smaller at low E."""
+    for E in (1e3, 1e4):
+        assert float(sh.brems_hard_screened_per_x0(E, 0.01, MED)[0]) == pytest.approx(
+            float(sh.brems_hard_per_x0(E, 0.01, MED.xi)), rel=0.01)
+    E = np.array([0.02, 0.1, 1.0])
+    scr = sh.brems_hard_screened_per_x0(E, 0.002, MED)
+    cs = sh.brems_hard_per_x0(E, 0.002, MED.xi)
+    assert np.all(scr < cs) and scr[0] / cs[0] < scr[1] / cs[1] < scr[2] / cs[2] < 1.0
+    # soft-photon limit y -> 0 is completely screened at any E
+    assert float(sh.brems_ydsigma_per_x0(0.05, 1e-7, MED)) == pytest.approx(4 / 3 + MED.xi / 9, rel=1e-3)
+    np.testing.assert_allclose(sh.brems_soft_screened_loss_per_x0(E, 0.002, MED, screening=False),
+                               sh.brems_soft_loss_per_x0(E, 0.002, MED.xi), rtol=1e-6)
+
+
+def test_collision_stopping_power_reproduces_rossi_ec():
+    """Berger-Seltzer dE/dx (PDG Sec. 34.2.7) x X0 at E = E_c equals E_c (Rossi), for Pb and polystyrene.
+
+    PDG tables: Pb E_c = 7.43 MeV, X0 = 6.37 g/cm^2; polystyrene E_c = 93.11 MeV, X0 = 43.79 g/cm^2
+    (independent: they are computed by the PDG from their own stopping powers).
+    """
+    assert float(sh.collision_dedx_gev_cm2_g(7.43e-3, PB)) * 6.37 == pytest.approx(7.43e-3, rel=0.02)
+    ps = sh.ShowerMedium("ps", 1.06, tuple(c for c in MED.components if c.Z < 10), 1.0)
+    ps = sh.ShowerMedium("ps", 1.06, tuple(sh.dataclasses.replace(c, mass_fraction=c.mass_fraction / sum(
+        d.mass_fraction for d in ps.components)) for c in ps.components), 1.0)
+    assert float(sh.collision_dedx_gev_cm2_g(93.11e-3, ps)) * 43.79 == pytest.approx(93.11e-3, rel=0.02)
+    # energy dependence: rises from 2 MeV to 1 GeV (relativistic rise, capped by the density effect)
+    d = sh.collision_dedx_gev_cm2_g(np.array([2e-3, 1e-2, 1e-1, 1.0, 10.0]), PB)
+    assert np.all(np.diff(d) > 0) and 1.3 < d[3] / d[0] < 1.7
+    # e+ (Bhabha) loses slightly less than e- (Moller) at these energies (ICRU 37)
+    dp = sh.collision_dedx_gev_cm2_g(np.array([1e-2, 1.0]), PB, positron=True)
+    assert np.all((dp < d[[1, 3]]) & (dp > 0.95 * d[[1, 3]]))
+
+
+def test_tabulated_brackets_match_direct_evaluation():
+    """The fast path (brackets tabulated in ln r) reproduces the direct Tsai evaluation."""
+    R = sh._Rates(MED, 0.01, 100.0)
+    rng = np.random.default_rng(1)
+    E = np.exp(rng.uniform(math.log(0.011), math.log(100), 5000))
+    y = rng.uniform(0, 1, 5000)
+    ok = y < 1 - 0.000511 / E
+    np.testing.assert_allclose(R.brk.brems(E, y)[ok], sh.brems_ydsigma_per_x0(E, y, MED)[ok], atol=2e-3)
+    k = np.exp(rng.uniform(math.log(0.0011), math.log(100), 5000))
+    x = rng.uniform(0, 1, 5000)
+    ok = (x > 0.000511 / k) & (x < 1 - 0.000511 / k)
+    direct = sh.pair_dsigma_per_x0(k, x, MED)
+    np.testing.assert_allclose(R.brk.pair(k, x, k >= sh.PAIR_COULOMB_MIN_GEV)[ok], direct[ok], atol=2e-3)
+    i = np.clip(np.searchsorted(R.lnE, np.log(k), side="right") - 1, 0, R.lnE.size - 1)
+    assert np.all(direct <= R.pair_bound[i])  # rejection bound holds
+
+
 def test_lpm_factors():
     e_lpm = MED.e_lpm_gev
     assert float(sh.lpm_brems_factor(1.0, 0.01, e_lpm)) > 0.99  # E << E_LPM: no suppression
@@ -82,7 +188,7 @@ def test_approximation_a_differential_track_length():
     E0 = 100.0
     edges = np.array([0.1, 0.3, 1.0])
     res = sh.cascade(MED, "e-", E0, 40, np.random.default_rng(5), energy_edges=edges, depth_edges_x0=[0, 200],
-                     e_cut=0.01, ionisation=False, compton=False)
+                     e_cut=0.01, ionisation=False, compton=False, screening=False)
     ce, cg = sh.approx_a_track_length_coefficients(MED.xi)
     pred = E0 * (1 / edges[:-1] - 1 / edges[1:])
     ratio_e = res.hist[:2].sum(axis=(0, 2)) / (ce * pred)
@@ -140,23 +246,29 @@ def _tmax(E0, n, seed):
 
 @pytest.mark.slow
 def test_shower_maximum_vs_pdg():
-    """t_max = ln(E0/E_c) - 0.5 (PDG Eq. 34.36) within 1 X0 at 5, 20, 100 GeV; growth with ln E0 within 0.4 X0.
+    """t_max = ln(E0/E_c) - 0.5 (PDG RPP Eq. 34.36) at 5, 20, 100 GeV.
 
-    t_max from the gamma-function fit (PDG Eq. 34.35) of the energy-deposit profile, by moments.
-    The 1-D MC peaks 0.5-0.8 X0 earlier than the PDG rule (numbers in docs/shower.md),
-    attributed to the complete-screening pair cross section used down to the cut (it
-    overestimates pair production by 1-50 MeV photons, which then convert too early).
+    t_max from the gamma-function fit (PDG Eq. 34.35) of the energy-deposit profile, by moments
+    (1.1 MeV cuts).  Tolerances: the mean offset over the three energies within 0.3 X0, each
+    energy within 0.5 X0 (statistical sd of one run here: ~0.07 / 0.13 / 0.25 X0), growth
+    t_max(100) - t_max(5) = ln 20 within 0.6 X0.  Measured (docs/shower.md): -0.26 / -0.14 / +0.11
+    X0 from the rule; before the low-energy physics (complete screening down to the cut, constant
+    dE/dx) it was -0.84 / -0.61 / -0.82.
     """
-    ts = {E0: _tmax(E0, n, 11) for E0, n in ((5.0, 40), (20.0, 12), (100.0, 6))}
-    for E0, t in ts.items():
-        assert abs(t - (math.log(E0 / MED.ecrit_gev) - 0.5)) < 1.0, (E0, t)
-    assert (ts[100.0] - ts[5.0]) == pytest.approx(math.log(20.0), abs=0.4), ts
+    ts = {E0: _tmax(E0, n, 11) for E0, n in ((5.0, 120), (20.0, 30), (100.0, 8))}
+    off = {E0: t - (math.log(E0 / MED.ecrit_gev) - 0.5) for E0, t in ts.items()}
+    for E0, d in off.items():
+        assert abs(d) < 0.5, (E0, ts)
+    assert abs(sum(off.values()) / 3) < 0.3, off
+    assert (ts[100.0] - ts[5.0]) == pytest.approx(math.log(20.0), abs=0.6), ts
 
 
 def test_eq29_step_sum_equals_table_integral():
     """Sum_k w(E_k) dL_k over MC steps (Eq. 29 literally) == binned table integral of w, within 1 %."""
     E0 = 20.0
-    e_edges = _edges(E0, 0.01, 25)
+    # 100 bins per decade: the table assumes a track length uniform in ln E inside a bin, which at
+    # 25 bins/decade is off by up to ~1 % for the primary's peak at E0 (measured 0.988-1.007)
+    e_edges = _edges(E0, 0.01, 100)
     t_edges = np.linspace(0, MED.length_x0, 161)
 
     def w(E):
@@ -170,7 +282,7 @@ def test_eq29_step_sum_equals_table_integral():
                                                                   enumerate(sh.SPECIES)}, MED, "e-", E0, 10)
     for s in ("e-", "e+"):
         direct = res.score[s] * X0
-        assert tab.integral(s, w) == pytest.approx(direct, rel=0.01)
+        assert tab.integral(s, w) == pytest.approx(direct, rel=0.005)
 
 
 def test_table_cache_and_sampling():
