@@ -22,6 +22,8 @@ Options: ``--events N`` (default 100000), ``--mass`` (0.3), ``--method`` (ww), `
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 import time
 import warnings
@@ -33,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from leptoportal.analysis import signal as sg  # noqa: E402
 from leptoportal.analysis.selection import na64e_selection  # noqa: E402
+from leptoportal.detector import muon  # noqa: E402
 from leptoportal.detector import shower as sh  # noqa: E402
 from leptoportal.detector.setup import load_setup  # noqa: E402
 
@@ -49,24 +52,30 @@ def main(argv=None):
     warnings.simplefilter("ignore")
     st = load_setup("na64e")
 
-    # warm-up: tables from cache (built once if missing), imports, first-call overheads
+    # warm-up: tables from cache (built once if missing), imports, first-call overheads (Numba
+    # kernels of the generator and of the muon transport are loaded; the generator's envelopes for
+    # this mass are NOT built here except for the few energy bins the 200 warm-up events touch)
     t0 = time.perf_counter()
     tab = sh.track_lengths(st, beam="e-")
     sg.simulate_signal(st, args.mass, 1e-4, events=200, seed=0, method=args.method, table=tab)
+    p4 = np.array([[10.0, 0.0, 0.0, math.sqrt(100.0 - 0.1056583755**2)]])
+    muon.transport(st, p4, np.array([float(st.ecal.z_start_cm)]), np.random.default_rng(0), engine="numba")
     print(f"warm-up (tables from cache: {tab.meta.get('from_cache')}): {time.perf_counter() - t0:.2f} s")
 
-    # (a) full chain
-    t0 = time.perf_counter()
-    c0 = time.process_time()
-    r = sg.simulate_signal(st, args.mass, 1e-4, events=args.events, seed=1, method=args.method, table=tab)
-    wall = time.perf_counter() - t0
-    cpu = time.process_time() - c0
-    print(f"\n(a) full chain, {args.events} events, m = {args.mass} GeV, method {args.method}: "
-          f"wall {wall:.2f} s, CPU {cpu:.2f} s (target <= {TARGET_S} s) -> {'OK' if cpu <= TARGET_S else 'MISSED'}")
-    print("    (stage times below are wall clock; on a shared machine wall > CPU)")
-    for k, v in r.timing.items():
-        print(f"      {k:>12}: {v:7.3f} s")
-    print(f"      efficiency = {r.efficiency:.4f} +- {r.efficiency_error:.4f}; yield/EOT = {r.yield_per_eot:.3e}")
+    # (a) full chain: first call at this mass (envelopes built), then a second seed (envelopes memoised)
+    for label, seed in (("first call at this mass", 1), ("second call, envelopes memoised", 2)):
+        t0 = time.perf_counter()
+        c0 = time.process_time()
+        r = sg.simulate_signal(st, args.mass, 1e-4, events=args.events, seed=seed, method=args.method, table=tab)
+        wall = time.perf_counter() - t0
+        cpu = time.process_time() - c0
+        print(f"\n(a) full chain, {label}: {args.events} events, m = {args.mass} GeV, method {args.method}: "
+              f"wall {wall:.2f} s, CPU {cpu:.2f} s (target <= {TARGET_S} s) -> "
+              f"{'OK' if cpu <= TARGET_S else 'MISSED'}  (load {os.getloadavg()[0]:.1f})")
+        print("    (stage times below are wall clock; on a shared machine wall > CPU)")
+        for k, v in r.timing.items():
+            print(f"      {k:>12}: {v:7.3f} s")
+        print(f"      efficiency = {r.efficiency:.4f} +- {r.efficiency_error:.4f}; yield/EOT = {r.yield_per_eot:.3e}")
 
     # (b) shower-owned stages, vectorised vs per-event loop
     sig = sg._sigma_fn("e-", "Pb", args.method, args.mass, 1.0)

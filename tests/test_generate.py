@@ -493,3 +493,134 @@ def test_non_chiral_vertices_sample_the_engine_density(vertex, method):
     d = api.dsigma_dx(model, 150.0, xs, method=method, beam="mu-", final="mu-")
     mean_x = np.trapezoid(xs * d, xs) / np.trapezoid(d, xs)
     assert np.mean(b.x) == pytest.approx(mean_x, abs=4 * np.std(b.x) / np.sqrt(b.x.size) + 2e-3)
+
+
+# ------------------------------------------------------------------------------ speed paths: caches and kernels
+
+
+def _spectrum(n, seed, lo=5.0, hi=100.0):
+    return np.exp(np.random.default_rng(seed).uniform(math.log(lo), math.log(hi), n))
+
+
+def test_envelope_cache_cold_warm_and_call_order_identical():
+    """Memoised envelopes only save time: the events are bit-identical with a cold cache, a warm
+    cache, and a cache warmed by other calls in another order (other energies, another mass, a
+    chunk that had to raise cells).  The cached envelopes are read-only (copy-on-use)."""
+    from leptoportal.generate import sampler as smp
+
+    model = LFVScalar(0.3, H)
+    E = _spectrum(6000, 1)
+    E2 = _spectrum(3000, 2, 2.0, 60.0)
+
+    def run(energies, seed, m=0.3):
+        return sample_events(LFVScalar(m, H), energies, energies.size, np.random.default_rng(seed), method="ww",
+                             chunk_size=2000)
+
+    smp.clear_envelope_cache()
+    cold = run(E, 5)
+    n_cached = len(smp._ENVELOPE_CACHE)
+    assert n_cached == cold.info["n_energy_bins"] > 3
+    warm = run(E, 5)
+    assert len(smp._ENVELOPE_CACHE) == n_cached  # nothing rebuilt
+    smp.clear_envelope_cache()
+    other_first = [run(E2, 9), run(E2, 9, m=0.5), sample_events(model, E0, 500, np.random.default_rng(3))]
+    late = run(E, 5)
+    for ev in (warm, late):
+        for k in ("lep", "phi", "rec", "x", "theta_k", "t", "phi_q"):
+            assert np.array_equal(getattr(cold, k), getattr(ev, k)), k
+        assert ev.info["n_proposed"] == cold.info["n_proposed"]
+    # the other calls' own results do not depend on what ran before them either
+    smp.clear_envelope_cache()
+    again = run(E2, 9)
+    assert np.array_equal(again.lep, other_first[0].lep)
+    # cached envelopes cannot be modified in place
+    env = next(iter(smp._ENVELOPE_CACHE.values()))
+    with pytest.raises(ValueError):
+        env.env.reshape(-1)[0] = 0.0
+    cp = env.copy()
+    cp.env.reshape(-1)[0] *= 2.0  # a copy is writable
+
+
+def test_envelope_cache_copy_on_violation_does_not_leak():
+    """A chunk whose envelope is violated raises cells on a *copy*: a shrunken cached envelope
+    (forced violations) gives the same events whether or not earlier calls hit the violation."""
+    from leptoportal.generate import sampler as smp
+
+    model = LFVScalar(0.3, H)
+    E = _spectrum(3000, 4, 20.0, 80.0)
+    smp.clear_envelope_cache()
+    ref = sample_events(model, E, E.size, np.random.default_rng(8), method="ww", chunk_size=1000)
+    # shrink every cached envelope (on writable copies put back into the cache) -> violations
+    for key, env in list(smp._ENVELOPE_CACHE.items()):
+        cp = env.copy()
+        flat = cp.env.reshape(-1)
+        top = np.argsort(flat * cp.volumes().reshape(-1))[-5:]  # the 5 most probable cells
+        flat[top] *= 0.8
+        cp.refresh()
+        smp._ENVELOPE_CACHE[key] = smp._freeze(cp)
+    shrunk = {k: v.env.copy() for k, v in smp._ENVELOPE_CACHE.items()}
+    a = sample_events(model, E, E.size, np.random.default_rng(8), method="ww", chunk_size=1000)
+    b = sample_events(model, E, E.size, np.random.default_rng(8), method="ww", chunk_size=1000)
+    assert a.info["n_redraws"] > 0
+    assert np.array_equal(a.lep, b.lep) and a.info["n_redraws"] == b.info["n_redraws"]
+    for k, v in smp._ENVELOPE_CACHE.items():  # the raised cells stayed in the chunk's copy
+        assert np.array_equal(v.env, shrunk[k])
+    assert not np.array_equal(a.lep, ref.lep)
+    smp.clear_envelope_cache()
+    assert np.array_equal(sample_events(model, E, E.size, np.random.default_rng(8), method="ww",
+                                        chunk_size=1000).lep, ref.lep)
+
+
+def test_fixed_energy_bins_are_data_independent():
+    from leptoportal.generate.sampler import BIN_OFFSET, _energy_bins
+
+    E = np.array([1.0, 1.2, 1.26, 9.99, 10.0, 55.0, 100.0])
+    b1, bins1 = _energy_bins(E, 10)
+    b2, bins2 = _energy_bins(E[3:], 10)
+    for b, e in zip(b2, E[3:]):  # the bin of an energy does not depend on the other energies
+        assert b == b1[list(E).index(e)]
+        lo, hi = bins2[int(b)]
+        assert bins1[int(b)] == (lo, hi) and lo <= e * (1 + 1e-12) and e < hi * (1 + 1e-12)
+    assert b1[0] == BIN_OFFSET and bins1[BIN_OFFSET][0] == 1.0
+    # the lowest bin's lower edge is raised to the threshold floor
+    _, bins3 = _energy_bins(E, 10, e_floor=1.1)
+    assert bins3[BIN_OFFSET] == (1.1, 10 ** 0.1)
+
+
+def test_compiled_final_state_matches_numpy_reference():
+    """The fused per-event kernel equals the NumPy algebra (fourvec.build_final_state_numpy) and
+    fourvec.finish equals conservation() + angle_to_beam()."""
+    from leptoportal.generate.fourvec import (angle_to_beam, build_final_state, build_final_state_numpy,
+                                              conservation, finish)
+    from leptoportal.xsec.kinematics import frame
+
+    rng = np.random.default_rng(11)
+    n = 20000
+    M = 193.7
+    E = rng.uniform(2.0, 200.0, n)
+    Ea = E * rng.uniform(0.01, 0.99, n)
+    th = np.exp(rng.uniform(-12, -1, n))
+    fr = frame(E, M_E, Ea, 0.3, M_MU, th, M)
+    t = np.exp(np.log(np.where(fr.valid, fr.tmin, 1.0)) + rng.random(n) * np.log(np.where(
+        fr.valid, fr.tmax / fr.tmin, 2.0)))
+    t[::50] = 1e9  # outside the window: invalid rows
+    pa_, pb_ = rng.uniform(0, 2 * np.pi, (2, n))
+    a = build_final_state(E, M_E, Ea, th, pa_, 0.3, M_MU, M, t, pb_, fr=fr)
+    b = build_final_state_numpy(E, M_E, Ea, th, pa_, 0.3, M_MU, M, t, pb_, fr=fr)
+    assert np.array_equal(a[3], b[3]) and (~a[3]).sum() >= n // 50
+    for x, y in zip(a[:3], b[:3]):
+        assert np.allclose(x, y, rtol=1e-13, atol=1e-13 * E.max())
+    v = a[3]
+    lep, phi, rec = a[1][v], a[0][v], a[2][v]
+    out = [np.empty(v.sum()) for _ in range(4)]
+    worst = finish(E[v], M_E, M, lep, phi, rec, *out)
+    assert worst == pytest.approx(conservation(E[v], M_E, M, phi, lep, rec).max(), rel=1e-6, abs=1e-15)
+    assert worst < 1e-9
+    assert np.allclose(out[0], phi[:, 0] / E[v], rtol=1e-15) and np.allclose(out[1], lep[:, 0] / E[v], rtol=1e-15)
+    assert np.allclose(out[2], angle_to_beam(phi), rtol=1e-14) and np.allclose(out[3], angle_to_beam(lep), rtol=1e-14)
+    # a broken event is caught (NaN or imbalance)
+    rec2 = rec.copy()
+    rec2[7, 3] += 1e-6 * E[v][7]
+    assert finish(E[v], M_E, M, lep, phi, rec2, *out) > 1e-9
+    rec2[7, 3] = np.nan
+    assert not finish(E[v], M_E, M, lep, phi, rec2, *out) <= 1e-9

@@ -52,6 +52,9 @@ from ..units import PB_TO_CM2
 #: lowest shower-particle energy entering the yield integral [GeV]: the engine's validated domain
 E_MIN_ENGINE = 1.0
 _FINAL = {"e-": "mu-", "e+": "mu+"}
+#: simulate_signal: samples of at least this many events transport their muons with the compiled
+#: engine of :func:`leptoportal.detector.muon.transport` (statistically identical to the numpy one)
+MUON_NUMBA_MIN = 5000
 
 
 def _check_float(name, v, lo=0.0, strict=True):
@@ -253,10 +256,13 @@ def simulate_signal(setup="na64e", mass=0.3, coupling=1e-4, *, events: int = 100
     # ECAL downstream: they are not transported and leave their kinetic energy in the ECAL
     fwd = lep[:, 3] > 0
     dep[~fwd, i_ecal] = lep[~fwd, 0] - np.sqrt(np.maximum(lep[~fwd, 0] ** 2 - np.sum(lep[~fwd, 1:] ** 2, axis=1), 0))
+    # compiled muon engine for every batch of a large sample (decided on the total, so e- and e+
+    # muons use the same engine; the one-off Numba load is amortised), else the numpy engine
+    engine = "numba" if E_v.size >= MUON_NUMBA_MIN else "numpy"
     for q in (-1, 1):
         m = (charge == q) & fwd
         if np.any(m):
-            tr = transport(st, lep[m], z_glob[m], rng_mu, charge=q)
+            tr = transport(st, lep[m], z_glob[m], rng_mu, charge=q, engine=engine)
             dep[m] = tr.deposit
             p_meas[m] = tr.p_measured
     t_mu = time.perf_counter()

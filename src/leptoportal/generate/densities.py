@@ -210,8 +210,8 @@ class WWChannel(Channel):
             out = d2 * meas * jac
         return np.where(np.isfinite(out) & (out > 0), out, 0.0)
 
-    def complete(self, u, E, rng):
-        """Four-vectors for accepted points.  The recoil: t from the Eq. (14) integrand within the
+    def complete(self, u, E, rng, out=None):
+        """Four-vectors for accepted points (``out``: optional dict of lep/phi/rec arrays to fill).  The recoil: t from the Eq. (14) integrand within the
         exact 2->3 bounds (capped at the WW t_max = m_phi^2 + m_i^2), phi_q uniform -- the
         WW approximation's own assumptions; b = p - p_a + q then conserves four-momentum exactly."""
         n = u.shape[0]
@@ -231,8 +231,12 @@ class WWChannel(Channel):
         r = rng.random((n, 2))
         phi_a = 2.0 * np.pi * r[:, 0]
         phi_q = 2.0 * np.pi * r[:, 1]
+        dest = None
+        if out is not None:
+            dest = (out["phi"], out["lep"], out["rec"]) if self.frame_name == "x" else (out["lep"], out["phi"],
+                                                                                       out["rec"])
         pa, pb, rec, valid = build_final_state(E, self.m_i, Ea, ang, phi_a, self.m_a, self.m_b, self.M,
-                                               np.where(ok, t, 1.0), phi_q, fr=fr)
+                                               np.where(ok, t, 1.0), phi_q, fr=fr, out=dest)
         valid &= ok
         if self.frame_name == "x":
             phi4, lep4 = pa, pb
@@ -393,7 +397,7 @@ class ETLChannel(Channel):
         ok = fr.valid & np.isfinite(out) & (out > 0)
         return np.where(ok, out, 0.0)
 
-    def complete(self, u, E, rng):
+    def complete(self, u, E, rng, out=None):
         n = u.shape[0]
         E = np.broadcast_to(np.asarray(E, float), (n,)).copy()
         with np.errstate(all="ignore"):
@@ -401,8 +405,9 @@ class ETLChannel(Channel):
         r = rng.random((n, 2))
         phi_a = 2.0 * np.pi * r[:, 0]
         phi_q = np.where(r[:, 1] < 0.5, phi_q, -phi_q)
+        dest = None if out is None else (out["lep"], out["phi"], out["rec"])
         lep, phi4, rec, valid = build_final_state(E, self.m_i, fr.Ea, psi, phi_a, self.m_f, self.m, self.M, t, phi_q,
-                                                  fr=fr)
+                                                  fr=fr, out=dest)
         return dict(lep=lep, phi=phi4, rec=rec, valid=valid & fr.valid, t=t, phi_q=phi_q)
 
 

@@ -19,18 +19,44 @@ genuine check of the kinematics (cos theta_q is fixed by it), see :func:`conserv
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..xsec.kinematics import frame, q_polar
 
 
-def build_final_state(E, m_i, Ea, theta, phi_a, m_a, m_b, M, t, phi_q, fr=None):
+def build_final_state(E, m_i, Ea, theta, phi_a, m_a, m_b, M, t, phi_q, fr=None, out=None):
     """Four-vectors (E, px, py, pz) of a, b and the recoil nucleus, shape (n, 4) each.
 
     All arguments broadcast to (n,).  ``fr``: the engine frame at (E, E_a, theta) if already
     built.  Returns (pa, pb, rec, valid) where ``valid`` is False where (E_a, theta, t) has no
-    physical 2->3 completion (those rows are zeros).
+    physical 2->3 completion (those rows are zeros).  The rotation is one compiled pass per event
+    (:func:`_final_state_kernel`); :func:`build_final_state_numpy` is the same algebra in NumPy
+    (the reference it is tested against).  ``out``: optional (pa, pb, rec) C-contiguous (n, 4)
+    arrays to write into.
     """
+    if _final_state_nb is None:  # pragma: no cover - numba is a declared dependency
+        return build_final_state_numpy(E, m_i, Ea, theta, phi_a, m_a, m_b, M, t, phi_q, fr)
+    E, Ea, theta, phi_a, t, phi_q = (np.ascontiguousarray(np.atleast_1d(np.asarray(v, float))) for v in
+                                     np.broadcast_arrays(E, Ea, theta, phi_a, t, phi_q))
+    if fr is None:
+        fr = frame(E, m_i, Ea, m_a, m_b, theta, M)
+    n = E.size
+    if out is not None and all(a.shape == (n, 4) and a.flags.c_contiguous and a.dtype == float for a in out):
+        pa, pb, rec = out
+    else:
+        pa, pb, rec = np.empty((n, 4)), np.empty((n, 4)), np.empty((n, 4))
+    valid = np.empty(n, np.bool_)
+    f = [np.ascontiguousarray(np.broadcast_to(v, (n,)), dtype=float) for v in
+         (fr.pabs, fr.aabs, fr.V, fr.ut, fr.bcoef, fr.Acoef, fr.tmin, fr.tmax)]
+    _final_state_nb(E, Ea, theta, phi_a, t, phi_q, *f, np.ascontiguousarray(np.broadcast_to(fr.valid, (n,))),
+                    float(m_i), float(m_a), float(m_b), float(M), pa, pb, rec, valid)
+    return pa, pb, rec, valid
+
+
+def build_final_state_numpy(E, m_i, Ea, theta, phi_a, m_a, m_b, M, t, phi_q, fr=None):
+    """NumPy reference of :func:`build_final_state` (same algebra, array at a time)."""
     E, Ea, theta, phi_a, t, phi_q = (np.atleast_1d(np.asarray(v, float)) for v in
                                      np.broadcast_arrays(E, Ea, theta, phi_a, t, phi_q))
     if fr is None:
@@ -88,3 +114,102 @@ def conservation(beam_energy, m_i, M, *final):
 def angle_to_beam(p4):
     """Polar angle of a four-vector's momentum to +z (atan2(p_T, p_z): accurate at small angles)."""
     return np.arctan2(np.hypot(p4[:, 1], p4[:, 2]), p4[:, 3])
+
+
+def _final_state_kernel(E, Ea, theta, phi_a, t, phi_q, pabs, aabs, V, ut, bcoef, Acoef, tmin, tmax, fvalid,
+                        m_i, m_a, m_b, M, pa, pb, rec, valid):
+    """Per event, the algebra of :func:`build_final_state_numpy` with q from
+    :func:`leptoportal.xsec.kinematics.q_polar` (|q|^2 = t + t^2/4M^2, q_z = (u~ - t b)/(2V),
+    q_T^2 = A (t - t_min)(t_max - t)/(4 V^2)) fused into one pass."""
+    n = E.shape[0]
+    for i in range(n):
+        ok = fvalid[i] and t[i] >= tmin[i] and t[i] <= tmax[i]
+        valid[i] = ok
+        if not ok:
+            for k in range(4):
+                pa[i, k] = 0.0
+                pb[i, k] = 0.0
+                rec[i, k] = 0.0
+            continue
+        ti = t[i]
+        Vi = V[i] if V[i] > 0 else 1.0
+        qz = (ut[i] - ti * bcoef[i]) / (2.0 * Vi)
+        qt2 = Acoef[i] * (ti - tmin[i]) * (tmax[i] - ti) / (4.0 * Vi * Vi)
+        qt = math.sqrt(qt2) if qt2 > 0.0 else 0.0
+        P, A = pabs[i], aabs[i]
+        th = theta[i]
+        sth, cth = math.sin(th), math.cos(th)
+        s_half = math.sin(0.5 * th)
+        Ei, Eai = E[i], Ea[i]
+        P2_minus_A2 = (Ei - Eai) * (Ei + Eai) - m_i * m_i + m_a * m_a
+        PA = P + A if P + A > 0 else 1.0
+        W = P2_minus_A2 / PA + 2.0 * A * s_half * s_half
+        qx_ = qt * math.cos(phi_q[i])
+        qy_ = qt * math.sin(phi_q[i])
+        Asth = A * sth
+        q_rho = (qx_ * W - qz * Asth) / Vi
+        q_z = (qz * W + qx_ * Asth) / Vi
+        cp, sp = math.cos(phi_a[i]), math.sin(phi_a[i])
+        q_x = q_rho * cp - qy_ * sp
+        q_y = q_rho * sp + qy_ * cp
+        ax, ay, az = Asth * cp, Asth * sp, A * cth
+        pa[i, 1] = ax
+        pa[i, 2] = ay
+        pa[i, 3] = az
+        pa[i, 0] = math.sqrt(A * A + m_a * m_a)
+        bx, by, bz = q_x - ax, q_y - ay, W + q_z
+        pb[i, 1] = bx
+        pb[i, 2] = by
+        pb[i, 3] = bz
+        pb[i, 0] = math.sqrt(bx * bx + by * by + bz * bz + m_b * m_b)
+        rec[i, 1] = -q_x
+        rec[i, 2] = -q_y
+        rec[i, 3] = -q_z
+        rec[i, 0] = math.sqrt(q_x * q_x + q_y * q_y + q_z * q_z + M * M)
+
+
+def _finish_kernel(E, m_i, M, lep, phi, rec, x, y, theta_k, psi):
+    """Per event: the imbalance of :func:`conservation` (returned: its maximum over events), the
+    energy fractions x = E_phi/E, y = E_lep/E and the angles of :func:`angle_to_beam`."""
+    worst = 0.0
+    nan = False
+    for i in range(E.shape[0]):
+        Ei = E[i]
+        d0 = abs(lep[i, 0] + phi[i, 0] + rec[i, 0] - (Ei + M))
+        d1 = abs(lep[i, 1] + phi[i, 1] + rec[i, 1])
+        d2 = abs(lep[i, 2] + phi[i, 2] + rec[i, 2])
+        d3 = abs(lep[i, 3] + phi[i, 3] + rec[i, 3] - math.sqrt(Ei * Ei - m_i * m_i))
+        r = max(max(d0, d1), max(d2, d3)) / Ei
+        if r != r or (d0 + d1 + d2 + d3) != (d0 + d1 + d2 + d3):  # NaN anywhere (max() would drop it):
+            # reported as NaN, which fails every "<= tol" check
+            nan = True
+        elif r > worst:
+            worst = r
+        x[i] = phi[i, 0] / Ei
+        y[i] = lep[i, 0] / Ei
+        theta_k[i] = math.atan2(math.hypot(phi[i, 1], phi[i, 2]), phi[i, 3])
+        psi[i] = math.atan2(math.hypot(lep[i, 1], lep[i, 2]), lep[i, 3])
+    return math.nan if nan else worst
+
+
+try:  # one compiled pass per event instead of ~60 array temporaries
+    from numba import njit as _njit
+
+    _final_state_nb = _njit(cache=True, nogil=True)(_final_state_kernel)
+    _finish_nb = _njit(cache=True, nogil=True)(_finish_kernel)
+except Exception:  # pragma: no cover - numba is a declared dependency
+    _final_state_nb = _finish_nb = None
+
+
+def finish(E, m_i, M, lep, phi, rec, x, y, theta_k, psi):
+    """Fill x, y, theta_k, psi (in place) from the four-vectors and return the largest relative
+    four-momentum imbalance (as :func:`conservation`) over the events."""
+    if _finish_nb is None:  # pragma: no cover
+        imb = conservation(E, m_i, M, lep, phi, rec)
+        np.divide(phi[:, 0], E, out=x)
+        np.divide(lep[:, 0], E, out=y)
+        theta_k[:] = angle_to_beam(phi)
+        psi[:] = angle_to_beam(lep)
+        return float(imb.max()) if imb.size else 0.0
+    return float(_finish_nb(np.ascontiguousarray(E, dtype=float), float(m_i), float(M), lep, phi, rec, x, y,
+                            theta_k, psi))

@@ -26,6 +26,7 @@ thus a function of (rng seed, inputs, chunk_size) only -- the same serially, chu
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,12 +38,14 @@ from ..xsec.etl import x_nodes
 from ..xsec.tables import threshold_energy
 from .densities import make_channel
 from .envelope import build_envelope
-from .fourvec import angle_to_beam, conservation
+from .fourvec import finish
 
 #: events per chunk (fixed: results depend on it, not on the number of workers)
 CHUNK_SIZE = 65536
 #: energy bins per decade for per-event beam energies
 BINS_PER_DECADE = 10
+#: offset of the fixed energy-bin index (keeps seeds' spawn keys >= 0 down to 1e-1000 GeV)
+BIN_OFFSET = 10_000
 #: seed of the envelope probes (envelopes do not depend on the user's stream)
 ENVELOPE_SEED = 20261121
 #: tolerance of the per-event energy-momentum check, relative to the beam energy
@@ -50,6 +53,10 @@ CONSERVATION_TOL = 1e-9
 MAX_REDRAWS = 8
 #: fixed-seed proposals per envelope that raise cells coming within 10 % of the density (envelope.calibrate)
 CALIBRATION = 100_000
+#: the same for each fixed bin of a spectrum (many envelopes per call: cheaper, violations still redrawn)
+CALIBRATION_SPECTRUM = 30_000
+#: (adaptation rounds, random probes per cell) of the envelope of a spectrum bin (mono-energetic: 2, 4)
+SPECTRUM_BUILD = (1, 2)
 #: proposals per vectorised block (cache-sized arrays are several times faster than huge ones)
 BLOCK = 65536
 
@@ -104,7 +111,7 @@ def _check_inputs(model, energy, n_events, rng, target, method, beam, final, for
     else:
         raise InputError("energy", f"must be a float or an array of n_events = {n_events} energies; "
                                    f"got shape {E.shape}")
-    uniq = np.unique(E_all)
+    uniq = np.array([float(E)]) if E.ndim == 0 else np.unique(E_all)  # (no 1e6-element sort for one energy)
     api._check_points(proc, uniq, m)
     e_th = float(threshold_energy(proc, m))
     if uniq[0] <= e_th * (1.0 + 1e-9):
@@ -166,6 +173,23 @@ def _sigma_per_event(proc, model, E_all, frame_name, bins):
         nodes.update([lo, math.sqrt(lo * hi), hi])
     nodes = np.array(sorted(nodes))
     vals = _sigma_unit_pb(proc, model, nodes, frame_name)
+    pos = vals > 0
+    if not pos.all() and pos.any():
+        # a node at the threshold (the lowest fixed bin's lower edge): sigma -> 0 there, so
+        # interpolate ln sigma over the positive nodes and sigma linearly below the first of them
+        first = int(np.argmax(pos))
+        lowE = E_all < nodes[pos][0]
+        out = np.empty(E_all.size)
+        out[lowE] = np.interp(E_all[lowE], nodes[: first + 1], vals[: first + 1])
+        nodes, vals = nodes[pos], vals[pos]
+        hiE = ~lowE
+        if nodes.size == 1:
+            out[hiE] = vals[0]
+        else:
+            from scipy.interpolate import PchipInterpolator as _P
+
+            out[hiE] = np.exp(_P(np.log(nodes), np.log(vals), extrapolate=True)(np.log(E_all[hiE])))
+        return out
     if nodes.size == 1:
         return np.full(E_all.size, vals[0])
     if nodes.size == 2:
@@ -252,22 +276,52 @@ def _draw_weighted(channel, env, E, rng, stats):
     return u_out, w_out
 
 
-def _energy_bins(E_all, per_decade):
-    """Bin index per event and {bin: (E_lo, E_hi)} from the events in it."""
+def _energy_bins(E_all, per_decade, e_floor=0.0):
+    """Bin index per event and {bin: (E_lo, E_hi)}.
+
+    A mono-energetic beam is one bin, index 0, (E, E).  Otherwise the bins are *fixed*,
+    data-independent intervals of ``1/per_decade`` decade: bin k + BIN_OFFSET covers
+    [10^(k/per_decade), 10^((k+1)/per_decade)), its lower edge raised to ``e_floor`` (just above the
+    threshold) where that is higher.  So the envelope of a bin depends only on (process, vertex,
+    mass, frame, bin) -- never on which other energies are in the sample -- and can be memoised
+    across calls (:data:`_ENVELOPE_CACHE`)."""
     if np.all(E_all == E_all[0]):
         return np.zeros(E_all.size, np.int64), {0: (float(E_all[0]), float(E_all[0]))}
-    lnE = np.log(E_all)
-    width = math.log(10.0) / per_decade
-    b = np.floor((lnE - lnE.min()) / width).astype(np.int64)
+    k = np.floor(np.log10(E_all) * per_decade).astype(np.int64)
     bins = {}
-    for k in np.unique(b):
-        sel = E_all[b == k]
-        bins[int(k)] = (float(sel.min()), float(sel.max()))
-    return b, bins
+    for kk in np.unique(k):
+        lo = 10.0 ** (kk / per_decade)
+        hi = 10.0 ** ((kk + 1) / per_decade)
+        bins[int(kk) + BIN_OFFSET] = (max(lo, float(e_floor)), hi)
+    return k + BIN_OFFSET, bins
+
+
+def _process_key(channel):
+    p = channel.proc
+    return (p.beam.name, p.final.name, p.target.name, p.method, p.form_factor, channel.vertex, channel.m,
+            channel.frame_name, tuple(channel.n_bins))
+
+
+#: memoised envelopes {(process key, bin, E_lo, E_hi, constants): GridEnvelope}, least recently used first.
+#: The stored envelopes are read-only; a chunk that must raise cells works on a copy (generate_chunk).
+_ENVELOPE_CACHE: OrderedDict = OrderedDict()
+ENVELOPE_CACHE_SIZE = 512
+
+
+def clear_envelope_cache():
+    """Forget every memoised envelope (results never depend on the cache: it only saves time)."""
+    _ENVELOPE_CACHE.clear()
+
+
+def _freeze(env):
+    for a in (env.env, env.env_flat, env.cum, env.alias_prob, env.alias, env.cell_lo, env.cell_w, *env.edges):
+        a.flags.writeable = False
+    return env
 
 
 class _Envelopes:
-    """Lazily measured envelope per energy bin (max of h over the bin's lowest, middle, highest energy)."""
+    """Envelope per energy bin (max of h over the bin's lowest, middle, highest energy), measured
+    on first use with a seed fixed by the bin and memoised across calls in :data:`_ENVELOPE_CACHE`."""
 
     def __init__(self, channel, bins):
         self.channel, self.bins, self.cache = channel, bins, {}
@@ -275,19 +329,37 @@ class _Envelopes:
     def __getitem__(self, b):
         if b not in self.cache:
             lo, hi = self.bins[b]
-            Es = sorted({lo, math.sqrt(lo * hi), hi})
-            ch = self.channel
-
-            def h(u):
-                return np.max([ch.h(u, e) for e in Es], axis=0)
-
-            env = build_envelope(h, ch.n_bins, np.random.default_rng(ENVELOPE_SEED + 7919 * b),
-                                 calibration=CALIBRATION)
-            if env.total <= 0:
-                raise InputError("energy", f"no phase space for m_phi = {ch.m:g} GeV at E = {lo:g}..{hi:g} GeV "
-                                           f"with method {ch.proc.method}")
+            key = (_process_key(self.channel), int(b), lo, hi, ENVELOPE_SEED, self._calibration(lo, hi),
+                   SPECTRUM_BUILD)
+            env = _ENVELOPE_CACHE.get(key)
+            if env is None:
+                env = _freeze(self._build(b, lo, hi))
+                _ENVELOPE_CACHE[key] = env
+                while len(_ENVELOPE_CACHE) > ENVELOPE_CACHE_SIZE:
+                    _ENVELOPE_CACHE.popitem(last=False)
+            else:
+                _ENVELOPE_CACHE.move_to_end(key)
             self.cache[b] = env
         return self.cache[b]
+
+    @staticmethod
+    def _calibration(lo, hi):
+        return CALIBRATION if lo == hi else CALIBRATION_SPECTRUM
+
+    def _build(self, b, lo, hi):
+        Es = sorted({lo, math.sqrt(lo * hi), hi})
+        ch = self.channel
+
+        def h(u):
+            return np.max([ch.h(u, e) for e in Es], axis=0)
+
+        n_adapt, n_random = (2, 4) if lo == hi else SPECTRUM_BUILD
+        env = build_envelope(h, ch.n_bins, np.random.default_rng(ENVELOPE_SEED + 7919 * b), n_adapt=n_adapt,
+                             n_random=n_random, calibration=self._calibration(lo, hi))
+        if env.total <= 0:
+            raise InputError("energy", f"no phase space for m_phi = {ch.m:g} GeV at E = {lo:g}..{hi:g} GeV "
+                                       f"with method {ch.proc.method}")
+        return env
 
 
 def _alloc(n):
@@ -300,7 +372,8 @@ def generate_chunk(channel, envelopes, E, bin_idx, chunk_ss, bitgen_type, weight
     n = E.size
     res = out if out is not None else _alloc(n)
     lep, phi, rec, t, phq, w = res[:6]
-    ubins = np.unique(bin_idx)
+    # one bin (always for a mono-energetic beam) is detected without sorting the chunk
+    ubins = bin_idx[:1] if (bin_idx.size and np.all(bin_idx == bin_idx[0])) else np.unique(bin_idx)
     for b in ubins:
         # one bin in the chunk (always for a mono-energetic beam): slices, not fancy indexing
         sel = slice(None) if ubins.size == 1 else np.flatnonzero(bin_idx == b)
@@ -318,7 +391,10 @@ def generate_chunk(channel, envelopes, E, bin_idx, chunk_ss, bitgen_type, weight
                 else:
                     u = _draw_unweighted(channel, env, Eb, rng, local)
                     wb = np.ones(n_sel)
-                out = channel.complete(u, Eb, rng)
+                # one bin: the four-vectors are written straight into the output (views)
+                direct = ubins.size == 1
+                dest = dict(lep=lep, phi=phi, rec=rec) if direct else None
+                out = channel.complete(u, Eb, rng, out=dest)
                 # measure-zero slivers without a physical 2->3 completion: redraw those events
                 for _ in range(100):
                     bad = np.flatnonzero(~out["valid"])
@@ -351,19 +427,16 @@ def generate_chunk(channel, envelopes, E, bin_idx, chunk_ss, bitgen_type, weight
         stats.setdefault("per_bin", {}).setdefault(int(b), [0, 0, env.total])
         stats["per_bin"][int(b)][0] += local["proposed"]
         stats["per_bin"][int(b)][1] += n_sel
-        lep[sel], phi[sel], rec[sel] = out["lep"], out["phi"], out["rec"]
+        if not (direct and out["lep"] is lep and out["phi"] is phi and out["rec"] is rec):
+            lep[sel], phi[sel], rec[sel] = out["lep"], out["phi"], out["rec"]
         t[sel], phq[sel] = out["t"], out["phi_q"]
         w[sel] = wb
     # every event: four-momentum conservation with on-shell energies (fourvec.conservation)
-    imb = conservation(E, channel.m_i, channel.M, lep, phi, rec)
-    worst = float(imb.max())
+    # (one compiled pass: fourvec.finish; x, y, theta_k, psi filled from the four-vectors)
+    worst = finish(E, channel.m_i, channel.M, lep, phi, rec, res[6], res[7], res[8], res[9])
     if not worst <= CONSERVATION_TOL:
         raise RuntimeError(f"energy-momentum conservation violated: max relative imbalance {worst:.3g}")
     stats["max_imbalance"] = max(stats.get("max_imbalance", 0.0), worst)
-    np.divide(phi[:, 0], E, out=res[6])
-    np.divide(lep[:, 0], E, out=res[7])
-    res[8][:] = angle_to_beam(phi)
-    res[9][:] = angle_to_beam(lep)
     return res
 
 
@@ -415,7 +488,7 @@ def sample_events(model, energy, n_events, rng, *, target="Pb", method="ww", bea
     vertex = getattr(model, "vertex", "chiral")
     channel = make_channel(proc, m, vertex, frame)
     frame_name = channel.frame_name
-    bin_idx, bins = _energy_bins(E_all, bins_per_decade)
+    bin_idx, bins = _energy_bins(E_all, bins_per_decade, float(threshold_energy(proc, m)) * (1.0 + 1e-9))
     envelopes = _Envelopes(channel, bins)
     c2 = float(model.coupling_for(proc.beam.flavour, proc.final.flavour)) ** 2
     n = int(n_events)
