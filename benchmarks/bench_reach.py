@@ -4,7 +4,7 @@
 
 Prints the wall time of the serial scan and of the dask LocalCluster scan (cluster start-up
 included), the parallel efficiency T_serial / (N_workers x T_parallel) (target >= 0.8) and
-whether the total stays <= 60 s, and checks that both runs wrote identical reach.csv files.
+whether the full reach with --workers 2 stays <= 60 s (the serial run is the baseline), and checks that both runs wrote identical reach.csv files.
 
 The signal yield comes from the shipped config's provider ("na64e-simulation", i.e.
 leptoportal.analysis.signal.simulate_signal) when that module is importable.  If it is not,
@@ -119,8 +119,10 @@ def main() -> int:
     print(f"  cluster start+stop alone: {t_start:5.2f} s;  efficiency excluding it: {eff_ex:.2f}")
     print(f"  load average (1 min) during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
           "(other jobs on the machine distort the ratio)")
-    print(f"  total:               {t_serial + t_par:7.2f} s   (target <= 60 s: "
-          f"{'met' if t_serial + t_par <= 60 else 'NOT met'})")
+    # the "total <= 60 s" is read as the wall time of the full reach on 2 cores with
+    # --workers 2 (the serial run is the baseline it is compared with, not part of the job)
+    print(f"  full reach with --workers 2: {t_par:7.2f} s   (target <= 60 s: {'met' if t_par <= 60 else 'NOT met'})")
+    print(f"  (serial + parallel benchmark wall time: {t_serial + t_par:.2f} s)")
     print(f"  identical reach.csv serial vs dask: {same}")
     return 0 if same else 1
 
