@@ -13,7 +13,9 @@ Tables 78 (2001) 183, hereafter GMS01, Eq. 1):
     Shestakov, Can. J. Phys. 46 (1968) S377, nuclear (with finite nuclear size) and atomic-
     electron terms;
   - e+e- pair production: Kokoulin & Petrukhin, Proc. 12th ICRC (Hobart 1971) 6, A2436, the
-    double-differential formula with Phi_e, Phi_mu (and the Z(Z+zeta) electron-target term);
+    double-differential formula with Phi_e, Phi_mu (and the Z(Z+zeta) electron-target term),
+    plus the Coulomb correction Z^2 L_e -> Z^2 (L_e - f(Z)) of the electron diagram (Bethe &
+    Maximon 1954, PDG RPP Eq. 34.27; cf. Ivanov, Kuraev, Schiller & Serbo, PLB 442 (1998) 453);
   - photonuclear: Bezrukov & Bugaev, Sov. J. Nucl. Phys. 33 (1981) 635, with
     sigma_gamma N(eps) = 114.3 + 1.647 ln^2(0.0213 eps/GeV) microbarn (Caldwell et al. 1979 fit).
 
@@ -154,13 +156,34 @@ def _pair_zeta(E, Z):
     return np.where(num > 0.0, num / den, 0.0)
 
 
-def pair_dsigma_dv(E, v, Z, A, n_rho=16):
+def coulomb_f(Z):
+    """Coulomb correction function f(Z) of Davies, Bethe & Maximon (PDG RPP 2022 Eq. 34.27).
+
+    f(Z) = a^2 [(1 + a^2)^-1 + 0.20206 - 0.0369 a^2 + 0.0083 a^4 - 0.002 a^6], a = alpha Z.
+    """
+    a2 = (ALPHA * Z) ** 2
+    return a2 * (1.0 / (1.0 + a2) + 0.20206 - 0.0369 * a2 + 0.0083 * a2 * a2 - 0.002 * a2 ** 3)
+
+
+def pair_dsigma_dv(E, v, Z, A, n_rho=16, coulomb=True):
     """Direct e+e- pair production d sigma/dv per atom [cm^2] (Kokoulin-Petrukhin 1971; GMS01 Eq. 19 ff).
 
     d^2 sigma/(dv d rho) = (4/(3 pi)) Z (Z + zeta) (alpha r_e)^2 (1 - v)/v [Phi_e + (m_e/m_mu)^2 Phi_mu],
     rho in [0, rho_max] the pair energy asymmetry, integrated here by Gauss-Legendre in
     t = ln(1 - rho) mapping (the integrand is peaked at rho -> rho_max).
     Limits: 4 m_e <= v E <= E - (3/4) sqrt(e) m_mu Z^(1/3).
+
+    Coulomb correction (``coulomb=True``): the Kokoulin-Petrukhin formula is a Born-approximation
+    result.  For the electron diagram (Phi_e: the produced e+- scatter on the nucleus, i.e.
+    photoproduction of the pair by the muon's virtual photon) the higher orders in Z alpha reduce
+    the screening logarithm L_e by the Davies-Bethe-Maximon f(Z), exactly as for real-photon pair
+    production (Bethe & Maximon, Phys. Rev. 93 (1954) 768; PDG RPP Eq. 34.27-34.30):
+    Z^2 L_e -> Z^2 (L_e - f(Z)); the atomic-electron part Z zeta is left in Born approximation.
+    The muon diagram Phi_mu (muon scattering on the nucleus) keeps no Coulomb correction: there
+    the momentum transfers reach the nuclear size, which suppresses it (as for muon
+    bremsstrahlung).  Size: b_pair -10 % in Pb, -1 % in Fe, in line with the all-order result of
+    Ivanov, Kuraev, Schiller & Serbo, Phys. Lett. B 442 (1998) 453 (energy-loss corrections in Pb
+    from -65 % at low pair energy to -10 % at high pair energy).
     """
     E = np.asarray(E, dtype=float)[..., None]
     v = np.asarray(v, dtype=float)[..., None]
@@ -195,6 +218,10 @@ def pair_dsigma_dv(E, v, Z, A, n_rho=16):
     Lm = (np.log((mu / me) * B / z13 * np.sqrt((1.0 + 1.0 / xi) * (1.0 + Ym))
                  / (1.0 + 2.0 * me * SQRT_E * B / z13 * (1.0 + xi) * (1.0 + Ym) / denom))
           - np.log(1.5 * z13 * np.sqrt((1.0 + 1.0 / xi) * (1.0 + Ym))))
+    zeta = _pair_zeta(E[..., 0], Z)
+    if coulomb:
+        # Z (Z + zeta) (L_e - f Z/(Z + zeta)) = Z (Z + zeta) L_e - Z^2 f(Z)
+        Le = Le - coulomb_f(Z) * Z / (Z + zeta[..., None])
     lxi = np.log1p(1.0 / xi)
     phie = (((2.0 + r2) * (1.0 + beta) + xi * (3.0 + r2)) * lxi
             + (1.0 - r2 - beta) / (1.0 + xi) - (3.0 + r2)) * Le
@@ -202,7 +229,6 @@ def pair_dsigma_dv(E, v, Z, A, n_rho=16):
             + xi * (1.0 - r2 - beta) / (1.0 + xi) + (1.0 + 2.0 * beta) * (1.0 - r2)) * Lm
     f = np.maximum(phie, 0.0) + (me / mu) ** 2 * np.maximum(phim, 0.0)
     integral = np.sum(ws * jac * f, axis=-1)
-    zeta = _pair_zeta(E[..., 0], Z)
     pref = 4.0 / (3.0 * math.pi) * Z * (Z + zeta) * (ALPHA * R_E_CM) ** 2
     out = pref * (1.0 - v[..., 0]) / v[..., 0] * integral
     return np.where(valid[..., 0], np.maximum(out, 0.0), 0.0)
@@ -256,7 +282,7 @@ def _v_nodes(E, n=_NV):
     return 1.0 / (1.0 + np.exp(-g))
 
 
-_TABLE_VERSION = "muon-tables-v1"
+_TABLE_VERSION = "muon-tables-v2"  # v2: Coulomb correction in pair production
 
 
 def _table_cache_file(symbol: str):
