@@ -15,7 +15,6 @@ paper's Eq. (3) for ``g2 --model lfv``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -164,7 +163,7 @@ def run_yield(args) -> int:
     if not (math.isfinite(args.mot) and args.mot > 0):
         raise InputError("--mot", f"must be finite and > 0; got {args.mot}")
     integral = na64mu.production_integral(args.mass, tt)
-    n = na64mu._yield_from_integral(model, args.mot, tt, integral)
+    n = na64mu.yield_from_integral(model, args.mot, tt, integral)
     rec = {
         "model": args.model, "mass_gev": args.mass, "g_mu": args.g_mu, "mot": args.mot,
         "n_signal": n, "br_invisible": float(model.br_invisible()),

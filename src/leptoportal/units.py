@@ -31,3 +31,5 @@ M_PLANCK_GEV = 1.220890e19
 S0_CM3 = 2891.2
 #: critical density rho_c / h^2 [GeV cm^-3] (PDG 2022: 1.05371(23) x 10^-5 h^2 GeV cm^-3)
 RHO_CRIT_H2_GEV_CM3 = 1.05371e-5
+#: momentum kick per unit field integral: p_T [GeV] = 0.299792458 x B dl [T m] (charge 1)
+GEV_PER_TESLA_METER = 0.299792458

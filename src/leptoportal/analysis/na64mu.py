@@ -117,11 +117,10 @@ class ThinTarget:
         return api.make_process(self.beam, self.beam, self.target, self.method, self.form_factor, "scalar")
 
 
-def _dsigma_dx_unit(tt: ThinTarget, E: float, m_S: float, x: np.ndarray, order: int) -> np.ndarray:
-    """dsigma/dx per unit g_mu^2 [GeV^-2] of mu N -> mu N S (scalar vertex)."""
-    proc = tt.process()
+def _dsigma_dx_unit(proc, E: float, m_S: float, x: np.ndarray, order: int) -> np.ndarray:
+    """dsigma/dx per unit g_mu^2 [GeV^-2] of mu N -> mu N S (scalar vertex; ``proc`` from ThinTarget.process)."""
     m_mu = proc.beam.mass
-    if tt.method == "iww":
+    if proc.method == "iww":
         return iww.dsigma_dx(E, x, m_mu, m_mu, m_S, proc.chi_fn(), theta_max=np.inf, vertex="scalar")
     return api._evaluate(proc, "dsigma_dx", E, m_S, x, order)
 
@@ -134,7 +133,8 @@ def production_integral(m_S, thin_target: ThinTarget | None = None, *, n_energy:
     """
     tt = thin_target or ThinTarget()
     m_S = _positive("m_S", m_S)
-    m_mu = tt.process().beam.mass
+    proc = tt.process()
+    m_mu = proc.beam.mass
     xg, wg = gauss_legendre(n_energy)
     lo, hi = tt.e_min, tt.energy_gev
     total = 0.0
@@ -148,7 +148,7 @@ def production_integral(m_S, thin_target: ThinTarget | None = None, *, n_energy:
             continue
         xs, wx = x_nodes(xlo, xhi, 8 * order)
         with np.errstate(all="ignore"):
-            d = np.nan_to_num(_dsigma_dx_unit(tt, E, m_S, xs, order), nan=0.0, posinf=0.0, neginf=0.0)
+            d = np.nan_to_num(_dsigma_dx_unit(proc, E, m_S, xs, order), nan=0.0, posinf=0.0, neginf=0.0)
         total += (hi - lo) * wi * float(np.sum(wx * d))
     return total * api.GEV2_TO_PB
 
@@ -169,13 +169,17 @@ def thin_target_yield(model, mot, *, energy_gev=DEFAULTS["energy_gev"], target=D
     mot = _positive("mot", mot)
     tt = ThinTarget(energy_gev, target, target_length_cm, dedy_gev_per_cm, x_min, method, form_factor, beam,
                     n_atoms_per_cm3)
-    return _yield_from_integral(model, mot, tt, production_integral(model.m_S, tt, order=order))
+    return yield_from_integral(model, mot, tt, production_integral(model.m_S, tt, order=order))
 
 
-def _yield_from_integral(model, mot, tt: ThinTarget, integral_pb_gev: float) -> float:
-    br = float(model.br_invisible())
-    g2 = float(model.g_mu) ** 2
-    return mot * tt.n_atoms / tt.dedy_gev_per_cm * integral_pb_gev * PB_TO_CM2 * g2 * br
+def yield_from_integral(model, mot, tt: ThinTarget, integral_pb_gev: float):
+    """N_chi of Eq. (3.1) from a precomputed :func:`production_integral` (it is coupling independent):
+    MOT n_atom/<dE/dy> x integral x g_mu^2 x BR(S -> chi chi-bar)(g_mu).  ``model.g_mu`` may be an
+    array (the BR is evaluated exactly at every coupling); returns a float or an array."""
+    br = np.asarray(model.br_invisible(), float)
+    g2 = np.asarray(model.g_mu, float) ** 2
+    out = mot * tt.n_atoms / tt.dedy_gev_per_cm * integral_pb_gev * PB_TO_CM2 * g2 * br
+    return float(out) if out.ndim == 0 else out
 
 
 def make_model(preset: str, m_S: float, g_mu: float, *, g_chi: float = 1.0, mchi_ratio: float | None = 3.0,
@@ -240,7 +244,7 @@ def _root_for(preset, m_S, mot, tt, integral, n_required, g_chi, mchi_ratio, eps
 
     def excess(lng):
         model = make_model(preset, m_S, math.exp(lng), g_chi=g_chi, mchi_ratio=mchi_ratio, eps_R=eps_R)
-        return math.log(max(_yield_from_integral(model, mot, tt, integral), 1e-300)) - math.log(n_required)
+        return math.log(max(yield_from_integral(model, mot, tt, integral), 1e-300)) - math.log(n_required)
 
     lo, hi = math.log(g_range[0]), math.log(g_range[1])
     if excess(lo) >= 0:

@@ -169,6 +169,65 @@ class SignalResult:
         return {k: (float(v) if isinstance(v, (np.floating, float)) else v) for k, v in d.items()}
 
 
+def _weighted_efficiency(w, mask, sel=None):
+    """(efficiency, its binomial error with the effective event count, cut flow) for weights ``w``."""
+    wsum = w.sum()
+    eff = float(np.sum(w * mask) / wsum)
+    n_eff = wsum * wsum / np.sum(w * w)
+    err = math.sqrt(max(eff * (1 - eff), 0.0) / n_eff)
+    cutflow = {k: float(np.sum(w * np.asarray(v, bool)) / wsum) for k, v in (sel or {}).items()
+               if isinstance(v, np.ndarray) and v.dtype == bool and v.shape == mask.shape}
+    return eff, err, cutflow
+
+
+def _beam_track_production(st, model, beam, final, nuclei, method, form_factor, n_z):
+    """A muon beam crossing the active target ``st.ecal``: E(z) at n_z mid-points (mean loss
+    <dE/dx>(E), midpoint Euler steps) and the production probability per z slice and nucleus,
+    n_N sigma_N(E(z)) dz (Eq. 29 of the e->mu paper with one track, dL = dz).
+
+    Returns (dz, z_mid, E_mid, sig_z {nucleus: (n_z,)}, by {(beam, nucleus): total})."""
+    from ..detector.muon import mean_dedx
+    from ..detector.shower import medium_from
+    from ..xsec.api import total_cross_section
+
+    ecal = st.ecal
+    L = float(ecal.thickness_cm)
+    rho = float(ecal.medium.density)
+    dz = L / n_z
+    z_mid = (np.arange(n_z) + 0.5) * dz
+    E_mid = np.empty(n_z)
+    E = float(st.beam.energy_gev)
+    for k in range(n_z):  # mean energy loss, midpoint rule
+        loss = float(mean_dedx(E, ecal.medium)) * rho * dz
+        E_mid[k] = E - 0.5 * loss
+        E -= loss
+    dens = medium_from(ecal).nuclei()
+    sig_z, by = {}, {}
+    for nuc in nuclei:
+        if nuc not in dens:
+            raise InputError("nuclei", f"{nuc!r} is not in the target medium ({', '.join(dens)})")
+        sz = np.asarray(total_cross_section(model, E_mid, target=nuc, method=method, beam=beam, final=final,
+                                            form_factor=form_factor), float).ravel()
+        sig_z[nuc] = dens[nuc] * sz * PB_TO_CM2 * dz  # production probability per z-slice
+        by[(beam, nuc)] = float(sig_z[nuc].sum())
+    return dz, z_mid, E_mid, sig_z, by
+
+
+def _sample_track_vertices(rng, events, dz, z_mid, E_mid, sig_z, by):
+    """Split ``events`` over nuclei by their yields and draw (z, E(z)) vertices from sig_z.
+
+    Yields (beam, nucleus, n, z_vertex, E_vertex) for every nucleus with n > 0."""
+    keys = list(by)
+    probs = np.array([by[k] for k in keys])
+    counts = rng.multinomial(int(events), probs / probs.sum())
+    for (b, nuc), n_k in zip(keys, counts):
+        if n_k == 0:
+            continue
+        kz = rng.choice(len(z_mid), size=int(n_k), p=sig_z[nuc] / sig_z[nuc].sum())
+        zv = (kz + rng.random(int(n_k))) * dz
+        yield b, nuc, int(n_k), zv, np.interp(zv, z_mid, E_mid)
+
+
 def _ecal_and_hcal(setup):
     ecal = setup.ecal
     i_ecal = setup.element_index(ecal.name)
@@ -277,13 +336,8 @@ def simulate_signal(setup="na64e", mass=0.3, coupling=1e-4, *, events: int = 100
                       axis=1)
     sel = na64e_selection(e_ecal, hcal, p_meas, st, veto=veto, **(cuts or {}))
     mask = np.asarray(sel["mask"], bool)
-    wsum = w_ev.sum()
-    eff = float(np.sum(w_ev * mask) / wsum)
-    n_eff = wsum * wsum / np.sum(w_ev * w_ev)
-    eff_err = math.sqrt(max(eff * (1 - eff), 0.0) / n_eff)
+    eff, eff_err, cutflow = _weighted_efficiency(w_ev, mask, sel)
     t_end = time.perf_counter()
-    cutflow = {k: float(np.sum(w_ev * np.asarray(v, bool)) / wsum) for k, v in sel.items()
-               if isinstance(v, np.ndarray) and v.dtype == bool and v.shape == mask.shape}
     arrays = {"species": sp_arr, "nucleus": nuc_arr, "e_vertex": E_v, "z_cm": z_v, "e_mu": lep[:, 0],
               "e_phi": phi[:, 0], "e_ecal": e_ecal, "hcal": hcal, "p_measured": p_meas,
               "e_miss": np.asarray(sel["e_miss"], float), "mask": mask, "weight": w_ev,
@@ -321,10 +375,8 @@ def simulate_signal_muon_beam(setup="na64mu", mass=0.1, coupling=1e-4, *, events
     from ..analysis.na64mu import make_model
     from ..analysis.selection import na64mu_selection
     from ..detector import response
-    from ..detector.muon import mean_dedx, transport
-    from ..detector.shower import medium_from
+    from ..detector.muon import transport
     from ..generate import sample_events
-    from ..xsec.api import total_cross_section
 
     t0 = time.perf_counter()
     st = _load_setup(setup)
@@ -336,45 +388,17 @@ def simulate_signal_muon_beam(setup="na64mu", mass=0.1, coupling=1e-4, *, events
     model = make_model(preset, mass, coupling)
     ecal = st.ecal
     i_ecal = st.element_index(ecal.name)
-    L = float(ecal.thickness_cm)
-    rho = float(ecal.medium.density)
     E0 = float(st.beam.energy_gev)
-    dz = L / n_z
-    z_mid = (np.arange(n_z) + 0.5) * dz
-    E_mid = np.empty(n_z)
-    E = E0
-    for k in range(n_z):  # mean energy loss, midpoint rule
-        loss = float(mean_dedx(E, ecal.medium)) * rho * dz
-        E_mid[k] = E - 0.5 * loss
-        E -= loss
-    dens = medium_from(ecal).nuclei()
-    by = {}
-    sig_z = {}
-    for nuc in nuclei:
-        if nuc not in dens:
-            raise InputError("nuclei", f"{nuc!r} is not in the target medium ({', '.join(dens)})")
-        sz = np.asarray(total_cross_section(model, E_mid, target=nuc, method=method, beam=beam, final=beam,
-                                            form_factor=form_factor), float).ravel()
-        sig_z[nuc] = dens[nuc] * sz * PB_TO_CM2 * dz  # production probability per z-slice
-        by[(beam, nuc)] = float(sig_z[nuc].sum())
+    dz, z_mid, E_mid, sig_z, by = _beam_track_production(st, model, beam, beam, nuclei, method, form_factor, n_z)
     y_tot = sum(by.values())
     t_tab = time.perf_counter()
     ss = np.random.SeedSequence(int(seed))
     s_vtx, s_gen, s_mu, s_resp = ss.spawn(4)
     rng_vtx, rng_gen = np.random.default_rng(s_vtx), np.random.default_rng(s_gen)
     rng_mu, rng_resp = np.random.default_rng(s_mu), np.random.default_rng(s_resp)
-    keys = list(by)
-    probs = np.array([by[k] for k in keys])
-    counts = rng_vtx.multinomial(int(events), probs / probs.sum())
     parts = []
-    for (b, nuc), n_k in zip(keys, counts):
-        if n_k == 0:
-            continue
-        w = sig_z[nuc] / sig_z[nuc].sum()
-        kz = rng_vtx.choice(n_z, size=int(n_k), p=w)
-        zv = (kz + rng_vtx.random(int(n_k))) * dz
-        Ev = np.interp(zv, z_mid, E_mid)
-        ev = sample_events(model, Ev, int(n_k), rng_gen, target=nuc, method=method, beam=b, final=b,
+    for b, nuc, n_k, zv, Ev in _sample_track_vertices(rng_vtx, events, dz, z_mid, E_mid, sig_z, by):
+        ev = sample_events(model, Ev, n_k, rng_gen, target=nuc, method=method, beam=b, final=b,
                            form_factor=form_factor)
         parts.append((nuc, Ev, zv, ev))
     nuc_arr = np.concatenate([np.full(p[1].size, p[0]) for p in parts])
@@ -403,13 +427,8 @@ def simulate_signal_muon_beam(setup="na64mu", mass=0.1, coupling=1e-4, *, events
         veto = np.column_stack([response.veto_response(dep[:, i], st, rng_resp, index=i) for i in st.veto_indices])
     sel = na64mu_selection(p_in, p_out, e_ecal, hcal, st, veto=veto, **(cuts or {}))
     mask = np.asarray(sel["mask"], bool)
-    wsum = w_ev.sum()
-    eff = float(np.sum(w_ev * mask) / wsum)
-    n_eff = wsum * wsum / np.sum(w_ev * w_ev)
-    eff_err = math.sqrt(max(eff * (1 - eff), 0.0) / n_eff)
+    eff, eff_err, cutflow = _weighted_efficiency(w_ev, mask, sel)
     t_end = time.perf_counter()
-    cutflow = {k: float(np.sum(w_ev * np.asarray(v, bool)) / wsum) for k, v in sel.items()
-               if isinstance(v, np.ndarray) and v.dtype == bool and v.shape == mask.shape}
     arrays = {"species": np.full(E_v.size, beam), "nucleus": nuc_arr, "e_vertex": E_v, "z_cm": z_v,
               "e_mu": lep[:, 0], "e_phi": phi[:, 0], "e_ecal": e_ecal, "hcal": hcal, "p_measured": p_out,
               "p_miss": np.asarray(sel["p_miss"], float), "mask": mask, "weight": w_ev, "selection": sel}

@@ -27,14 +27,12 @@ not estimated.
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
 from scipy.special import gammainc
 
 from ..errors import InputError
-from ..units import PB_TO_CM2
 
 #: the proposed selection (see module docstring)
 MUE_CUTS = {"e_miss_min_gev": 50.0, "veto_max_mip": 0.5}
@@ -63,13 +61,12 @@ def simulate_signal_mu_to_e(setup="na64mu", mass=0.3, coupling=1e-4, *, events: 
     on target; ``yield_per_eot_positron`` = 0).  ``coupling`` is h of the e->mu paper's Eq. (1).
     """
     from ..detector import response
-    from ..detector.muon import mean_dedx
     from ..detector.shower import medium_from
     from ..generate import sample_events
     from ..models.lfv import LFVScalar
     from ..particles import M_E, M_MU
-    from ..xsec.api import total_cross_section
-    from .signal import SignalResult, _check_float, _load_setup
+    from .signal import (SignalResult, _beam_track_production, _check_float, _load_setup, _sample_track_vertices,
+                         _weighted_efficiency)
 
     t0 = time.perf_counter()
     st = _load_setup(setup)
@@ -93,44 +90,19 @@ def simulate_signal_mu_to_e(setup="na64mu", mass=0.3, coupling=1e-4, *, events: 
     i_ecal = st.element_index(ecal.name)
     hidx = list(st.hcal_indices)
     L = float(ecal.thickness_cm)
-    rho = float(ecal.medium.density)
     x0_cm = float(ecal.medium.X0_cm)
     ecrit = float(medium_from(ecal).ecrit_gev)
     E0 = float(st.beam.energy_gev)
-    dz = L / n_z
-    z_mid = (np.arange(n_z) + 0.5) * dz
-    E_mid = np.empty(n_z)
-    E = E0
-    for k in range(n_z):  # mean energy loss of the beam muon, midpoint rule
-        loss = float(mean_dedx(E, ecal.medium)) * rho * dz
-        E_mid[k] = E - 0.5 * loss
-        E -= loss
-    dens = medium_from(ecal).nuclei()
-    sig_z, by = {}, {}
-    for nuc in nuclei:
-        if nuc not in dens:
-            raise InputError("nuclei", f"{nuc!r} is not in the target medium ({', '.join(dens)})")
-        sz = np.asarray(total_cross_section(model, E_mid, target=nuc, method=method, beam=beam, final=final),
-                        float).ravel()
-        sig_z[nuc] = dens[nuc] * sz * PB_TO_CM2 * dz
-        by[(beam, nuc)] = float(sig_z[nuc].sum())
+    dz, z_mid, E_mid, sig_z, by = _beam_track_production(st, model, beam, final, nuclei, method, "elastic", n_z)
     y_tot = sum(by.values())
     t_tab = time.perf_counter()
     ss = np.random.SeedSequence(int(seed))
     rng_vtx, rng_gen, rng_resp = (np.random.default_rng(s) for s in ss.spawn(3))
-    keys = list(by)
-    probs = np.array([by[k] for k in keys])
-    if not probs.sum() > 0:
+    if not y_tot > 0:
         raise InputError("mass", f"no mu -> e phi production at m_phi = {mass:g} GeV with a {E0:g} GeV beam")
-    counts = rng_vtx.multinomial(int(events), probs / probs.sum())
     E_v, z_v, lep, w_ev = [], [], [], []
-    for (_, nuc), n_k in zip(keys, counts):
-        if n_k == 0:
-            continue
-        kz = rng_vtx.choice(n_z, size=int(n_k), p=sig_z[nuc] / sig_z[nuc].sum())
-        zv = (kz + rng_vtx.random(int(n_k))) * dz
-        Ev = np.interp(zv, z_mid, E_mid)
-        ev = sample_events(model, Ev, int(n_k), rng_gen, target=nuc, method=method, beam=beam, final=final)
+    for b, nuc, n_k, zv, Ev in _sample_track_vertices(rng_vtx, events, dz, z_mid, E_mid, sig_z, by):
+        ev = sample_events(model, Ev, n_k, rng_gen, target=nuc, method=method, beam=b, final=final)
         E_v.append(Ev)
         z_v.append(zv)
         lep.append(np.asarray(ev.lep, float))
@@ -152,12 +124,9 @@ def simulate_signal_mu_to_e(setup="na64mu", mass=0.3, coupling=1e-4, *, events: 
     cut_track = np.ones(E_v.size, bool)  # no charged track leaves the target: the electron showers
     cut_veto = np.ones(E_v.size, bool)   # leakage assumed not to reach the VETO (see docstring)
     mask = cut_emiss & cut_track & cut_veto
-    wsum = w_ev.sum()
-    eff = float(np.sum(w_ev * mask) / wsum)
-    n_eff = wsum * wsum / np.sum(w_ev * w_ev)
-    eff_err = math.sqrt(max(eff * (1 - eff), 0.0) / n_eff)
+    eff, eff_err, cutflow = _weighted_efficiency(w_ev, mask, {"cut_emiss": cut_emiss})
+    cutflow["contained_mean"] = float(np.mean(frac))
     t_end = time.perf_counter()
-    cutflow = {"cut_emiss": float(np.sum(w_ev * cut_emiss) / wsum), "contained_mean": float(np.mean(frac))}
     arrays = {"species": np.full(E_v.size, beam), "e_vertex": E_v, "z_cm": z_v, "e_electron": E_e,
               "e_ecal": e_ecal, "hcal": hcal, "e_miss": e_miss, "mask": mask, "weight": w_ev}
     notes = [f"muon beam ({beam}, {E0:g} GeV): mu N -> e N phi with h = {coupling:g} (chiral vertex, e->mu paper Eq. 1); "

@@ -47,7 +47,8 @@ import numpy as np
 
 from ..errors import InputError
 from ..particles import M_E, M_MU
-from ..units import ALPHA, AVOGADRO
+from .._io import atomic_save_npz
+from ..units import ALPHA, AVOGADRO, GEV_PER_TESLA_METER
 from .media import ELEMENTS, Medium, Substance
 
 #: classical electron radius [cm] (CODATA 2018 via PDG)
@@ -318,16 +319,9 @@ def _element_tables(symbol: str):
     out = _compute_element_tables(symbol)
     if path is not None:
         try:
-            import os
-            import tempfile
-
-            path.parent.mkdir(parents=True, exist_ok=True)
             arrs = {f"{k}_tot": out[k][0] for k in _PROCS} | {f"{k}_soft": out[k][1] for k in _PROCS}
             arrs.update(hard_sigma=out["hard_sigma"], hard_cdf=out["hard_cdf"], hard_lnv=out["hard_lnv"])
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
-            os.close(fd)
-            np.savez(tmp, **arrs)
-            os.replace(tmp, path)
+            atomic_save_npz(path, **arrs)
         except OSError:  # pragma: no cover
             pass
     return out
@@ -725,7 +719,7 @@ def transport(setup, p4, z_cm, rng, *, charge=-1, x_cm=0.0, y_cm=0.0, max_step_c
             d1 = np.maximum(zc - z[idx], 0.0)
             x[idx] += tx[idx] * d1
             y[idx] += ty[idx] * d1
-            kick = charge * 0.299792458 * el.field_integral_tm / p[idx]
+            kick = charge * GEV_PER_TESLA_METER * el.field_integral_tm / p[idx]
             tx[idx] += kick * np.sqrt(1.0 + tx[idx] ** 2 + ty[idx] ** 2)
             d2 = z1 - np.maximum(z[idx], zc)
             x[idx] += tx[idx] * d2
@@ -899,7 +893,7 @@ def _kernel_py(E, tx, ty, x, y, z, alive0, charge, ez0, ez1, ehx, ehy, ekind, eb
                 d1 = max(zc - zi, 0.0)
                 xi_ += txi * d1
                 yi += tyi * d1
-                kick = charge * 0.299792458 * ebl[ie] / pi
+                kick = charge * GEV_PER_TESLA_METER * ebl[ie] / pi
                 txi += kick * math.sqrt(1.0 + txi * txi + tyi * tyi)
                 d2 = zend - max(zi, zc)
                 xi_ += txi * d2

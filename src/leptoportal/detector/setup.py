@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..units import GEV_PER_TESLA_METER
 from . import media as _media
 
 _KINDS = ("ecal", "target", "veto", "hcal", "tracker", "magnet", "counter", "absorber")
@@ -107,7 +108,7 @@ class Spectrometer:
 
         dth = slope(dn) - slope(up)
         with np.errstate(divide="ignore"):
-            pm = np.abs(0.299792458 * self.field_integral_tm / dth)
+            pm = np.abs(GEV_PER_TESLA_METER * self.field_integral_tm / dth)
         out[m] = np.where(np.isfinite(pm), pm, np.nan)
         return out
 

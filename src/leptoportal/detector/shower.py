@@ -71,13 +71,12 @@ import dataclasses
 import hashlib
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .._io import atomic_save_npz
 from ..errors import InputError
 from ..materials import BUILTIN
 from ..particles import lepton_mass
@@ -1138,11 +1137,7 @@ def track_lengths(setup=None, *, beam: str = "e-", energy: float | None = None, 
     meta["leak_gev"] = res.leak_gev
     if cache:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, key=np.array(key), hist=h, edep=res.edep, leak=np.array(res.leak_gev))
-            os.replace(tmp, path)
+            atomic_save_npz(path, key=np.array(key), hist=h, edep=res.edep, leak=np.array(res.leak_gev))
         except OSError:
             pass
     return TrackLengthTable(SPECIES, e_edges, t_edges * X0, {s: h[i] for i, s in enumerate(SPECIES)}, med, beam,

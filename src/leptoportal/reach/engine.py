@@ -59,6 +59,7 @@ from pathlib import Path
 import numpy as np
 from scipy import optimize
 
+from .._io import atomic_write
 from ..errors import InputError
 from ..stats import events_required_background_free, upper_limit
 from .config import ReachConfig
@@ -518,9 +519,8 @@ def run_scan(cfg: ReachConfig, outdir, *, workers: int | None = None, scheduler:
         "files": {k: str(Path(v).name) for k, v in files.items()},
     }
     json_path = out / "reach.json"
-    tmp = json_path.with_name("reach.json.tmp")
-    tmp.write_text(json.dumps(meta, indent=2, default=_json_default) + "\n", encoding="utf-8")
-    os.replace(tmp, json_path)
+    text = json.dumps(meta, indent=2, default=_json_default) + "\n"
+    atomic_write(json_path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"), suffix=".tmp")
     files["json"] = json_path
     return ScanResult(result_rows, complete, out, files, warnings, required, timings)
 

@@ -71,7 +71,6 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
@@ -83,6 +82,7 @@ from scipy.interpolate import RectBivariateSpline
 
 from ..errors import InputError
 from ..units import GEV2_TO_PB
+from .._io import atomic_save_npz
 from .api import Process, _sigma_point, make_process
 
 #: schema of the cached file and of the grid construction; bump on any change of meaning
@@ -228,20 +228,7 @@ def _cache_file(proc: Process, key: str) -> Path:
 
 
 def _atomic_save(path: Path, **arrays) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_save_npz(path, **arrays)
 
 
 def _load_cached(path: Path, key: str, shape):
