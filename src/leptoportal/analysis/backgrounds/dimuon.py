@@ -190,49 +190,53 @@ def sample_x(energy, rng: np.random.Generator, Z=82, A=207.2):
     if np.any(~(E > 4.0 * M_MU)):
         raise InputError("energy", f"photon energies must exceed 4 m_mu = {4 * M_MU:.4f} GeV")
     lo, hi = x_range(E)
-    lw_max = _log_w(E, 0.5, Z, A)
-    out = np.empty_like(E)
-    todo = np.arange(E.size)
+    return _reject(
+        E.size,
+        lambda todo, u: lo[todo] + u * (hi[todo] - lo[todo]),
+        lambda todo, x: (1.0 - 4.0 / 3.0 * x * (1.0 - x)) * _log_w(E[todo], x, Z, A),
+        _log_w(E, 0.5, Z, A),
+        rng,
+    )
+
+
+def _reject(n, propose, density, fmax, rng):
+    """Vectorised von Neumann rejection for n independent 1-D densities.
+
+    ``propose(todo, u)`` maps uniforms u (one per pending index in ``todo``) to proposals,
+    ``density(todo, v)`` is the unnormalised density there, bounded by ``fmax[todo]``.  Each
+    round draws the proposal uniforms first and then the acceptance uniforms, for the pending
+    indices only, until every index has accepted once.
+    """
+    out = np.empty(n)
+    todo = np.arange(n)
     while todo.size:
-        x = lo[todo] + rng.random(todo.size) * (hi[todo] - lo[todo])
-        f = (1.0 - 4.0 / 3.0 * x * (1.0 - x)) * _log_w(E[todo], x, Z, A)
-        acc = rng.random(todo.size) * lw_max[todo] <= f
-        out[todo[acc]] = x[acc]
+        v = propose(todo, rng.random(todo.size))
+        acc = rng.random(todo.size) * fmax[todo] <= density(todo, v)
+        out[todo[acc]] = v[acc]
         todo = todo[~acc]
     return out
+
+
+def _t_density(xp, c1, t):
+    den = 1.0 + c1 / (t * t)
+    return (1.0 - 2.0 * xp + 4.0 * xp * t * (1.0 - t)) / (den * den)
 
 
 def _sample_t(xpm, c1, rng):
     """t in (0, 1] with density (1 - 2 xpm + 4 xpm t(1-t)) / (1 + C1/t^2)^2 (rejection)."""
-    n = xpm.size
-    out = np.empty(n)
     fmax = (1.0 - xpm) / (1.0 + c1) ** 2  # both factors maximal at t=1/2 resp. t=1
-    todo = np.arange(n)
-    while todo.size:
-        t = 1.0 - rng.random(todo.size)  # (0, 1]
-        xp = xpm[todo]
-        den = 1.0 + c1[todo] / (t * t)
-        f = (1.0 - 2.0 * xp + 4.0 * xp * t * (1.0 - t)) / (den * den)
-        acc = rng.random(todo.size) * fmax[todo] <= f
-        out[todo[acc]] = t[acc]
-        todo = todo[~acc]
-    return out
+    return _reject(xpm.size, lambda todo, u: 1.0 - u,  # (0, 1]
+                   lambda todo, t: _t_density(xpm[todo], c1[todo], t), fmax, rng)
 
 
 def _sample_psi(xpm, t, rng):
-    n = xpm.size
-    out = np.empty(n)
     fmax = 1.0 - 2.0 * xpm + 8.0 * xpm * t * (1.0 - t)
-    todo = np.arange(n)
-    while todo.size:
-        psi = 2.0 * np.pi * rng.random(todo.size)
-        xp = xpm[todo]
-        tt = t[todo]
-        f = 1.0 - 2.0 * xp + 4.0 * xp * tt * (1.0 - tt) * (1.0 + np.cos(2.0 * psi))
-        acc = rng.random(todo.size) * fmax[todo] <= f
-        out[todo[acc]] = psi[acc]
-        todo = todo[~acc]
-    return out
+
+    def density(todo, psi):
+        xp, tt = xpm[todo], t[todo]
+        return 1.0 - 2.0 * xp + 4.0 * xp * tt * (1.0 - tt) * (1.0 + np.cos(2.0 * psi))
+
+    return _reject(xpm.size, lambda todo, u: 2.0 * np.pi * u, density, fmax, rng)
 
 
 def sample_angles(energy, x_plus, rng: np.random.Generator, Z=82, A=207.2):
