@@ -15,6 +15,10 @@ Prints, in one run:
     not in the loop baseline: their own per-call overhead (envelope/loss tables) makes a
     per-event loop meaningless; their vectorised time is reported in (a).
 (c) the cascade: 100 GeV showers per second (10 MeV cut) -- the one-off cost of a table.
+(d) a fresh Python process (what one ``leptoportal simulate signal`` command pays), disk caches
+    warm: import time, the first ``simulate_signal`` call (imports of scipy/numba, Numba's
+    start-up incl. third-party extension entry points, kernel cache loads, envelopes) and a
+    second call in the same process, with the ratio first/second.  ``--no-fresh`` skips it.
 
 Options: ``--events N`` (default 100000), ``--mass`` (0.3), ``--method`` (ww), ``--loop N`` (1000).
 """
@@ -24,6 +28,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import subprocess
 import sys
 import time
 import warnings
@@ -48,6 +53,7 @@ def main(argv=None):
     ap.add_argument("--mass", type=float, default=0.3)
     ap.add_argument("--method", default="ww")
     ap.add_argument("--loop", type=int, default=1000)
+    ap.add_argument("--no-fresh", action="store_true", help="skip (d), the fresh-process measurement")
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")
     st = load_setup("na64e")
@@ -112,7 +118,42 @@ def main(argv=None):
     dt = time.perf_counter() - t0
     print(f"\n(c) cascade: {20 / dt:.1f} showers/s at {E0:g} GeV (10 MeV cut); default table (200 showers) "
           f"{200 * dt / 20:.1f} s once, then cached")
+
+    # (d) fresh process
+    if not args.no_fresh:
+        code = _FRESH.format(src=str(Path(__file__).resolve().parent.parent / "src"), mass=args.mass,
+                             events=args.events, method=args.method)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+        if out.returncode != 0:
+            print(f"\n(d) fresh process FAILED: {out.stderr.strip().splitlines()[-1:]}")
+        else:
+            v = dict(line.split("=", 1) for line in out.stdout.split() if "=" in line)
+            imp, c1, c2 = float(v["import_cpu"]), float(v["first_cpu"]), float(v["second_cpu"])
+            print(f"\n(d) fresh process, {args.events} events, m = {args.mass} GeV: import {imp:.2f} s CPU, "
+                  f"first call {c1:.2f} s CPU (wall {float(v['first_wall']):.2f} s), second call {c2:.2f} s CPU; "
+                  f"one-off cost of a fresh process {imp + c1 - c2:.2f} s, first/second = {c1 / c2:.1f}x")
+            print("    first-call stages (wall): " + ", ".join(f"{k} {float(v[k]):.2f} s" for k in
+                                                         ("table_s", "generate_s", "muon_s", "selection_s")))
     return 0
+
+
+# run in a child interpreter: CPU times from time.process_time() (this process only)
+_FRESH = """
+import sys, time, warnings
+warnings.simplefilter("ignore")
+sys.path.insert(0, {src!r})
+c0 = time.process_time()
+from leptoportal.analysis import signal
+c1 = time.process_time()
+w = time.perf_counter()
+r = signal.simulate_signal("na64e", {mass!r}, 1e-4, events={events!r}, seed=11, method={method!r})
+w = time.perf_counter() - w
+c2 = time.process_time()
+print(" ".join(f"{{k}}={{v:.3f}}" for k, v in r.timing.items()))
+signal.simulate_signal("na64e", {mass!r}, 1e-4, events={events!r}, seed=12, method={method!r})
+c3 = time.process_time()
+print(f"import_cpu={{c1 - c0}} first_cpu={{c2 - c1}} first_wall={{w}} second_cpu={{c3 - c2}}")
+"""
 
 
 if __name__ == "__main__":

@@ -78,7 +78,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from scipy.interpolate import RectBivariateSpline
 
 from ..errors import InputError
 from ..units import GEV2_TO_PB
@@ -400,6 +399,8 @@ class SigmaTable:
         cuts = [0] + [int(np.argmin(np.abs(self._lm - math.log(b)))) for b in spec.get("mass_breaks", [])] + [len(self._lm) - 1]
         self._seg_bounds = np.array([self._lm[c] for c in cuts[1:-1]])
         filled = self._filled_log()
+        from scipy.interpolate import RectBivariateSpline  # deferred: 0.6-1 s import, only tables need it
+
         self._segments = []
         for a, b in zip(cuts[:-1], cuts[1:]):
             spl = RectBivariateSpline(self._lt, self._lm[a:b + 1], filled[:, a:b + 1], kx=3, ky=3, s=0)
