@@ -24,8 +24,11 @@ dsigma/dx per method (``method``):
 default) or "elastic" (Eq. 6 of the e->mu paper).
 
 The sensitivity (Sec. 3.2): "background free, 95 % CL" means N_chi >= 3; the reach in g_mu
-at each m_S is the root of N_chi(g_mu) = N_required, found by bracketing + brentq in ln g_mu
-(N_chi grows monotonically with g_mu: g^2 Gamma_chi/(Gamma_chi + B g^2) with B > 0).
+at each m_S is the root of N_chi(g_mu) = N_required, found by the reach engine's root finder
+(:func:`leptoportal.reach.engine.find_limits`: N on a grid of 8 points per decade of g_mu, the
+first upward crossing refined by brentq in log10 g_mu, |dt| <= 1e-10); N_chi grows
+monotonically with g_mu (g^2 Gamma_chi/(Gamma_chi + B g^2) with B > 0), so that crossing is the
+only one.
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq
 
 from ..errors import InputError
 from ..materials import get_material
@@ -206,7 +208,7 @@ def reach_coupling(preset: str, m_S: float, mot: float, *, n_required: float = 3
     mot = _positive("mot", mot)
     n_required = _positive("n_required", n_required)
     integral = production_integral(m_S, tt, order=order)
-    return _root_for(preset, m_S, mot, tt, integral, n_required, g_chi, mchi_ratio, eps_R, g_range)
+    return _limit_from_integral(preset, m_S, mot, tt, integral, n_required, g_chi, mchi_ratio, eps_R, g_range)
 
 
 def reach_curves(preset: str, masses, mots=(1e12, 1e13), methods=("iww", "etl"), *, n_required: float = 3.0,
@@ -232,23 +234,25 @@ def reach_curves(preset: str, masses, mots=(1e12, 1e13), methods=("iww", "etl"),
         for mot in mots:
             vals = []
             for m, integral in zip(ms, integrals):
-                vals.append(_root_for(preset, float(m), float(mot), t_m, integral, n_required, g_chi, mchi_ratio,
-                                      eps_R))
+                vals.append(_limit_from_integral(preset, float(m), float(mot), t_m, integral, n_required, g_chi,
+                                                 mchi_ratio, eps_R))
             out[(method, float(mot))] = np.array(vals)
     return out
 
 
-def _root_for(preset, m_S, mot, tt, integral, n_required, g_chi, mchi_ratio, eps_R, g_range=(1e-8, 10.0)):
+def _limit_from_integral(preset, m_S, mot, tt, integral, n_required, g_chi, mchi_ratio, eps_R, g_range=(1e-8, 10.0)):
+    """The reach engine's root finder on N_chi(g_mu) with the mass's production integral:
+    the lower edge; g_range[0] when N_chi >= n_required already there; nan when never reached."""
+    from ..reach.engine import find_limits
+
     if integral <= 0:
         return float("nan")
 
-    def excess(lng):
-        model = make_model(preset, m_S, math.exp(lng), g_chi=g_chi, mchi_ratio=mchi_ratio, eps_R=eps_R)
-        return math.log(max(yield_from_integral(model, mot, tt, integral), 1e-300)) - math.log(n_required)
+    def events(g):
+        model = make_model(preset, m_S, np.asarray(g, float), g_chi=g_chi, mchi_ratio=mchi_ratio, eps_R=eps_R)
+        return np.asarray(yield_from_integral(model, mot, tt, integral), float)
 
-    lo, hi = math.log(g_range[0]), math.log(g_range[1])
-    if excess(lo) >= 0:
+    res = find_limits(events, n_required, float(g_range[0]), float(g_range[1]))
+    if res.status == "below-range":
         return float(g_range[0])
-    if excess(hi) < 0:
-        return float("nan")
-    return math.exp(brentq(excess, lo, hi, xtol=1e-10, rtol=1e-10))
+    return float(res.lower)

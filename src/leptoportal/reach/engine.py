@@ -40,6 +40,12 @@ by mass (atomically), so the final file does not depend on the completion order.
 ``resume=True`` reads a partial ``reach.csv``, checks its ``inputs_sha256`` header against the
 config, drops a truncated last line and incomplete points, and computes only the missing
 masses.
+
+With ``workers=N`` the LocalCluster starts in a background thread at the beginning of the scan
+(its workers import the provider's module while this process computes background, statistics
+and overlays), with the settings of :func:`local_cluster_config`; the per-point CPU accounting
+(process and computing-thread CPU, worker start-up, scheduler/client CPU, idle tail) goes to
+``reach.json`` ``timings`` (docs/reach.md, "Parallel execution and its overhead").
 """
 
 from __future__ import annotations
@@ -52,7 +58,6 @@ import os
 import platform
 import sys
 import time
-import warnings as _warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,12 +66,11 @@ from scipy import optimize
 
 from .._io import atomic_write
 from ..errors import InputError
-from ..stats import events_required_background_free, upper_limit
 from .config import ReachConfig
 from .providers import get_provider
 
 __all__ = ["COLUMNS", "LimitSearch", "RequiredSignal", "ScanResult", "find_limits", "required_signal",
-           "background_model", "run_scan", "read_reach_csv", "mass_seeds"]
+           "background_model", "run_scan", "read_reach_csv", "mass_seeds", "local_cluster_config"]
 
 COLUMNS = ("mass_index", "mass_gev", "exposure", "coupling_limit", "coupling_upper_edge", "status",
            "n_required", "background_events", "sigma_background_events", "stat_method", "n_yield_evaluations",
@@ -206,6 +210,10 @@ def background_model(cfg: ReachConfig) -> dict:
 def required_signal(cfg: ReachConfig, exposure: float, bkg: dict) -> RequiredSignal:
     """N_req at ``exposure``: the CL upper limit on the signal yield (stats.limits) or the
     background-free rule (``events_required_background_free``)."""
+    # imported here, not at module level: dask workers import this module for run_point and do not
+    # need scipy.stats (0.4 s of CPU per worker process)
+    from ..stats import events_required_background_free, upper_limit
+
     st = cfg.statistics
     if st["method"] == "background-free":
         n = events_required_background_free(cfg.cl, rule=st["rule"])
@@ -235,9 +243,17 @@ def _fmt(x) -> str:
 
 
 def run_point(task: dict) -> dict:
-    """Compute one mass point (all exposures); runs in the main process or on a dask worker."""
+    """Compute one mass point (all exposures); runs in the main process or on a dask worker.
+
+    Besides the rows it returns its cost: ``seconds`` (wall), ``cpu_seconds`` (CPU of the whole
+    process while it ran: on a dask worker this includes the worker's own threads -- event
+    loop, heartbeats, monitors), ``thread_cpu_seconds`` (CPU of the computing thread alone),
+    ``pid`` and the start/end times (``time.time()``) used for the scan's overhead accounting.
+    """
+    t_wall0 = time.time()
     t0 = time.perf_counter()
     c0 = time.process_time()
+    th0 = time.thread_time()
     prov = task["provider"]
     point = prov.make(task["mass"], task["model"], task["options"], task["seed"], task["setup"])
     rows, notes = [], []
@@ -250,7 +266,8 @@ def run_point(task: dict) -> dict:
                      req.background, req.sigma_background, req.method, res.n_evaluations, info])
         notes += [f"m = {task['mass']:.6g} GeV, exposure {E:.3g}: {w}" for w in res.warnings]
     return {"index": task["index"], "rows": rows, "warnings": notes, "seconds": time.perf_counter() - t0,
-            "cpu_seconds": time.process_time() - c0}
+            "cpu_seconds": time.process_time() - c0, "thread_cpu_seconds": time.thread_time() - th0,
+            "pid": os.getpid(), "t_start": t_wall0, "t_end": time.time()}
 
 
 # ============================================================================ CSV sink
@@ -424,6 +441,22 @@ def run_scan(cfg: ReachConfig, outdir, *, workers: int | None = None, scheduler:
                     and all(r["mass_gev"] == float(_fmt(cfg.masses[i])) for r in grp)):
                 done_rows[i] = [_row_list(r) for r in sorted(grp, key=lambda r: cfg.exposures.index(r["exposure"]))]
 
+    pending = [i for i in range(len(cfg.masses)) if i not in done_rows]
+    pending_run = pending[:max_points] if max_points is not None else pending
+    options = {k: v for k, v in cfg.provider.items() if k != "name"}
+    # ---- the dask cluster starts now, in a background thread, and its workers import/warm the provider
+    # while this process computes the background, the statistics and the overlays (docs/reach.md,
+    # "Parallel execution and its overhead")
+    runner = _Runner(workers, scheduler, provider) if pending_run else _Runner(None, None)
+    try:
+        return _scan_body(cfg, out, csv_path, provider, inputs_hash, warnings, done_rows, pending_run, options,
+                          runner, workers, scheduler, progress, plot, quiet, execution_note, t_start)
+    finally:
+        runner.close()
+
+
+def _scan_body(cfg, out, csv_path, provider, inputs_hash, warnings, done_rows, pending_run, options, runner,
+               workers, scheduler, progress, plot, quiet, execution_note, t_start) -> ScanResult:
     # ---- statistics once per exposure (background does not depend on the mass)
     bkg = background_model(cfg)
     required = [required_signal(cfg, E, bkg) for E in cfg.exposures]
@@ -438,13 +471,8 @@ def run_scan(cfg: ReachConfig, outdir, *, workers: int | None = None, scheduler:
         t_overlays = time.perf_counter() - t0
 
     seeds = mass_seeds(cfg.seed, len(cfg.masses))
-    pending = [i for i in range(len(cfg.masses)) if i not in done_rows]
-    if max_points is not None:
-        pending_run = pending[:max_points]
-    else:
-        pending_run = pending
     tasks = [{"index": i, "mass": cfg.masses[i], "model": cfg.model, "setup": cfg.setup,
-              "options": {k: v for k, v in cfg.provider.items() if k != "name"}, "provider": provider,
+              "options": options, "provider": provider,
               "seed": seeds[i], "required": required, "g_min": cfg.coupling["min"], "g_max": cfg.coupling["max"],
               "points_per_decade": cfg.coupling["points_per_decade"]} for i in pending_run]
 
@@ -452,17 +480,24 @@ def run_scan(cfg: ReachConfig, outdir, *, workers: int | None = None, scheduler:
                     [row for i in sorted(done_rows) for row in done_rows[i]])
     point_seconds: dict[int, float] = {}
     point_cpu: dict[int, float] = {}
+    points: list[dict] = []
     mode = "serial" if workers is None and scheduler is None else (
         f"dask LocalCluster ({workers} workers x 1 thread)" if workers is not None else f"dask scheduler {scheduler}")
     t_scan = time.perf_counter()
+    t_scan_epoch = time.time()
+    cpu_main0 = time.process_time()
     interrupted = False
     bar = _progress(len(cfg.masses), len(done_rows), progress)
     try:
-        for res in _execute(tasks, workers, scheduler):
+        for res in runner.run(tasks):
             sink.append(res["rows"])
             done_rows[res["index"]] = res["rows"]
             point_seconds[res["index"]] = res["seconds"]
             point_cpu[res["index"]] = res["cpu_seconds"]
+            points.append({"index": res["index"], "mass_gev": cfg.masses[res["index"]], "pid": res["pid"],
+                           "seconds": res["seconds"], "cpu_seconds": res["cpu_seconds"],
+                           "thread_cpu_seconds": res["thread_cpu_seconds"],
+                           "start_s": res["t_start"] - t_scan_epoch, "end_s": res["t_end"] - t_scan_epoch})
             for w in res["warnings"]:
                 _warn(w, warnings, quiet)
             if bar is not None:
@@ -478,6 +513,8 @@ def run_scan(cfg: ReachConfig, outdir, *, workers: int | None = None, scheduler:
             sys.stderr.write(f"leptoportal reach: interrupted; {len(done_rows)}/{len(cfg.masses)} mass points in "
                              f"{csv_path} (continue with --resume)\n")
     t_scan = time.perf_counter() - t_scan
+    cpu_main_scan = time.process_time() - cpu_main0
+    overhead = runner.collect_stats()  # worker process CPU etc., before the cluster is closed
 
     complete = len(done_rows) == len(cfg.masses)
     if complete:  # final file sorted by mass, independent of the completion order
@@ -499,7 +536,11 @@ def run_scan(cfg: ReachConfig, outdir, *, workers: int | None = None, scheduler:
                "points_computed": len(point_seconds), "points_resumed": len(done_rows) - len(point_seconds),
                "point_s_sum": float(sum(point_seconds.values())),
                "point_s_max": float(max(point_seconds.values(), default=0.0)),
-               "point_cpu_s_sum": float(sum(point_cpu.values()))}
+               "point_cpu_s_sum": float(sum(point_cpu.values())),
+               "point_thread_cpu_s_sum": float(sum(p["thread_cpu_seconds"] for p in points)),
+               "main_process_cpu_scan_s": cpu_main_scan,
+               "tail_idle_s": _tail_idle(points),
+               "points": sorted(points, key=lambda p: p["index"]), **overhead}
     meta = {
         "leptoportal_reach": 1,
         "complete": complete,
@@ -543,44 +584,179 @@ def _progress(total: int, initial: int, enabled: bool):
     return tqdm(total=total, initial=initial, unit="mass", desc="reach", file=sys.stderr, dynamic_ncols=True)
 
 
-def _execute(tasks: list, workers: int | None, scheduler: str | None):
-    """Yield finished points: in order (serial) or as they complete (dask)."""
-    if not tasks:
-        return
-    if workers is None and scheduler is None:
-        for t in tasks:
-            yield run_point(t)
-        return
-    import logging
+def _tail_idle(points: list) -> float:
+    """Worker-seconds idle at the end of the scan: sum over processes of (last end - that process's last end)."""
+    if not points:
+        return 0.0
+    last: dict[int, float] = {}
+    for p in points:
+        last[p["pid"]] = max(last.get(p["pid"], -math.inf), p["end_s"])
+    end = max(last.values())
+    return float(sum(end - t for t in last.values()))
 
-    from dask.distributed import Client, LocalCluster, as_completed
 
-    cluster = None
-    with _warnings.catch_warnings():
-        _warnings.simplefilter("ignore")
-        if workers is not None:
-            import dask
+def local_cluster_config() -> dict:
+    """dask settings :func:`run_scan` uses for its ``LocalCluster`` (measured in docs/reach.md).
 
-            # dask's nanny exports MALLOC_TRIM_THRESHOLD_=65536 to workers, which switches off glibc's
-            # dynamic mmap threshold: every large NumPy temporary becomes a fresh mmap + page faults
-            # (measured: 4.5x the CPU time of the same Monte-Carlo point in the main process).  Keep the
-            # thread caps (OMP/MKL/OPENBLAS = 1), drop the malloc setting.
-            env = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
-                   if not k.startswith("MALLOC_")}
-            with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
-                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR)
-            client = Client(cluster)
-        else:
-            try:
-                client = Client(scheduler, timeout="20s")
-            except (OSError, ValueError) as exc:
-                raise InputError("--scheduler", f"cannot connect to dask scheduler {scheduler!r}: {exc}") from None
+    * worker environment: dask's ``pre-spawn-environ`` without ``MALLOC_TRIM_THRESHOLD_`` (which
+      made every large NumPy temporary a fresh mmap: 4.5x the CPU of a Monte-Carlo point), with
+      OMP/MKL/OPENBLAS/NUMBA threads capped at 1 (one single-threaded worker per core);
+    * no statistical profiler in the workers (a 10 ms stack sampler: about half of the workers'
+      extra CPU) and slower housekeeping (most of the rest, and most of the scheduler/nanny CPU):
+      event-loop lag probe every 1 s instead of 20 ms, memory monitor every 1 s instead of
+      100 ms, system monitor every 5 s instead of 0.5 s;
+    * one task per worker at a time (``worker-saturation`` 1): the rest wait on the scheduler,
+      so no worker holds a queued task while another one idles at the end of the scan; work
+      stealing off (nothing left to steal).
+    """
+    import dask
+
+    env = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
+           if not k.startswith("MALLOC_")}
+    env.update({k: 1 for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")})
+    return {
+        "distributed.nanny.pre-spawn-environ": env,
+        "distributed.worker.profile.enabled": False,
+        "distributed.admin.tick.interval": "1s",
+        "distributed.worker.memory.monitor-interval": "1s",
+        "distributed.admin.system-monitor.interval": "5s",
+        "distributed.admin.system-monitor.gil.enabled": False,
+        "distributed.scheduler.worker-saturation": 1.0,
+        "distributed.scheduler.work-stealing": False,
+    }
+
+
+def _warm_worker(provider) -> dict:
+    """Runs once on every worker as soon as the cluster is up, while the main process computes the
+    background, statistics and overlays: imports the provider's module (``provider.requires``)."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    error = ""
     try:
-        futures = [client.submit(run_point, t, pure=False) for t in tasks]
-        for fut in as_completed(futures):
-            yield fut.result()
-    finally:
-        client.close()
-        if cluster is not None:
+        provider.check_available()
+    except Exception as exc:  # the mass points themselves will report it
+        error = f"{type(exc).__name__}: {exc}"
+    return {"pid": os.getpid(), "seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0,
+            "error": error}
+
+
+def _process_cpu() -> dict:
+    """CPU seconds (user + system) used so far by the calling process, and its pid."""
+    t = os.times()
+    return {"pid": os.getpid(), "cpu_seconds": t.user + t.system}
+
+
+class _Runner:
+    """Runs mass points serially, on a LocalCluster started in a background thread at construction
+    (``workers``), or on an existing scheduler; collects the parallel-overhead numbers."""
+
+    def __init__(self, workers: int | None, scheduler: str | None, provider=None):
+        self.workers, self.scheduler = workers, scheduler
+        self.client = self.cluster = None
+        self.warm_futures: list = []
+        self.stats: dict = {}
+        self._pool = self._start = None
+        self._t0 = time.perf_counter()
+        if workers is not None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="leptoportal-reach-cluster")
+            self._start = self._pool.submit(self._start_local, provider)
+
+    def _start_local(self, provider):
+        import logging
+
+        import dask
+        from dask.distributed import Client, LocalCluster
+
+        cfg = local_cluster_config()
+        saved = {k: os.environ.get(k) for k in [*cfg["distributed.nanny.pre-spawn-environ"], "PYTHONHASHSEED"]}
+        try:
+            with dask.config.set(cfg):
+                cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=logging.ERROR)
+        finally:  # the nanny writes the worker environment into this process's os.environ: undo that
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        try:
+            client = Client(cluster)
+            self.stats["cluster_start_s"] = time.perf_counter() - self._t0
+            # one pinned warm-up task per worker, not awaited: it runs while the main process works
+            self.warm_futures = [client.submit(_warm_worker, provider, workers=[addr],
+                                               allow_other_workers=False, pure=False)
+                                 for addr in sorted(client.scheduler_info()["workers"])]
+        except BaseException:
             cluster.close()
+            raise
+        return client, cluster
+
+    def _connect(self):
+        if self.client is not None:
+            return self.client
+        if self._start is not None:
+            t0 = time.perf_counter()
+            self.client, self.cluster = self._start.result()
+            self.stats["cluster_wait_s"] = time.perf_counter() - t0
+        else:
+            from dask.distributed import Client
+
+            try:
+                self.client = Client(self.scheduler, timeout="20s")
+            except (OSError, ValueError) as exc:
+                raise InputError("--scheduler", f"cannot connect to dask scheduler {self.scheduler!r}: {exc}") from None
+        return self.client
+
+    def run(self, tasks: list):
+        """Yield finished points: in order (serial) or as they complete (dask).
+
+        dask: submitted in mass-index order, which is also the scheduler's priority order; with one
+        task per worker at a time each worker takes the next mass as soon as it is free.
+        """
+        if not tasks:
+            return
+        if self.workers is None and self.scheduler is None:
+            for t in tasks:
+                yield run_point(t)
+            return
+        from dask.distributed import as_completed
+
+        client = self._connect()
+        futures = [client.submit(run_point, t, pure=False) for t in tasks]
+        try:
+            for fut in as_completed(futures):
+                yield fut.result()
+        finally:
+            for fut in futures:
+                if not fut.done():
+                    fut.cancel()
+
+    def collect_stats(self) -> dict:
+        """Cluster start, warm-up and worker-process CPU (dask), as numbers for reach.json."""
+        out = dict(self.stats)
+        if self.client is None:
+            return out
+        try:
+            out["warmup"] = [f.result(timeout=30) for f in self.warm_futures]
+            out["worker_process_cpu_s"] = {str(v["pid"]): v["cpu_seconds"]
+                                           for v in self.client.run(_process_cpu).values()}
+        except Exception as exc:  # accounting only: never fail a finished scan for it
+            out["accounting_error"] = f"{type(exc).__name__}: {exc}"
+        return out
+
+    def close(self) -> None:
+        if self._start is not None and self.client is None:
+            try:  # started but never used (error or interrupt before the scan): wait for it, then close
+                self.client, self.cluster = self._start.result()
+            except BaseException:
+                pass
+        try:
+            if self.client is not None:
+                self.client.close()
+        finally:
+            if self.cluster is not None:
+                self.cluster.close()
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+            self.client = self.cluster = self._start = self._pool = None
