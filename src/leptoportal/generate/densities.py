@@ -1,8 +1,11 @@
 """Sampling channels: the engine's differential cross sections on the unit cube.
 
 Each channel maps u in [0, 1]^d to physical variables with a known Jacobian, and returns
-the *engine's* density (imported from :mod:`leptoportal.xsec`, never re-implemented) times
-that Jacobian.  The maps only serve efficiency: any bijection with its exact Jacobian keeps
+the *engine's* density times that Jacobian: ETL and the NumPy reference path of WW/IWW call
+:mod:`leptoportal.xsec` directly; the default WW/IWW path evaluates the compiled copy
+:mod:`leptoportal.xsec._ww_numba` (same formulas, same operation order; tested equal to the
+engine to <= 1e-12 relative, measured <= 2e-15, tests/test_ww_numba.py).  The maps only serve
+efficiency: any bijection with its exact Jacobian keeps
 the rejection sampler exact.
 
 * :class:`WWChannel` -- WW (e->mu paper Eq. 22 in (x, theta_k), Eq. 27 in (y, psi)) and IWW
@@ -27,6 +30,11 @@ the rejection sampler exact.
   |u~| = a_u - b cos(phi_q), b = 2 p'_x q_T; kappa^2 = min over both of (a - b)/(a + b)).
 
 All densities are per unit coupling squared, in GeV^-2 per unit volume of u.
+
+Speed: WWChannel evaluates h, the rejection loop and the event completion in compiled per-point
+kernels (:mod:`leptoportal.xsec._ww_numba` -- the same algebra as the engine, tested equal to
+<= 1e-12 relative -- and :func:`_ww_accept_kernel`, :func:`_ww_complete_kernel` here);
+``WWChannel.h_numpy`` / ``complete_numpy`` are the NumPy reference implementations.
 """
 
 from __future__ import annotations
@@ -42,6 +50,21 @@ from ..xsec.amplitudes import vertex_factors
 from ..xsec import etl, iww, ww
 from ..xsec.kinematics import frame, q_polar
 from .fourvec import angle_to_beam, build_final_state
+
+try:  # compiled WW/IWW density, flux and frame (tested equal to the NumPy engine, tests/test_ww_numba.py)
+    import math
+
+    from numba import njit as _njit
+
+    from ..xsec import _ww_numba as wn
+    from .fourvec import _final_state_trig
+except Exception:  # pragma: no cover - numba is a declared dependency
+    wn = None
+
+#: False forces the NumPy reference path of :class:`WWChannel` (the engine's array functions) everywhere --
+#: used by benchmarks/bench_generate.py to time "before" and "after" in one run; results are then drawn
+#: from a different random stream (same seed => same numbers within each setting).
+USE_COMPILED = True
 
 
 @lru_cache(maxsize=None)
@@ -133,6 +156,163 @@ def sample_flux_t(tmin, tmax, g2, Z, A, rng, inelastic=False, max_rounds=10_000)
     raise RuntimeError("flux t sampling did not converge")  # pragma: no cover
 
 
+def _ww_accept_kernel_py(r, pend, E, chiE, alias_prob, alias, cell_lo, cell_w, env_flat, P, gl_u, gl_w, u_out, acc,
+                         viol_idx, viol_ratio, nviol0):
+    """One round of von Neumann rejection: one proposal for each pending event pend[k], at the event's own
+    energy, from the uniforms r[k] = (cell, u_0, u_1, accept): Walker alias draw of a cell of the envelope
+    (Vose table), u uniform in it, h = the WW/IWW mapped density (vectorised
+    :func:`leptoportal.xsec._ww_numba.h_block`, equal to the engine's Eq. 22/27), accepted (acc[k]) if
+    r[k, 3] g < h.  Events not accepted get a new proposal in the next round (sequential trials), so each
+    accepted u_out[j] is exactly distributed as h(.; E[j]) wherever h <= g.  Proposals with h > g
+    (envelope violations) are recorded (cell, h/g); the caller redraws.  Returns the violation count."""
+    m = pend.shape[0]
+    K = alias_prob.shape[0]
+    B = wn.BLOCK
+    W = np.empty((wn.N_WORK, B))
+    u0, u1, Eb, cb, g, h = np.empty(B), np.empty(B), np.empty(B), np.empty(B), np.empty(B), np.empty(B)
+    idx = np.empty(B, np.int64)
+    nviol = nviol0
+    for s0 in range(0, m, B):
+        k = min(B, m - s0)
+        for i in range(k):
+            sK = r[s0 + i, 0] * K
+            col = min(int(sK), K - 1)
+            c = col if sK - col < alias_prob[col] else alias[col]
+            idx[i] = c
+            u0[i] = cell_lo[c, 0] + cell_w[c, 0] * r[s0 + i, 1]
+            u1[i] = cell_lo[c, 1] + cell_w[c, 1] * r[s0 + i, 2]
+            g[i] = env_flat[c]
+            j = pend[s0 + i]
+            Eb[i] = E[j]
+            cb[i] = chiE[j]
+        wn.h_block(u0[:k], u1[:k], Eb[:k], cb[:k], P, gl_u, gl_w, h[:k], W)
+        for i in range(k):
+            if h[i] > g[i]:
+                if nviol < viol_idx.shape[0]:
+                    viol_idx[nviol] = idx[i]
+                    viol_ratio[nviol] = h[i] / g[i]
+                nviol += 1
+            a = r[s0 + i, 3] * g[i] < h[i]
+            acc[s0 + i] = a
+            if a:
+                j = pend[s0 + i]
+                u_out[j, 0] = u0[i]
+                u_out[j, 1] = u1[i]
+    return nviol
+
+
+#: (t, accept) pairs per event of the recoil sampling drawn in bulk; more trials come from the Generator
+T_TRIALS = 3
+
+
+def _ww_complete_kernel_py(rng, r, u, E, P, m_a, m_b, pa, pb, rec, t_out, phq_out, valid):
+    """WWChannel.complete, compiled, in blocks whose arithmetic passes the compiler vectorises: (E_a, angle)
+    from u (the map of WWChannel.to_vars), the exact 2->3 frame (:func:`leptoportal.xsec._ww_numba.frame_sh`
+    = kinematics.frame), t from the Eq. (14) integrand (t - t_min)/t^2 G2(t) by rejection in ln t under
+    (1 - t_min/t_max) x bound(G2) (as :func:`sample_flux_t`), on [t_min, min(t_max, m_phi^2 + m_i^2)] when
+    that leaves a window (else the exact t_max), phi_a and phi_q uniform; four-vectors by
+    fourvec._final_state_trig.  Uniforms: r[i] = (phi_a, phi_q, T_TRIALS (t, accept) pairs), further
+    trials from ``rng``."""
+    n = E.shape[0]
+    m_i, m_f, m, M = P[wn.I_MI], P[wn.I_MF], P[wn.I_MPHI], P[wn.I_M]
+    amax = P[wn.I_AMAX]
+    fx = P[wn.I_FX] == 1.0
+    cap = m * m + m_i * m_i
+    B = wn.BLOCK
+    Ea_, sh_, cpa, spa, cpq, spq = np.empty(B), np.empty(B), np.empty(B), np.empty(B), np.empty(B), np.empty(B)
+    fr = np.empty((9, B))
+    for s0 in range(0, n, B):
+        k = min(B, n - s0)
+        # pass 1 (vectorised): the map u -> (E_a, angle)
+        for j in range(k):
+            i = s0 + j
+            Ei = E[i]
+            if fx:
+                lo = m / Ei
+                hi = 1.0 - m_f / Ei
+            else:
+                lo = m_f / Ei
+                hi = 1.0 - m / Ei
+            z = lo + u[i, 0] * (hi - lo)
+            if fx:
+                q = -(m * m * (1.0 - z) / z) + m_i * m_i * (1.0 - z) - m_f * m_f
+                zz = z
+            else:
+                q = m * m + m_f * m_f * (1.0 - z) / z - m_i * m_i * (1.0 - z)
+                zz = z if z > 1e-300 else 1e-300
+            q = -q if q < 0.0 else q
+            a0 = math.sqrt(q / (zz * Ei * Ei))
+            a0 = 1e-300 if a0 < 1e-300 else a0
+            den = amax * amax + a0 * a0
+            v = u[i, 1] * (amax * amax / den)
+            omv = (1.0 - u[i, 1]) + u[i, 1] * (a0 * a0 / den)
+            a = a0 * math.sqrt(v / omv)
+            a = amax if a > amax else a
+            Ea_[j] = z * Ei
+            sh_[j] = a
+        # pass 2 (per point): sin(theta/2) and the azimuths' cos, sin
+        for j in range(k):
+            i = s0 + j
+            sh_[j] = math.sin(0.5 * sh_[j])
+            pha = 2.0 * math.pi * r[i, 0]
+            phq = 2.0 * math.pi * r[i, 1]
+            cpa[j] = math.cos(pha)
+            spa[j] = math.sin(pha)
+            cpq[j] = math.cos(phq)
+            spq[j] = math.sin(phq)
+            phq_out[i] = phq
+        # pass 3 (vectorised): the exact frame and the t window
+        for j in range(k):
+            pabs, aabs, V, ut, bcoef, Acoef, tmin, tmax, fvalid = wn.frame_sh(E[s0 + j], m_i, Ea_[j], m_a, m_b,
+                                                                              sh_[j], M)
+            fr[0, j] = pabs
+            fr[1, j] = aabs
+            fr[2, j] = V
+            fr[3, j] = ut
+            fr[4, j] = bcoef
+            fr[5, j] = Acoef
+            fr[6, j] = tmin
+            fr[7, j] = tmax
+            fr[8, j] = 1.0 if fvalid else 0.0
+        # pass 4 (per point): t by rejection, then the four-vectors
+        for j in range(k):
+            i = s0 + j
+            tmin, tmax = fr[6, j], fr[7, j]
+            fvalid = fr[8, j] == 1.0
+            tmx = min(tmax, cap) if tmin < cap else tmax
+            ok = fvalid and tmx > tmin
+            t = math.nan
+            if ok:
+                bound = (1.0 - tmin / tmx) * wn.g2_bound(tmin, tmx, P)
+                lo = math.log(tmin)
+                span = math.log(tmx) - lo
+                kk = 0
+                while True:
+                    if kk < T_TRIALS:
+                        r1 = r[i, 2 + 2 * kk]
+                        r2 = r[i, 3 + 2 * kk]
+                    else:
+                        r1 = rng.random()
+                        r2 = rng.random()
+                        if kk > 100_000_000:
+                            raise RuntimeError("flux t sampling did not converge")
+                    kk += 1
+                    tt = math.exp(lo + span * r1)
+                    if r2 * bound < (1.0 - tmin / tt) * wn.g2(tt, P):
+                        t = tt
+                        break
+            good = _final_state_trig(E[i], Ea_[j], sh_[j], cpa[j], spa[j], cpq[j], spq[j], t if ok else 1.0,
+                                     fr[0, j], fr[1, j], fr[2, j], fr[3, j], fr[4, j], fr[5, j], tmin, tmax, fvalid,
+                                     m_i, m_a, m_b, M, pa, pb, rec, i)
+            valid[i] = good and ok
+            t_out[i] = t
+
+
+if wn is not None:
+    _ww_accept_kernel = _njit(cache=True, nogil=True, error_model="numpy")(_ww_accept_kernel_py)
+    _ww_complete_kernel = _njit(cache=True, nogil=True, error_model="numpy")(_ww_complete_kernel_py)
+
+
 class Channel:
     """Common interface; subclasses set ``dim``, ``n_bins`` and implement h / complete."""
 
@@ -169,6 +349,10 @@ class WWChannel(Channel):
             self.m_a, self.m_b, self.a_max = self.m, self.m_f, ww.THETA_MAX
         else:
             self.m_a, self.m_b, self.a_max = self.m_f, self.m, ww.PSI_MAX
+        if wn is not None:
+            # the process constants of the compiled kernels (vertex (norm, dm2), flux, nucleus, map)
+            self.P = wn.params(self.m_i, self.m_f, self.m, self.Z, self.A, proc.form_factor, vertex, M=self.M,
+                               frame_x=frame_name == "x", iww=self.iww, a_max=self.a_max)
 
     def frac_range(self, E):
         if self.frame_name == "x":
@@ -192,7 +376,86 @@ class WWChannel(Channel):
         Eu, inv = np.unique(E, return_inverse=True)
         return iww.chi_iww(Eu, self.m_i, self.m, self.chi_fn)[inv]
 
+    @property
+    def fast(self):
+        """Whether the compiled kernels are used (numba available and :data:`USE_COMPILED`)."""
+        return wn is not None and USE_COMPILED
+
     def h(self, u, E):
+        """Mapped density at points u (n, 2), energies E (scalar or (n,)): Eq. (22)/(27) (IWW: constant
+        flux, measure a da) x dcos measure x Jacobian; 0 outside the phase space."""
+        if not self.fast:
+            return self.h_numpy(u, E)
+        u = np.ascontiguousarray(u, dtype=float)
+        E = np.ascontiguousarray(np.broadcast_to(np.asarray(E, float), (u.shape[0],)))
+        out = np.empty(u.shape[0])
+        wn.h_array(u, E, self.P, wn.GL_U, wn.GL_W, out)
+        return out
+
+    def h_max(self, u, Es):
+        """max over the energies ``Es`` of h (the envelope of an energy bin)."""
+        if not self.fast:
+            return np.max([self.h_numpy(u, e) for e in Es], axis=0)
+        out = np.empty(u.shape[0])
+        wn.h_max_array(np.ascontiguousarray(u, dtype=float), np.asarray(Es, float), self.P, wn.GL_U, wn.GL_W, out)
+        return out
+
+    def complete(self, u, E, rng, out=None):
+        """Four-vectors for accepted points (``out``: optional dict of lep/phi/rec arrays to fill).  The recoil:
+        t from the Eq. (14) integrand within the exact 2->3 bounds (capped at the WW t_max = m_phi^2 + m_i^2),
+        phi_q uniform -- the WW approximation's own assumptions; b = p - p_a + q then conserves
+        four-momentum exactly.  Compiled (:func:`_ww_complete_kernel`); :meth:`complete_numpy` is the
+        NumPy reference."""
+        if not self.fast:
+            return self.complete_numpy(u, E, rng, out)
+        n = u.shape[0]
+        E = np.ascontiguousarray(np.broadcast_to(np.asarray(E, float), (n,)))
+        bufs = None
+        if out is not None:
+            bufs = (out["phi"], out["lep"], out["rec"]) if self.frame_name == "x" else (out["lep"], out["phi"],
+                                                                                       out["rec"])
+            if not all(a.shape == (n, 4) and a.flags.c_contiguous and a.dtype == float for a in bufs):
+                bufs = None
+        pa, pb, rec = bufs if bufs is not None else (np.empty((n, 4)), np.empty((n, 4)), np.empty((n, 4)))
+        t, phi_q, valid = np.empty(n), np.empty(n), np.empty(n, np.bool_)
+        r = rng.random((n, 2 + 2 * T_TRIALS))
+        _ww_complete_kernel(rng, r, np.ascontiguousarray(u, dtype=float), E, self.P, self.m_a, self.m_b,
+                            pa, pb, rec, t, phi_q, valid)
+        if self.frame_name == "x":
+            phi4, lep4 = pa, pb
+        else:
+            lep4, phi4 = pa, pb
+        return dict(lep=lep4, phi=phi4, rec=rec, valid=valid, t=t, phi_q=phi_q)
+
+    def draw(self, env, E, rng, u_out, max_violations=4096, block=65536):
+        """Exact rejection sampling of one u per event at its own energy E[j] (compiled rounds of one
+        proposal per pending event, :func:`_ww_accept_kernel`; uniforms from ``rng``, (pending, 4) per
+        round; events in blocks of ``block``).  Returns (proposals, violating cells, their h/g ratios)."""
+        E = np.ascontiguousarray(E, dtype=float)
+        n = E.size
+        chiE = np.empty(n)
+        wn.iww_flux_points(E, self.P, wn.GL_U, wn.GL_W, chiE)
+        vi = np.empty(max_violations, np.int64)
+        vr = np.empty(max_violations)
+        nprop = nviol = 0
+        for b0 in range(0, n, block):  # events in cache-sized blocks
+            pending = np.arange(b0, min(n, b0 + block))
+            while pending.size:
+                r = rng.random((pending.size, 4))
+                acc = np.empty(pending.size, np.bool_)
+                nviol = _ww_accept_kernel(r, pending, E, chiE, env.alias_prob, env.alias, env.cell_lo, env.cell_w,
+                                          env.env_flat, self.P, wn.GL_U, wn.GL_W, u_out, acc, vi, vr, nviol)
+                nprop += pending.size
+                if nviol:
+                    break
+                pending = pending[~acc]
+            if nviol:
+                break
+        k = min(int(nviol), max_violations)
+        return int(nprop), vi[:k], vr[:k]
+
+    def h_numpy(self, u, E):
+        """NumPy reference of :meth:`h` (the engine's array functions)."""
         E = np.broadcast_to(np.asarray(E, float), (u.shape[0],))
         z, ang, jac = self.to_vars(u, E)
         with np.errstate(all="ignore"):
@@ -210,8 +473,9 @@ class WWChannel(Channel):
             out = d2 * meas * jac
         return np.where(np.isfinite(out) & (out > 0), out, 0.0)
 
-    def complete(self, u, E, rng, out=None):
-        """Four-vectors for accepted points (``out``: optional dict of lep/phi/rec arrays to fill).  The recoil: t from the Eq. (14) integrand within the
+    def complete_numpy(self, u, E, rng, out=None):
+        """NumPy reference of :meth:`complete`.  Four-vectors for accepted points (``out``: optional dict of
+        lep/phi/rec arrays to fill).  The recoil: t from the Eq. (14) integrand within the
         exact 2->3 bounds (capped at the WW t_max = m_phi^2 + m_i^2), phi_q uniform -- the
         WW approximation's own assumptions; b = p - p_a + q then conserves four-momentum exactly."""
         n = u.shape[0]

@@ -116,56 +116,67 @@ def angle_to_beam(p4):
     return np.arctan2(np.hypot(p4[:, 1], p4[:, 2]), p4[:, 3])
 
 
+def _final_state_trig(Ei, Eai, s_half, cp, sp, cq, sq, ti, P, A, Vraw, ut, bcoef, Acoef, tmin, tmax, fvalid, m_i, m_a,
+                      m_b, M, pa, pb, rec, i):
+    """One event (row ``i`` of pa, pb, rec) of :func:`build_final_state_numpy`, given s_half = sin(theta/2),
+    (cos, sin) of phi_a and of phi_q; q from :func:`leptoportal.xsec.kinematics.q_polar`
+    (|q|^2 = t + t^2/4M^2, q_z = (u~ - t b)/(2V), q_T^2 = A (t - t_min)(t_max - t)/(4 V^2)).
+    Returns whether the point is physical."""
+    ok = fvalid and ti >= tmin and ti <= tmax
+    if not ok:
+        for k in range(4):
+            pa[i, k] = 0.0
+            pb[i, k] = 0.0
+            rec[i, k] = 0.0
+        return False
+    Vi = Vraw if Vraw > 0 else 1.0
+    qz = (ut - ti * bcoef) / (2.0 * Vi)
+    qt2 = Acoef * (ti - tmin) * (tmax - ti) / (4.0 * Vi * Vi)
+    qt = math.sqrt(qt2) if qt2 > 0.0 else 0.0
+    # sin(theta), cos(theta) from s = sin(theta/2) (theta in [0, pi]): 2 s sqrt(1 - s^2), 1 - 2 s^2 (a few ulp)
+    sth = 2.0 * s_half * math.sqrt(1.0 - s_half * s_half)
+    cth = 1.0 - 2.0 * s_half * s_half
+    P2_minus_A2 = (Ei - Eai) * (Ei + Eai) - m_i * m_i + m_a * m_a
+    PA = P + A if P + A > 0 else 1.0
+    W = P2_minus_A2 / PA + 2.0 * A * s_half * s_half
+    qx_ = qt * cq
+    qy_ = qt * sq
+    Asth = A * sth
+    q_rho = (qx_ * W - qz * Asth) / Vi
+    q_z = (qz * W + qx_ * Asth) / Vi
+    q_x = q_rho * cp - qy_ * sp
+    q_y = q_rho * sp + qy_ * cp
+    ax, ay, az = Asth * cp, Asth * sp, A * cth
+    pa[i, 1] = ax
+    pa[i, 2] = ay
+    pa[i, 3] = az
+    pa[i, 0] = math.sqrt(A * A + m_a * m_a)
+    bx, by, bz = q_x - ax, q_y - ay, W + q_z
+    pb[i, 1] = bx
+    pb[i, 2] = by
+    pb[i, 3] = bz
+    pb[i, 0] = math.sqrt(bx * bx + by * by + bz * bz + m_b * m_b)
+    rec[i, 1] = -q_x
+    rec[i, 2] = -q_y
+    rec[i, 3] = -q_z
+    rec[i, 0] = math.sqrt(q_x * q_x + q_y * q_y + q_z * q_z + M * M)
+    return True
+
+
+def _final_state_one(Ei, Eai, th, phia, ti, phiq, P, A, Vraw, ut, bcoef, Acoef, tmin, tmax, fvalid, m_i, m_a, m_b, M,
+                     pa, pb, rec, i):
+    """:func:`_final_state_trig` at polar angle ``th`` and azimuths ``phia`` (of a), ``phiq`` (of q)."""
+    return _final_state_trig(Ei, Eai, math.sin(0.5 * th), math.cos(phia), math.sin(phia), math.cos(phiq),
+                             math.sin(phiq), ti, P, A, Vraw, ut, bcoef, Acoef, tmin, tmax, fvalid, m_i, m_a, m_b, M,
+                             pa, pb, rec, i)
+
+
 def _final_state_kernel(E, Ea, theta, phi_a, t, phi_q, pabs, aabs, V, ut, bcoef, Acoef, tmin, tmax, fvalid,
                         m_i, m_a, m_b, M, pa, pb, rec, valid):
-    """Per event, the algebra of :func:`build_final_state_numpy` with q from
-    :func:`leptoportal.xsec.kinematics.q_polar` (|q|^2 = t + t^2/4M^2, q_z = (u~ - t b)/(2V),
-    q_T^2 = A (t - t_min)(t_max - t)/(4 V^2)) fused into one pass."""
-    n = E.shape[0]
-    for i in range(n):
-        ok = fvalid[i] and t[i] >= tmin[i] and t[i] <= tmax[i]
-        valid[i] = ok
-        if not ok:
-            for k in range(4):
-                pa[i, k] = 0.0
-                pb[i, k] = 0.0
-                rec[i, k] = 0.0
-            continue
-        ti = t[i]
-        Vi = V[i] if V[i] > 0 else 1.0
-        qz = (ut[i] - ti * bcoef[i]) / (2.0 * Vi)
-        qt2 = Acoef[i] * (ti - tmin[i]) * (tmax[i] - ti) / (4.0 * Vi * Vi)
-        qt = math.sqrt(qt2) if qt2 > 0.0 else 0.0
-        P, A = pabs[i], aabs[i]
-        th = theta[i]
-        sth, cth = math.sin(th), math.cos(th)
-        s_half = math.sin(0.5 * th)
-        Ei, Eai = E[i], Ea[i]
-        P2_minus_A2 = (Ei - Eai) * (Ei + Eai) - m_i * m_i + m_a * m_a
-        PA = P + A if P + A > 0 else 1.0
-        W = P2_minus_A2 / PA + 2.0 * A * s_half * s_half
-        qx_ = qt * math.cos(phi_q[i])
-        qy_ = qt * math.sin(phi_q[i])
-        Asth = A * sth
-        q_rho = (qx_ * W - qz * Asth) / Vi
-        q_z = (qz * W + qx_ * Asth) / Vi
-        cp, sp = math.cos(phi_a[i]), math.sin(phi_a[i])
-        q_x = q_rho * cp - qy_ * sp
-        q_y = q_rho * sp + qy_ * cp
-        ax, ay, az = Asth * cp, Asth * sp, A * cth
-        pa[i, 1] = ax
-        pa[i, 2] = ay
-        pa[i, 3] = az
-        pa[i, 0] = math.sqrt(A * A + m_a * m_a)
-        bx, by, bz = q_x - ax, q_y - ay, W + q_z
-        pb[i, 1] = bx
-        pb[i, 2] = by
-        pb[i, 3] = bz
-        pb[i, 0] = math.sqrt(bx * bx + by * by + bz * bz + m_b * m_b)
-        rec[i, 1] = -q_x
-        rec[i, 2] = -q_y
-        rec[i, 3] = -q_z
-        rec[i, 0] = math.sqrt(q_x * q_x + q_y * q_y + q_z * q_z + M * M)
+    """:func:`_final_state_one` for every event (one compiled pass)."""
+    for i in range(E.shape[0]):
+        valid[i] = _final_state_one(E[i], Ea[i], theta[i], phi_a[i], t[i], phi_q[i], pabs[i], aabs[i], V[i], ut[i],
+                                    bcoef[i], Acoef[i], tmin[i], tmax[i], fvalid[i], m_i, m_a, m_b, M, pa, pb, rec, i)
 
 
 def _finish_kernel(E, m_i, M, lep, phi, rec, x, y, theta_k, psi):
@@ -187,16 +198,20 @@ def _finish_kernel(E, m_i, M, lep, phi, rec, x, y, theta_k, psi):
             worst = r
         x[i] = phi[i, 0] / Ei
         y[i] = lep[i, 0] / Ei
-        theta_k[i] = math.atan2(math.hypot(phi[i, 1], phi[i, 2]), phi[i, 3])
-        psi[i] = math.atan2(math.hypot(lep[i, 1], lep[i, 2]), lep[i, 3])
+        # |p_T| = sqrt(px^2 + py^2) (hypot's overflow protection is not needed at GeV scales; ~1 ulp)
+        theta_k[i] = math.atan2(math.sqrt(phi[i, 1] * phi[i, 1] + phi[i, 2] * phi[i, 2]), phi[i, 3])
+        psi[i] = math.atan2(math.sqrt(lep[i, 1] * lep[i, 1] + lep[i, 2] * lep[i, 2]), lep[i, 3])
     return math.nan if nan else worst
 
 
 try:  # one compiled pass per event instead of ~60 array temporaries
     from numba import njit as _njit
 
+    # inlined into the loops (a call with array arguments would cost NRT reference counting per event)
+    _final_state_trig = _njit(cache=True, nogil=True, inline="always", error_model="numpy")(_final_state_trig)
+    _final_state_one = _njit(cache=True, nogil=True, inline="always", error_model="numpy")(_final_state_one)
     _final_state_nb = _njit(cache=True, nogil=True)(_final_state_kernel)
-    _finish_nb = _njit(cache=True, nogil=True)(_finish_kernel)
+    _finish_nb = _njit(cache=True, nogil=True, error_model="numpy")(_finish_kernel)
 except Exception:  # pragma: no cover - numba is a declared dependency
     _final_state_nb = _finish_nb = None
 

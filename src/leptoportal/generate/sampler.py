@@ -209,6 +209,14 @@ def _draw_unweighted(channel, env, E, rng, stats):
     """Exact rejection sampling: one accepted u per event at its own energy E[j]."""
     n = E.size
     u_out = np.empty((n, env.dim))
+    if getattr(channel, "fast", False) and hasattr(channel, "draw"):
+        # compiled fused loop (WW/IWW): propose -> evaluate -> accept, event by event at its own energy
+        nprop, vcells, vratios = channel.draw(env, E, rng, u_out)
+        if vcells.size:
+            raise _Violation(vcells, vratios)
+        stats["proposed"] += nprop
+        stats["accepted"] += n
+        return u_out
     const = bool(np.all(E == E[0]))
     pending = np.arange(n)
     acc_est = 0.5
@@ -298,8 +306,9 @@ def _energy_bins(E_all, per_decade, e_floor=0.0):
 
 def _process_key(channel):
     p = channel.proc
+    # (compiled or NumPy density: equal to ~1e-15, but an envelope is keyed by the code that measured it)
     return (p.beam.name, p.final.name, p.target.name, p.method, p.form_factor, channel.vertex, channel.m,
-            channel.frame_name, tuple(channel.n_bins))
+            channel.frame_name, tuple(channel.n_bins), bool(getattr(channel, "fast", False)))
 
 
 #: memoised envelopes {(process key, bin, E_lo, E_hi, constants): GridEnvelope}, least recently used first.
@@ -350,8 +359,12 @@ class _Envelopes:
         Es = sorted({lo, math.sqrt(lo * hi), hi})
         ch = self.channel
 
-        def h(u):
-            return np.max([ch.h(u, e) for e in Es], axis=0)
+        if hasattr(ch, "h_max"):
+            def h(u):
+                return ch.h_max(u, Es)
+        else:
+            def h(u):
+                return np.max([ch.h(u, e) for e in Es], axis=0)
 
         n_adapt, n_random = (2, 4) if lo == hi else SPECTRUM_BUILD
         env = build_envelope(h, ch.n_bins, np.random.default_rng(ENVELOPE_SEED + 7919 * b), n_adapt=n_adapt,

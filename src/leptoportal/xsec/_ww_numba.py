@@ -1,0 +1,646 @@
+"""Compiled (Numba) copies of the WW/IWW densities, the photon flux and the 2->3 frame, per point.
+
+The NumPy engine (:mod:`.ww`, :mod:`.flux`, :mod:`.iww`, :mod:`.kinematics`) is the reference;
+every function here is the same algebra, written per point in the same operation order, so
+that the event generator can evaluate the density inside one compiled loop (no array
+temporaries).  tests/test_ww_numba.py checks them against the engine to <= 1e-12 relative.
+
+Formulas (e->mu paper = Phys. Rev. D, "NA64e LFV scalar e -> mu", docs/physics.md):
+
+* :func:`u_tilde` -- Eq. (18): u~ = -x E^2 theta^2 - m_phi^2 (1-x)/x + m_i^2 (1-x) - m_f^2.
+* :func:`amp22_tmin_x` -- Eq. (21): |A_{2->2}|^2 at t_min in (x, u~), vertex combination dm2
+  (:func:`leptoportal.xsec.amplitudes.vertex_factors`).
+* :func:`d2_x` -- Eq. (22): d^2 sigma/dx dcos(theta_k) = alpha^2/(2 pi) chi E^2 x beta_k (1-x)/u~^2
+  |A22|^2_tmin, t_min = u~^2/(4 E^2 (1-x)^2), t_max = m_phi^2 + m_i^2, beta_k = sqrt(1 - m_phi^2/(x E)^2).
+* :func:`t_2to2_y`, :func:`bracket_y`, :func:`d2_y` -- Eqs. (25), (27) in (y, psi) (t = m_phi^2 - t2,
+  flux bound t_min = t^2/(4 E^2 (1-y)^2) as in ww.py).
+* :func:`chi_tilde`, :func:`chi_elastic` -- the elastic flux in closed form, Eqs. (15)-(16):
+  chi = Z^2 [chi~(t_max) - chi~(t_min)].
+* :func:`chi_numeric` -- Eq. (14), chi = int (t - t_min)/t^2 G2(t) dt, by the same composite
+  24-point Gauss-Legendre rule in ln t (panels split at t_a = 1/a^2, d, 10 d) as
+  :func:`leptoportal.xsec.flux.chi_numeric`, with G2 = elastic Eq. (6) + inelastic (Bjorken,
+  Essig, Schuster, Toro, PRD 80 (2009) 075018, Eq. A19).
+* IWW (App. A): the constant flux chi_IWW = chi(t_min = m_phi^4/(4 E^2), t_max = m_phi^2 + m_i^2).
+* :func:`frame_one` -- :func:`leptoportal.xsec.kinematics.frame` (exact 2->3 limits t_min, t_max of
+  the V frame, subtraction-free forms; docs/physics.md "Kinematics").
+
+Per-process constants travel in one float64 vector ``P`` (see :func:`params`), so the kernels
+take few arguments:  P = [m_i, m_f, m_phi, norm, dm2_vertex, Z, t_a, d, a'^2, M, a_max,
+frame_x, iww, ff_mode], ff_mode 0 = elastic (closed-form flux), 1 = atomic+nuclear
+(numeric flux).  Compiled with ``fastmath`` off (IEEE semantics, same as NumPy).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ..particles import M_E
+from ..units import ALPHA, M_PROTON_GEV, MU_PROTON
+from .amplitudes import vertex_factors
+from .formfactors import nuclear_d, screening_tsai
+from .quadrature import gauss_legendre
+from .ww import PSI_MAX, THETA_MAX
+
+#: alpha^2/(2 pi), the prefactor of Eqs. (22) and (27), computed as ww.py does
+PREF = ALPHA**2 / (2.0 * np.pi)
+#: (mu_p^2 - 1) and 4 m_p^2 of the proton factor of Eq. A19 (Bjorken et al.)
+_PROTON_K1 = MU_PROTON**2 - 1.0
+_PROTON_K2 = 4.0 * M_PROTON_GEV**2
+#: nodes, weights of the 24-point Gauss-Legendre rule on [0, 1] (flux.chi_numeric's order)
+GL_U, GL_W = (np.ascontiguousarray(a) for a in gauss_legendre(24))
+
+# indices into P
+I_MI, I_MF, I_MPHI, I_NORM, I_DM2, I_Z, I_TA, I_TD, I_AP2, I_M, I_AMAX, I_FX, I_IWW, I_FF, I_C0, I_TMAX, I_LTMAX = \
+    range(17)
+FF_MODES = {"elastic": 0, "atomic-nuclear": 1}
+
+_jit = njit(cache=True, nogil=True, error_model="numpy")
+#: per-point helpers are inlined into the loops (a call with array arguments costs NRT reference counting)
+_jit_inline = njit(cache=True, nogil=True, inline="always", error_model="numpy")
+
+
+def params(m_i, m_f, m_phi, Z, A, form_factor="elastic", vertex="chiral", M=1.0, frame_x=True, iww=False,
+           a_max=None):
+    """The constants vector P of a process (t_a, d and a'^2 from the engine's own functions)."""
+    norm, dm2 = vertex_factors(vertex, m_phi, m_i, m_f)
+    ta = float(1.0 / screening_tsai(Z) ** 2)
+    td = float(nuclear_d(A))
+    ap2 = float((773.0 * np.asarray(Z, float) ** (-2.0 / 3.0) / M_E) ** 2)
+    if a_max is None:
+        a_max = THETA_MAX if frame_x else PSI_MAX
+    # constants of the closed-form flux at the WW t_max = m_phi^2 + m_i^2 (Eq. 16), evaluated exactly as
+    # flux._chi_tilde does, so that the per-point value is unchanged: d^2/(t_a - d)^3 and ln((t_max + d)/(t_max + t_a))
+    dd = ta - td
+    c0 = td * td / dd**3
+    tmax = m_phi**2 + m_i**2
+    ltmax = float(np.log((tmax + td) / (tmax + ta)))
+    return np.array([m_i, m_f, m_phi, norm, dm2, float(Z), ta, td, ap2, M, a_max, 1.0 if frame_x else 0.0,
+                     1.0 if iww else 0.0, float(FF_MODES[form_factor]), c0, tmax, ltmax], dtype=np.float64)
+
+
+# ------------------------------------------------------------------------------ form factors, flux
+
+
+@_jit_inline
+def g2_elastic(t, Z, ta, td):
+    """Eq. (6): G2_el = Z^2 (t/(t + t_a))^2 (d/(t + d))^2 (formfactors.g2_elastic)."""
+    return (Z * Z) * (t / (t + ta)) ** 2 * (td / (t + td)) ** 2
+
+
+@_jit_inline
+def g2_inelastic(t, Z, ap2):
+    """Bjorken et al. (2009) Eq. A19: Z (a'^2 t/(1 + a'^2 t))^2 ((1 + t (mu_p^2-1)/(4 m_p^2))/(1 + t/0.71)^4)^2."""
+    screening = (ap2 * t / (1.0 + ap2 * t)) ** 2
+    proton = ((1.0 + t * _PROTON_K1 / _PROTON_K2) / math.pow(1.0 + t / 0.71, 4.0)) ** 2
+    return Z * screening * proton
+
+
+@_jit_inline
+def g2(t, P):
+    """G2 of the process' form factor: elastic (Eq. 6) or atomic+nuclear (Eq. 6 + Eq. A19)."""
+    v = g2_elastic(t, P[I_Z], P[I_TA], P[I_TD])
+    if P[I_FF] == 1.0:
+        v = v + g2_inelastic(t, P[I_Z], P[I_AP2])
+    return v
+
+
+@_jit_inline
+def chi_tilde(t, tmin, ta, td):
+    """Eq. (16): antiderivative of (t - t_min) d^2/((t + t_a)^2 (t + d)^2) (flux._chi_tilde)."""
+    dd = ta - td
+    return td * td / math.pow(dd, 3.0) * (
+        dd * (ta + tmin) / (t + ta) + dd * (td + tmin) / (t + td)
+        + (ta + td + 2.0 * tmin) * math.log((t + td) / (t + ta))
+    )
+
+
+@_jit_inline
+def chi_elastic(tmin, tmax, Z, ta, td):
+    """Eq. (15): chi = Z^2 [chi~(t_max) - chi~(t_min)], 0 where t_max <= t_min (flux.chi_analytic)."""
+    if not tmax > tmin:
+        return 0.0
+    val = Z * Z * (chi_tilde(tmax, tmin, ta, td) - chi_tilde(tmin, tmin, ta, td))
+    return val if val > 0.0 else 0.0
+
+
+@_jit  # not inlined: only the atomic+nuclear form factor needs it (~1 us per call)
+def chi_numeric(tmin, tmax, P, gl_u, gl_w):
+    """Eq. (14) by composite Gauss-Legendre in ln t, panels at t_a, d, 10 d (flux.chi_numeric)."""
+    if not tmax > tmin:
+        return 0.0
+    ta, td = P[I_TA], P[I_TD]
+    # the panel edges: t_min, the three breaks clipped into [t_min, t_max] (sorted), t_max
+    b1 = min(max(ta, tmin), tmax)
+    b2 = min(max(td, tmin), tmax)
+    b3 = min(max(10.0 * td, tmin), tmax)
+    if b1 > b2:
+        b1, b2 = b2, b1
+    if b2 > b3:
+        b2, b3 = b3, b2
+    if b1 > b2:
+        b1, b2 = b2, b1
+    s = 0.0
+    for k in range(4):
+        if k == 0:
+            lo_e, hi_e = tmin, b1
+        elif k == 1:
+            lo_e, hi_e = b1, b2
+        elif k == 2:
+            lo_e, hi_e = b2, b3
+        else:
+            lo_e, hi_e = b3, tmax
+        a = math.log(lo_e)
+        b = math.log(hi_e)
+        for j in range(gl_u.size):
+            t = math.exp(a + (b - a) * gl_u[j])
+            w = (b - a) * gl_w[j] * t
+            s += w * (t - tmin) / t**2 * g2(t, P)
+    return s
+
+
+@_jit_inline
+def chi_elastic_wwmax(tmin, P):
+    """:func:`chi_elastic` at the process' WW t_max = m_phi^2 + m_i^2, with the t_min-independent factors
+    d^2/(t_a - d)^3 and ln((t_max + d)/(t_max + t_a)) of Eq. (16) taken from P (same operations)."""
+    tmax = P[I_TMAX]
+    if not tmax > tmin:
+        return 0.0
+    ta, td, c0 = P[I_TA], P[I_TD], P[I_C0]
+    dd = ta - td
+    hi = c0 * (dd * (ta + tmin) / (tmax + ta) + dd * (td + tmin) / (tmax + td) + (ta + td + 2.0 * tmin) * P[I_LTMAX])
+    lo = c0 * (dd * (ta + tmin) / (tmin + ta) + dd * (td + tmin) / (tmin + td)
+               + (ta + td + 2.0 * tmin) * math.log((tmin + td) / (tmin + ta)))
+    val = P[I_Z] * P[I_Z] * (hi - lo)
+    return val if val > 0.0 else 0.0
+
+
+@_jit_inline
+def chi(tmin, tmax, P, gl_u, gl_w):
+    """The flux of the process: closed form (elastic) or numeric (atomic+nuclear)."""
+    if P[I_FF] == 0.0:
+        if tmax == P[I_TMAX]:
+            return chi_elastic_wwmax(tmin, P)
+        return chi_elastic(tmin, tmax, P[I_Z], P[I_TA], P[I_TD])
+    return chi_numeric(tmin, tmax, P, gl_u, gl_w)
+
+
+@_jit_inline
+def chi_iww(E, P, gl_u, gl_w):
+    """IWW flux (App. A): chi at t_min = m_phi^4/(4 E^2), t_max = m_phi^2 + m_i^2 (iww.chi_iww)."""
+    m, mi = P[I_MPHI], P[I_MI]
+    return chi(math.pow(m, 4.0) / (4.0 * E * E), m**2 + mi**2, P, gl_u, gl_w)
+
+
+# ------------------------------------------------------------------------------ WW densities
+
+
+@_jit_inline
+def u_tilde(E, x, theta, m_i, m_f, m_phi):
+    """Eq. (18): u~ = -x E^2 theta^2 - m_phi^2 (1-x)/x + m_i^2 (1-x) - m_f^2."""
+    return -x * E * E * theta * theta - m_phi * m_phi * (1.0 - x) / x + m_i * m_i * (1.0 - x) - m_f * m_f
+
+
+@_jit_inline
+def amp22_tmin_x(x, u, m_i, m_f, m_phi, norm, dm2):
+    """Eq. (21): |A_{2->2}|^2 at t_min, vertex (norm, dm2) of amplitudes.vertex_factors."""
+    return norm * (
+        x * x / (2.0 * (1.0 - x))
+        + dm2 * (u * x + m_phi**2 * (1.0 - x) + x * (m_f**2 + m_i**2 * (x - 1.0))) / (u * u)
+    )
+
+
+@_jit_inline
+def d2_x(E, x, theta, P, use_chi, chi_c, gl_u, gl_w):
+    """Eq. (22) per h^2 [GeV^-2] (ww.d2sigma_dx_dcos); 0 where u~ >= 0, x E <= m_phi or x >= 1.
+    ``use_chi``: take the flux ``chi_c`` (IWW) instead of Eq. (14) at t_min(u~)."""
+    m_i, m_f, m_phi = P[I_MI], P[I_MF], P[I_MPHI]
+    u = u_tilde(E, x, theta, m_i, m_f, m_phi)
+    if not (u < 0 and x * E > m_phi and x < 1):
+        return 0.0
+    if use_chi:
+        c = chi_c
+    else:
+        tmin = u * u / (4.0 * E * E * (1.0 - x) ** 2)
+        if P[I_FF] == 0.0:
+            c = chi_elastic_wwmax(tmin, P)
+        else:
+            c = chi_numeric(tmin, m_phi**2 + m_i**2, P, gl_u, gl_w)
+    beta_k = math.sqrt(max(1.0 - m_phi**2 / (x * x * E * E), 0.0))
+    return PREF * c * E * E * x * beta_k * (1.0 - x) / (u * u) * amp22_tmin_x(x, u, m_i, m_f, m_phi, P[I_NORM],
+                                                                              P[I_DM2])
+
+
+@_jit_inline
+def t_2to2_y(E, y, psi, m_i, m_f, m_phi):
+    """t = m_phi^2 - t2 with t2 of Eq. (25): m_phi^2 + y E^2 psi^2 + m_f^2 (1-y)/y - m_i^2 (1-y)."""
+    return m_phi * m_phi + y * E * E * psi * psi + m_f * m_f * (1.0 - y) / y - m_i * m_i * (1.0 - y)
+
+
+@_jit_inline
+def bracket_y(y, t, m_i, m_f, m_phi, norm, dmv):
+    """Curly bracket of Eq. (27): 1/(2t^2) - dm2/t^3 + dm2 [m_f^2 + y (m_i^2 y + dmk)]/(y t^4), dm2 the vertex
+    combination, dmk = m_phi^2 - m_i^2 - m_f^2 (kinematic) -- ww.bracket_y."""
+    dmk = m_phi**2 - m_i**2 - m_f**2
+    return norm * (1.0 / (2.0 * t * t)
+                   + dmv * (-1.0 / math.pow(t, 3.0) + (m_f**2 + y * (m_i**2 * y + dmk)) / (y * math.pow(t, 4.0))))
+
+
+@_jit_inline
+def d2_y(E, y, psi, P, use_chi, chi_c, gl_u, gl_w):
+    """Eq. (27) per h^2 [GeV^-2] (ww.d2sigma_dy_dcos); ``use_chi``: constant (IWW) flux ``chi_c``."""
+    m_i, m_f, m_phi = P[I_MI], P[I_MF], P[I_MPHI]
+    t = t_2to2_y(E, y, psi, m_i, m_f, m_phi)
+    if not (t > 0 and y * E > m_f and y < 1):
+        return 0.0
+    if use_chi:
+        c = chi_c
+    else:
+        tmin = t * t / (4.0 * E * E * (1.0 - y) ** 2)
+        if P[I_FF] == 0.0:
+            c = chi_elastic_wwmax(tmin, P)
+        else:
+            c = chi_numeric(tmin, m_phi**2 + m_i**2, P, gl_u, gl_w)
+    beta_f = math.sqrt(max(1.0 - m_f**2 / (y * y * E * E), 0.0))
+    return PREF * E * E * beta_f * c * math.pow(1.0 - y, 3.0) * bracket_y(y, t, m_i, m_f, m_phi, P[I_NORM], P[I_DM2])
+
+
+# ------------------------------------------------------------------------------ array wrappers (tests, API)
+
+
+@_jit
+def _d2_x_array(E, x, theta, P, gl_u, gl_w, out):
+    for i in range(out.size):
+        out[i] = d2_x(E[i], x[i], theta[i], P, False, 0.0, gl_u, gl_w)
+
+
+@_jit
+def _d2_y_array(E, y, psi, P, use_chi, chi_c, gl_u, gl_w, out):
+    for i in range(out.size):
+        out[i] = d2_y(E[i], y[i], psi[i], P, use_chi, chi_c[i], gl_u, gl_w)
+
+
+@_jit
+def _chi_array(tmin, tmax, P, gl_u, gl_w, out):
+    for i in range(out.size):
+        out[i] = chi(tmin[i], tmax[i], P, gl_u, gl_w)
+
+
+def _flat(*arrays):
+    b = np.broadcast_arrays(*(np.asarray(a, float) for a in arrays))
+    return b[0].shape, [np.ascontiguousarray(a).reshape(-1) for a in b]
+
+
+def chi_flux(tmin, tmax, Z, A, form_factor="elastic"):
+    """Compiled flux (Eqs. 14-16), as the engine's ``Process.chi_fn()`` for that form factor."""
+    shape, (lo, hi) = _flat(tmin, tmax)
+    out = np.empty(lo.size)
+    _chi_array(lo, hi, params(0.0, 0.0, 0.0, Z, A, form_factor), GL_U, GL_W, out)
+    return out.reshape(shape)
+
+
+def d2sigma_dx_dcos(E, x, theta, m_i, m_f, m_phi, Z, A, form_factor="elastic", vertex="chiral"):
+    """Compiled Eq. (22) per h^2 [GeV^-2]; equals ww.d2sigma_dx_dcos(..., chi_fn of the form factor, vertex)."""
+    shape, (E, x, theta) = _flat(E, x, theta)
+    out = np.empty(E.size)
+    _d2_x_array(E, x, theta, params(m_i, m_f, m_phi, Z, A, form_factor, vertex), GL_U, GL_W, out)
+    return out.reshape(shape)
+
+
+def d2sigma_dy_dcos(E, y, psi, m_i, m_f, m_phi, Z, A, form_factor="elastic", vertex="chiral", iww_chi=None):
+    """Compiled Eq. (27) per h^2 [GeV^-2]; equals ww.d2sigma_dy_dcos (``iww_chi``: constant flux, IWW)."""
+    shape, (E, y, psi, c) = _flat(E, y, psi, 0.0 if iww_chi is None else iww_chi)
+    out = np.empty(E.size)
+    _d2_y_array(E, y, psi, params(m_i, m_f, m_phi, Z, A, form_factor, vertex), iww_chi is not None, c, GL_U, GL_W,
+                out)
+    return out.reshape(shape)
+
+
+# ------------------------------------------------------------------------------ mapped channel density
+
+
+@_jit_inline
+def angle_map(u, a0, a_max):
+    """generate.densities._angle_map: v = a^2/(a^2 + a0^2) linear in u on [0, v_max]; returns
+    (a, (dv/du)(da/dv) a)."""
+    if a0 < 1e-300:
+        a0 = 1e-300
+    den = a_max * a_max + a0 * a0
+    vmax = a_max * a_max / den
+    v = u * vmax
+    omv = (1.0 - u) + u * (a0 * a0 / den)
+    a = min(a0 * math.sqrt(v / omv), a_max)
+    return a, vmax * a0 * a0 / (2.0 * omv * omv)
+
+
+@_jit_inline
+def to_vars_one(u0, u1, E, P):
+    """(energy fraction, angle, Jacobian) of generate.densities.WWChannel.to_vars at one point."""
+    m_i, m_f, m = P[I_MI], P[I_MF], P[I_MPHI]
+    if P[I_FX] == 1.0:
+        lo, hi = m / E, 1.0 - m_f / E
+        z = lo + u0 * (hi - lo)
+        a0 = math.sqrt(abs(u_tilde(E, z, 0.0, m_i, m_f, m)) / (z * E * E))
+    else:
+        lo, hi = m_f / E, 1.0 - m / E
+        z = lo + u0 * (hi - lo)
+        a0 = math.sqrt(abs(t_2to2_y(E, z, 0.0, m_i, m_f, m)) / (max(z, 1e-300) * E * E))
+    ang, fac = angle_map(u1, a0, P[I_AMAX])
+    return z, ang, fac * (hi - lo)
+
+
+@_jit_inline
+def h_one(u0, u1, E, P, chi_c, gl_u, gl_w):
+    """WWChannel.h at one point: density (Eq. 22 or 27, IWW flux ``chi_c`` if P[iww]) x the dcos measure
+    (sin(a)/a; 1 for IWW, whose measure is a da) x the map's Jacobian; 0 where not finite or <= 0."""
+    z, ang, jac = to_vars_one(u0, u1, E, P)
+    iw = P[I_IWW] == 1.0
+    if P[I_FX] == 1.0:
+        d2 = d2_x(E, z, ang, P, iw, chi_c, gl_u, gl_w)
+    else:
+        d2 = d2_y(E, z, ang, P, iw, chi_c, gl_u, gl_w)
+    if iw:
+        meas = 1.0
+    else:
+        meas = math.sin(ang) / ang if ang > 0 else 1.0
+    out = d2 * meas * jac
+    if out > 0 and out < math.inf:
+        return out
+    return 0.0
+
+
+#: points per block of the vectorised density (work arrays stay in L1/L2)
+BLOCK = 512
+#: rows of the work array of :func:`h_block`
+N_WORK = 11
+
+
+@_jit
+def h_block(u0, u1, E, chi_c, P, gl_u, gl_w, out, W):
+    """:func:`h_one` for a block of points, written so that the compiler vectorises it (SIMD): pass 1
+    (maps, u~ or t, t_min: divisions and square roots only), pass 2 (per point: the logarithm of
+    Eq. 16 or the numeric flux, sin(a)/a, and the pow() calls of Eq. 27), pass 3 (Eqs. 21-22 or 27, the
+    measure and the Jacobian).  Same operations in the same order as the engine (so the same
+    numbers); branches are selects.  The dcos measure sin(a)/a (not part of the engine's Eqs.) is its
+    Taylor series to a^12 for a_max <= 0.5 (relative truncation < a^14/15! < 5e-17).  u0, u1, E, chi_c
+    (IWW flux per point; unused otherwise), out: 1-D, length n; W: work array (N_WORK, >= n).
+    :func:`h_one` is the same per point (scalar reference)."""
+    n = out.shape[0]
+    m_i, m_f, m = P[I_MI], P[I_MF], P[I_MPHI]
+    amax = P[I_AMAX]
+    fx = P[I_FX] == 1.0
+    iw = P[I_IWW] == 1.0
+    ff = P[I_FF]
+    ta, td, c0, tmx, ltmax, Z = P[I_TA], P[I_TD], P[I_C0], P[I_TMAX], P[I_LTMAX], P[I_Z]
+    norm, dm2 = P[I_NORM], P[I_DM2]
+    dd = ta - td
+    mm, mi2, mf2 = m * m, m_i * m_i, m_f * m_f
+    dmk = m**2 - m_i**2 - m_f**2
+    ang, jac, vv, xss, tmins, L, S, t3, t4, omy3 = W[1], W[2], W[3], W[4], W[5], W[6], W[7], W[8], W[9], W[10]
+    # ---- pass 1: the map of WWChannel.to_vars, then u~ (Eq. 18) or t (Eq. 25), t_min of the flux
+    for i in range(n):
+        Ei = E[i]
+        if fx:
+            lo = m / Ei
+            hi = 1.0 - m_f / Ei
+        else:
+            lo = m_f / Ei
+            hi = 1.0 - m / Ei
+        span = hi - lo
+        z = lo + u0[i] * span
+        if fx:  # theta_0^2 = |u~(theta = 0)|/(x E^2), Eq. (18)
+            q = -(mm * (1.0 - z) / z) + mi2 * (1.0 - z) - mf2
+            zz = z
+        else:  # ww.psi0: y E^2 psi_0^2 = t(psi = 0)
+            q = mm + mf2 * (1.0 - z) / z - mi2 * (1.0 - z)
+            zz = z if z > 1e-300 else 1e-300
+        q = -q if q < 0.0 else q
+        a0 = math.sqrt(q / (zz * Ei * Ei))
+        a0 = 1e-300 if a0 < 1e-300 else a0
+        den = amax * amax + a0 * a0
+        vmax = amax * amax / den
+        v = u1[i] * vmax
+        omv = (1.0 - u1[i]) + u1[i] * (a0 * a0 / den)
+        a = a0 * math.sqrt(v / omv)
+        a = amax if a > amax else a
+        jac[i] = vmax * a0 * a0 / (2.0 * omv * omv) * span
+        ang[i] = a
+        if fx:  # Eq. (18) and the validity of Eq. (22)
+            uu = -z * Ei * Ei * a * a - mm * (1.0 - z) / z + mi2 * (1.0 - z) - mf2
+            ok = (uu < 0) & (z * Ei > m) & (z < 1)
+            uu = uu if ok else -1.0
+        else:  # Eq. (25) and the validity of Eq. (27)
+            uu = mm + z * Ei * Ei * a * a + mf2 * (1.0 - z) / z - mi2 * (1.0 - z)
+            ok = (uu > 0) & (z * Ei > m_f) & (z < 1)
+            uu = uu if ok else 1.0
+        xs = z if ok else 0.5
+        vv[i] = uu if ok else math.nan  # NaN marks "outside the phase space of the density"
+        xss[i] = xs
+        tmin = uu * uu / (4.0 * Ei * Ei * ((1.0 - xs) * (1.0 - xs)))
+        tmins[i] = tmin
+        L[i] = (tmin + td) / (tmin + ta)
+    # sin(a)/a for a <= a_max <= 0.5 by its Taylor series to a^12 (truncation < a^14/15! < 5e-17 relative),
+    # vectorised in pass 3; math.sin otherwise
+    poly = amax <= 0.5
+    # ---- pass 2: transcendental functions, per point
+    for i in range(n):
+        a = ang[i]
+        if iw:
+            S[i] = 1.0
+            L[i] = chi_c[i]
+        else:
+            if not poly:
+                S[i] = math.sin(a) / a if a > 0 else 1.0
+            if ff == 0.0:
+                L[i] = math.log(L[i])
+            else:
+                L[i] = chi_numeric(tmins[i], tmx, P, gl_u, gl_w) if vv[i] == vv[i] else 0.0
+        if not fx:  # Eq. (27) powers through pow(), as NumPy's ** 3 and ** 4 do
+            t = vv[i] if vv[i] == vv[i] else 1.0
+            t3[i] = math.pow(t, 3.0)
+            t4[i] = math.pow(t, 4.0)
+            omy3[i] = math.pow(1.0 - xss[i], 3.0)
+    # ---- pass 3: the flux (Eq. 16 closed form: chi~(t_max) - chi~(t_min), t_max = m_phi^2 + m_i^2),
+    # Eq. (21)-(22) or (27), the measure and the Jacobian
+    closed = (not iw) and ff == 0.0
+    if fx:
+        for i in range(n):
+            Ei = E[i]
+            xs = xss[i]
+            ok = vv[i] == vv[i]
+            uu = vv[i] if ok else -1.0
+            tmin = tmins[i]
+            if closed:
+                hi_ = c0 * (dd * (ta + tmin) / (tmx + ta) + dd * (td + tmin) / (tmx + td)
+                            + (ta + td + 2.0 * tmin) * ltmax)
+                lo_ = c0 * (dd * (ta + tmin) / (tmin + ta) + dd * (td + tmin) / (tmin + td)
+                            + (ta + td + 2.0 * tmin) * L[i])
+                c = Z * Z * (hi_ - lo_)
+                c = 0.0 if c < 0.0 else c
+                c = c if tmx > tmin else 0.0
+            else:
+                c = L[i]
+            b2 = 1.0 - m**2 / (xs * xs * Ei * Ei)
+            beta = math.sqrt(0.0 if b2 < 0.0 else b2)
+            amp = norm * (xs * xs / (2.0 * (1.0 - xs))
+                          + dm2 * (uu * xs + m**2 * (1.0 - xs) + xs * (m_f**2 + m_i**2 * (xs - 1.0))) / (uu * uu))
+            val = PREF * c * Ei * Ei * xs * beta * (1.0 - xs) / (uu * uu) * amp
+            val = val if ok else 0.0
+            if poly and not iw:
+                a2 = ang[i] * ang[i]
+                meas = 1.0 - a2 / 6.0 * (1.0 - a2 / 20.0 * (1.0 - a2 / 42.0 * (1.0 - a2 / 72.0 * (
+                    1.0 - a2 / 110.0 * (1.0 - a2 / 156.0)))))
+            else:
+                meas = S[i]
+            r = val * meas * jac[i]
+            out[i] = r if (r > 0.0) & (r < math.inf) else 0.0
+    else:
+        for i in range(n):
+            Ei = E[i]
+            xs = xss[i]
+            ok = vv[i] == vv[i]
+            t = vv[i] if ok else 1.0
+            tmin = tmins[i]
+            if closed:
+                hi_ = c0 * (dd * (ta + tmin) / (tmx + ta) + dd * (td + tmin) / (tmx + td)
+                            + (ta + td + 2.0 * tmin) * ltmax)
+                lo_ = c0 * (dd * (ta + tmin) / (tmin + ta) + dd * (td + tmin) / (tmin + td)
+                            + (ta + td + 2.0 * tmin) * L[i])
+                c = Z * Z * (hi_ - lo_)
+                c = 0.0 if c < 0.0 else c
+                c = c if tmx > tmin else 0.0
+            else:
+                c = L[i]
+            b2 = 1.0 - m_f**2 / (xs * xs * Ei * Ei)
+            beta = math.sqrt(0.0 if b2 < 0.0 else b2)
+            br = norm * (1.0 / (2.0 * t * t)
+                         + dm2 * (-1.0 / t3[i] + (m_f**2 + xs * (m_i**2 * xs + dmk)) / (xs * t4[i])))
+            val = PREF * Ei * Ei * beta * c * omy3[i] * br
+            val = val if ok else 0.0
+            if poly and not iw:
+                a2 = ang[i] * ang[i]
+                meas = 1.0 - a2 / 6.0 * (1.0 - a2 / 20.0 * (1.0 - a2 / 42.0 * (1.0 - a2 / 72.0 * (
+                    1.0 - a2 / 110.0 * (1.0 - a2 / 156.0)))))
+            else:
+                meas = S[i]
+            r = val * meas * jac[i]
+            out[i] = r if (r > 0.0) & (r < math.inf) else 0.0
+
+
+@_jit
+def h_points(u, E, chi_c, P, gl_u, gl_w, out):
+    """:func:`h_block` over any number of points u (n, 2) at energies E (n,) (chi_c: IWW flux per point)."""
+    n = out.shape[0]
+    W = np.empty((N_WORK, BLOCK))
+    u0 = np.empty(BLOCK)
+    u1 = np.empty(BLOCK)
+    for s in range(0, n, BLOCK):
+        e = min(s + BLOCK, n)
+        k = e - s
+        for i in range(k):
+            u0[i] = u[s + i, 0]
+            u1[i] = u[s + i, 1]
+        h_block(u0[:k], u1[:k], E[s:e], chi_c[s:e], P, gl_u, gl_w, out[s:e], W)
+
+
+@_jit
+def iww_flux_points(E, P, gl_u, gl_w, out):
+    """IWW flux per point (recomputed only where the energy changes); 0 for WW."""
+    iw = P[I_IWW] == 1.0
+    e_last = -1.0
+    c = 0.0
+    for i in range(E.shape[0]):
+        if iw and E[i] != e_last:
+            c = chi_iww(E[i], P, gl_u, gl_w)
+            e_last = E[i]
+        out[i] = c
+
+
+@_jit
+def h_array(u, E, P, gl_u, gl_w, out):
+    """WWChannel.h: the mapped density at points u (n, 2), energies E (n,) (vectorised :func:`h_block`)."""
+    c = np.empty(E.shape[0])
+    iww_flux_points(E, P, gl_u, gl_w, c)
+    h_points(u, E, c, P, gl_u, gl_w, out)
+
+
+@_jit
+def h_max_array(u, Es, P, gl_u, gl_w, out):
+    """max over the energies Es of the mapped density (the envelope of an energy bin), per point."""
+    n = out.shape[0]
+    tmp = np.empty(n)
+    Ek = np.empty(n)
+    c = np.empty(n)
+    for i in range(n):
+        out[i] = 0.0
+    for k in range(Es.shape[0]):
+        Ek[:] = Es[k]
+        iww_flux_points(Ek[:1], P, gl_u, gl_w, c[:1])
+        c[:] = c[0]
+        h_points(u, Ek, c, P, gl_u, gl_w, tmp)
+        for i in range(n):
+            if tmp[i] > out[i]:
+                out[i] = tmp[i]
+
+
+# ------------------------------------------------------------------------------ kinematics
+
+
+@_jit_inline
+def frame_sh(E, m_i, Ea, m_a, m_b, s_half, M):
+    """kinematics.frame at one point, given s_half = sin(theta/2): (|p|, |p_a|, V, u~, b, A, t_min, t_max, valid)."""
+    e1 = (m_i / E) ** 2
+    e2 = (m_a / Ea) ** 2
+    b1b2 = math.sqrt((1.0 - e1) * (1.0 - e2))
+    omc = 2.0 * s_half**2
+    ombbc = (e1 + e2 - e1 * e2) / (1.0 + b1b2) + b1b2 * omc
+    pabs = math.sqrt(max(E * E - m_i * m_i, 0.0))
+    aabs = math.sqrt(max(Ea * Ea - m_a * m_a, 0.0))
+    pa = E * Ea * ombbc
+    w2 = m_i * m_i + m_a * m_a - 2.0 * pa
+    ut = w2 - m_b * m_b
+    V = math.sqrt((pabs - aabs) ** 2 + 4.0 * pabs * aabs * s_half**2)
+    Eb0 = E - Ea
+    bcoef = 1.0 + Eb0 / M
+    Eb0_minus_V = w2 / (Eb0 + V)
+    Acoef = (1.0 + Eb0_minus_V / M) * (bcoef + V / M)
+    B = 2.0 * bcoef * ut + 4.0 * V * V
+    disc_arg = 4.0 * V * V + 4.0 * bcoef * ut + ut * ut / (M * M)
+    valid = (disc_arg > 0) & (B > 0) & (Eb0 > m_b) & (Ea > m_a) & (ut < 0)
+    sq = 2.0 * V * math.sqrt(disc_arg if valid else 1.0)
+    Bv = B if valid else 1.0
+    tmin = 2.0 * ut * ut / (Bv + sq) if valid else 1.0
+    tmax = (Bv + sq) / (2.0 * Acoef) if valid else 2.0
+    cap = 2.0 * M * (Eb0 - m_b if Eb0 - m_b > 0.0 else 0.0)
+    tmax = cap if cap < tmax else tmax
+    valid = valid & (tmax > tmin)
+    return pabs, aabs, V, ut, bcoef, Acoef, tmin, tmax, valid
+
+
+@_jit_inline
+def frame_one(E, m_i, Ea, m_a, m_b, theta, M):
+    """kinematics.frame at one point: (|p|, |p_a|, V, u~, b, A, t_min, t_max, valid)."""
+    return frame_sh(E, m_i, Ea, m_a, m_b, math.sin(0.5 * theta), M)
+
+
+@_jit_inline
+def g2_bound(tmin, tmax, P):
+    """generate.densities._g2_bound: G2_el <= Z^2 min(1, (t/t_a)^2, (d/t)^2) maximised over
+    {t_min, t_max, t_a, d} clipped into [t_min, t_max]; + Z P_proton(t_min) (<= Z) for the inelastic term."""
+    ta, td, Z = P[I_TA], P[I_TD], P[I_Z]
+    best = 0.0
+    for c in (tmin, tmax, min(max(ta, tmin), tmax), min(max(td, tmin), tmax)):
+        b = min(min(1.0, (c / ta) ** 2), (td / c) ** 2)
+        if b > best:
+            best = b
+    bound = Z * Z * best
+    if P[I_FF] == 1.0:
+        Pp = ((1.0 + tmin * _PROTON_K1 / _PROTON_K2) / math.pow(1.0 + tmin / 0.71, 4.0)) ** 2
+        bound = bound + Z * min(Pp, 1.0)
+    return bound
+
+
+__all__ = ["params", "chi_flux", "d2sigma_dx_dcos", "d2sigma_dy_dcos", "h_array", "h_max_array", "frame_one",
+           "g2_bound", "GL_U", "GL_W"]
