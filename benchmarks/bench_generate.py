@@ -7,16 +7,24 @@ m_phi = 0.3 GeV (``--mass``, ``--energy`` to change), measured in one run on one
   (:func:`leptoportal.generate.sampler._draw_unweighted`; the envelope build is timed
   separately and excluded), and its acceptance rate;
 * ours, full events: :func:`leptoportal.generate.sample_events` (sampling, four-vectors, the
-  1e-9 conservation check, sigma), events per second: a first call (2e5 events, envelope built
+  1e-9 conservation check of every event, sigma; the WW default is the fused compiled kernel
+  ``densities._ww_events_kernel``: rejection, completion, four-vectors and check in one pass), events
+  per second: a first call (2e5 events, envelope built
   inside) and 1e6-event calls with the envelope memoised (``sampler._ENVELOPE_CACHE``), the best of
   ``--repeat`` calls, with the compiled WW kernels (default) and, in the same run, with the NumPy
   reference path (``generate.densities.USE_COMPILED = False``: the engine's array functions, as
-  before the kernels existed) -- "after / before";
+  before the kernels existed) -- "after / before" -- and with the compiled stages run separately
+  (``generate.sampler.FUSED = False``: rejection kernel, completion kernel, conservation pass, as
+  before the fused kernel);
 * simulate_signal (issue 8): the warm call of
   ``analysis.signal.simulate_signal(setup="na64e", mass=0.7, coupling=1e-4, events=1e5, seed=3,
   method="ww")`` with the envelope cache emptied first (its 77 spectrum-bin envelopes are rebuilt),
   total CPU time and the part spent building envelopes, compiled vs NumPy path (``--no-signal``
   skips it);
+* the recoil t of the WW completion: ns per t of the exact rejection sampler with the three-piece envelope
+  (``xsec._ww_numba.sample_t_flux``) and with the former uniform-in-ln t proposal
+  (``sample_t_flux_uniform``) on the (t_min, t_max) windows of 2e5 accepted events, and their acceptance
+  (the exact flux integral, Eq. 16, over the envelope's integral, averaged over the windows);
 * baseline: plain von Neumann over the *same* density with a flat envelope:
   WW uniform in (x, theta_k in [0, 0.1]); ETL uniform in (y, psi in [0, pi],
   ln t between the exact kinematic limits, phi_q in [0, pi]).  The flat bound is 1.2 x the
@@ -135,6 +143,49 @@ def bench_signal(repeat):
     _row("simulate_signal total: NumPy / compiled", f"{res[False][0] / res[True][0]:.3g}")
 
 
+def bench_t_sampler(ch, E, ev, repeat):
+    """The recoil t of the WW completion on the windows of accepted events: time per t and acceptance of the
+    three-piece envelope (sample_t_flux) vs the uniform-in-ln t proposal (sample_t_flux_uniform)."""
+    from leptoportal.generate.densities import _g2_bound
+    from leptoportal.xsec.flux import _chi_tilde
+
+    P = ch.P
+    fr = frame(E, ch.m_i, ev.x * E, ch.m_a, ch.m_b, ev.theta_k, ch.M)
+    cap = ch.m * ch.m + ch.m_i * ch.m_i
+    ok = fr.valid
+    tmin = np.ascontiguousarray(fr.tmin[ok])
+    tmx = np.ascontiguousarray(np.where(tmin < cap, np.minimum(fr.tmax[ok], cap), fr.tmax[ok]))
+    out = np.empty(tmin.size)
+    res = {}
+    for name, fn in (("three-piece envelope", wn.sample_t_flux_array),
+                     ("uniform in ln t", wn.sample_t_flux_uniform_array)):
+        fn(np.random.default_rng(0), tmin[:100], tmx[:100], P, out[:100])
+        best = 1e9
+        for k in range(repeat):
+            t0 = time.process_time()
+            fn(np.random.default_rng(k), tmin, tmx, P, out)
+            best = min(best, time.process_time() - t0)
+        res[name] = best / tmin.size * 1e9
+    # acceptance = exact integral (Eq. 16, per Z^2) / envelope integral, per window
+    ta, td = P[wn.I_TA], P[wn.I_TD]
+    true = _chi_tilde(tmx, tmin, ta, td) - _chi_tilde(tmin, tmin, ta, td)
+    q = 1.0 - tmin / tmx
+    c = np.minimum(td, tmx)
+    mlo = np.minimum(1.0, (c / ta) ** 2)
+    se = np.where(c > tmin, np.log(c / tmin), 0.0)
+    ramp = se >= q
+    t0_ = np.maximum(td, tmin)
+    env_new = (np.where(ramp, 0.5 * mlo * q * q, 0.0) + mlo * q * (se - np.where(ramp, q, 0.0))
+               + 0.5 * q * (td / t0_) ** 2 * np.where(tmx > t0_, 1.0 - (t0_ / tmx) ** 2, 0.0))
+    env_old = q * _g2_bound(tmin, tmx, ch.Z, ch.A, False) / ch.Z**2 * np.log(tmx / tmin)
+    print("WW completion, recoil t from the Eq. (14) integrand (exact rejection), windows of "
+          f"{tmin.size} accepted events:")
+    _row("three-piece envelope: ns per t (acceptance)", f"{res['three-piece envelope']:.3g}",
+         f"acceptance {np.mean(true / env_new):.3f}")
+    _row("uniform in ln t (before): ns per t (acceptance)", f"{res['uniform in ln t']:.3g}",
+         f"acceptance {np.mean(true / env_old):.3f}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--mass", type=float, default=0.3)
@@ -151,6 +202,9 @@ def main(argv=None):
     _alias_table(np.ones(4))  # process start-up: load the compiled alias-table builder (Numba) before timing
     # ... and the compiled WW kernels (a first call compiles them, or loads them from Numba's cache)
     sample_events(model, E, 2000, np.random.default_rng(0), method="ww")
+    sampler.FUSED = False  # ... and the separate compiled stages
+    sample_events(model, E, 2000, np.random.default_rng(0), method="ww")
+    sampler.FUSED = True
     clear_envelope_cache()
 
     # ------------------------------------------------------------------ WW (x, theta_k)
@@ -158,8 +212,9 @@ def main(argv=None):
     ch = make_channel(proc, m)
     u, rate, acc, tb, env = ours(ch, E, 1_000_000)
     full, full_cold = {}, {}
-    for compiled in (True, False):
-        densities.USE_COMPILED = compiled
+    for compiled in (True, "unfused", False):
+        densities.USE_COMPILED = bool(compiled)
+        sampler.FUSED = compiled is True
         clear_envelope_cache()
         t0 = time.process_time()
         ev = sample_events(model, E, 200_000, np.random.default_rng(3), method="ww")
@@ -171,6 +226,7 @@ def main(argv=None):
             best = max(best, 1_000_000 / (time.process_time() - t0))
         full[compiled] = best
     densities.USE_COMPILED = True
+    sampler.FUSED = True
     clear_envelope_cache()
     ev = sample_events(model, E, 200_000, np.random.default_rng(3), method="ww")
     chi_fn = proc.chi_fn()
@@ -201,7 +257,10 @@ def main(argv=None):
     _row(f"  (1e6 events, envelope memoised, best of {args.repeat})", "")
     _row("NumPy reference path: full events per s (same run)", f"{full[False]:.3g}",
          f"first call {full_cold[False]:.3g}")
+    _row("compiled, unfused stages (draw, complete, finish)", f"{full['unfused']:.3g}",
+         f"first call {full_cold['unfused']:.3g}")
     _row("full events: compiled / NumPy path", f"{full[True] / full[False]:.3g}")
+    _row("full events: fused / unfused compiled stages", f"{full[True] / full['unfused']:.3g}")
     _row("baseline flat envelope: acceptance", f"{b_acc:.3g}", f"({b_n} accepted{', capped' if capped else ''})")
     _row("baseline (NumPy engine density): accepted per s", f"{b_rate:.3g}")
     r = rate / b_rate
@@ -212,6 +271,7 @@ def main(argv=None):
     r = rate / c_rate
     _row("ratio ours / compiled-density baseline", f"{r:.3g}{' (lower bound)' if c_capped else ''}",
          f">= {TARGET_RATIO:g}", r >= TARGET_RATIO)
+    bench_t_sampler(ch, E, ev, args.repeat)
     if not args.no_signal:
         bench_signal(args.repeat)
 

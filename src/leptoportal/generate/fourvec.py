@@ -116,26 +116,16 @@ def angle_to_beam(p4):
     return np.arctan2(np.hypot(p4[:, 1], p4[:, 2]), p4[:, 3])
 
 
-def _final_state_trig(Ei, Eai, s_half, cp, sp, cq, sq, ti, P, A, Vraw, ut, bcoef, Acoef, tmin, tmax, fvalid, m_i, m_a,
-                      m_b, M, pa, pb, rec, i):
-    """One event (row ``i`` of pa, pb, rec) of :func:`build_final_state_numpy`, given s_half = sin(theta/2),
-    (cos, sin) of phi_a and of phi_q; q from :func:`leptoportal.xsec.kinematics.q_polar`
-    (|q|^2 = t + t^2/4M^2, q_z = (u~ - t b)/(2V), q_T^2 = A (t - t_min)(t_max - t)/(4 V^2)).
-    Returns whether the point is physical."""
-    ok = fvalid and ti >= tmin and ti <= tmax
-    if not ok:
-        for k in range(4):
-            pa[i, k] = 0.0
-            pb[i, k] = 0.0
-            rec[i, k] = 0.0
-        return False
+def _fs_q(Ei, Eai, s_half, cp, sp, cq, sq, ti, P, A, Vraw, ut, bcoef, Acoef, tmin, tmax, m_i, m_a, M):
+    """q = P_i - P_f of one physical point in the lab and W = |p| - |a| cos(theta): (W, q_x, q_y, q_z), q from
+    :func:`leptoportal.xsec.kinematics.q_polar` (q_z' = (u~ - t b)/(2V), q_T^2 = A (t - t_min)(t_max - t)/(4 V^2))
+    rotated by the basis of the module docstring."""
     Vi = Vraw if Vraw > 0 else 1.0
     qz = (ut - ti * bcoef) / (2.0 * Vi)
     qt2 = Acoef * (ti - tmin) * (tmax - ti) / (4.0 * Vi * Vi)
     qt = math.sqrt(qt2) if qt2 > 0.0 else 0.0
-    # sin(theta), cos(theta) from s = sin(theta/2) (theta in [0, pi]): 2 s sqrt(1 - s^2), 1 - 2 s^2 (a few ulp)
+    # sin(theta) from s = sin(theta/2) (theta in [0, pi]): 2 s sqrt(1 - s^2) (a few ulp)
     sth = 2.0 * s_half * math.sqrt(1.0 - s_half * s_half)
-    cth = 1.0 - 2.0 * s_half * s_half
     P2_minus_A2 = (Ei - Eai) * (Ei + Eai) - m_i * m_i + m_a * m_a
     PA = P + A if P + A > 0 else 1.0
     W = P2_minus_A2 / PA + 2.0 * A * s_half * s_half
@@ -146,20 +136,49 @@ def _final_state_trig(Ei, Eai, s_half, cp, sp, cq, sq, ti, P, A, Vraw, ut, bcoef
     q_z = (qz * W + qx_ * Asth) / Vi
     q_x = q_rho * cp - qy_ * sp
     q_y = q_rho * sp + qy_ * cp
-    ax, ay, az = Asth * cp, Asth * sp, A * cth
-    pa[i, 1] = ax
-    pa[i, 2] = ay
-    pa[i, 3] = az
-    pa[i, 0] = math.sqrt(A * A + m_a * m_a)
+    return W, q_x, q_y, q_z
+
+
+def _fs_a(A, s_half, cp, sp, m_a):
+    """The observed particle a: (E_a, a_x, a_y, a_z) = (sqrt(A^2 + m_a^2), A sin(theta) cos(phi_a),
+    A sin(theta) sin(phi_a), A cos(theta)), sin and cos of theta from s = sin(theta/2)."""
+    sth = 2.0 * s_half * math.sqrt(1.0 - s_half * s_half)
+    cth = 1.0 - 2.0 * s_half * s_half
+    Asth = A * sth
+    return math.sqrt(A * A + m_a * m_a), Asth * cp, Asth * sp, A * cth
+
+
+def _final_state_vals(Ei, Eai, s_half, cp, sp, cq, sq, ti, P, A, Vraw, ut, bcoef, Acoef, tmin, tmax, m_i, m_a, m_b,
+                      M):
+    """Components of the final state of one physical point (a valid frame, t in [t_min, t_max]):
+    (a_E, a_x, a_y, a_z, b_E, b_x, b_y, b_z, N_E, N_x, N_y, N_z), given s_half = sin(theta/2), (cos, sin) of
+    phi_a and of phi_q: a from :func:`_fs_a`, q and W from :func:`_fs_q`, b = p - a + q (b_z = W + q_z),
+    N = -q, energies on shell.  The algebra of :func:`build_final_state_numpy`."""
+    W, q_x, q_y, q_z = _fs_q(Ei, Eai, s_half, cp, sp, cq, sq, ti, P, A, Vraw, ut, bcoef, Acoef, tmin, tmax, m_i, m_a,
+                             M)
+    aE, ax, ay, az = _fs_a(A, s_half, cp, sp, m_a)
     bx, by, bz = q_x - ax, q_y - ay, W + q_z
-    pb[i, 1] = bx
-    pb[i, 2] = by
-    pb[i, 3] = bz
-    pb[i, 0] = math.sqrt(bx * bx + by * by + bz * bz + m_b * m_b)
-    rec[i, 1] = -q_x
-    rec[i, 2] = -q_y
-    rec[i, 3] = -q_z
-    rec[i, 0] = math.sqrt(q_x * q_x + q_y * q_y + q_z * q_z + M * M)
+    return (aE, ax, ay, az, math.sqrt(bx * bx + by * by + bz * bz + m_b * m_b), bx, by, bz,
+            math.sqrt(q_x * q_x + q_y * q_y + q_z * q_z + M * M), -q_x, -q_y, -q_z)
+
+
+def _final_state_trig(Ei, Eai, s_half, cp, sp, cq, sq, ti, P, A, Vraw, ut, bcoef, Acoef, tmin, tmax, fvalid, m_i, m_a,
+                      m_b, M, pa, pb, rec, i):
+    """One event (row ``i`` of pa, pb, rec) of :func:`build_final_state_numpy` (:func:`_final_state_vals`
+    stored; zeros where the point is not physical).  Returns whether the point is physical."""
+    ok = fvalid and ti >= tmin and ti <= tmax
+    if not ok:
+        for k in range(4):
+            pa[i, k] = 0.0
+            pb[i, k] = 0.0
+            rec[i, k] = 0.0
+        return False
+    v = _final_state_vals(Ei, Eai, s_half, cp, sp, cq, sq, ti, P, A, Vraw, ut, bcoef, Acoef, tmin, tmax, m_i, m_a,
+                          m_b, M)
+    for k in range(4):
+        pa[i, k] = v[k]
+        pb[i, k] = v[4 + k]
+        rec[i, k] = v[8 + k]
     return True
 
 
@@ -208,6 +227,9 @@ try:  # one compiled pass per event instead of ~60 array temporaries
     from numba import njit as _njit
 
     # inlined into the loops (a call with array arguments would cost NRT reference counting per event)
+    _fs_q = _njit(cache=True, nogil=True, inline="always", error_model="numpy")(_fs_q)
+    _fs_a = _njit(cache=True, nogil=True, inline="always", error_model="numpy")(_fs_a)
+    _final_state_vals = _njit(cache=True, nogil=True, inline="always", error_model="numpy")(_final_state_vals)
     _final_state_trig = _njit(cache=True, nogil=True, inline="always", error_model="numpy")(_final_state_trig)
     _final_state_one = _njit(cache=True, nogil=True, inline="always", error_model="numpy")(_final_state_one)
     _final_state_nb = _njit(cache=True, nogil=True)(_final_state_kernel)

@@ -14,7 +14,8 @@ Algorithm (docs/generate.md):
 4. A proposal with h > g (an envelope violation) is counted; the cell is raised to 1.2 h and
    the (chunk, bin) is redrawn from its own seed, so the kept events come from a valid envelope.
 5. Four-vectors: :mod:`.fourvec` (exact 2->3 kinematics, energy-momentum conservation checked
-   to 1e-9 of the beam energy for every event, azimuths uniform).
+   to 1e-9 of the beam energy for every event, azimuths uniform).  Unweighted WW/IWW events: steps
+   3-5 in one compiled kernel (``WWChannel.events``), which checks each event as it builds it.
 
 Reproducibility: the events are split into chunks of ``chunk_size``; chunk c uses the c-th
 child of ``rng``'s SeedSequence (``SeedSequence.spawn``), and inside it the energy bin b and
@@ -379,18 +380,31 @@ def _alloc(n):
     return (np.empty((n, 4)), np.empty((n, 4)), np.empty((n, 4))) + tuple(np.empty(n) for _ in range(7))
 
 
+#: False: unweighted WW/IWW events from the separate compiled stages (WWChannel.draw, .complete, fourvec.finish)
+#: instead of the fused kernel WWChannel.events (same law, other random stream; benchmarks/bench_generate.py)
+FUSED = True
+
+
+def _fused(channel, weighted):
+    """Whether unweighted events of this channel come from the fused compiled kernel (WW/IWW fast path)."""
+    return FUSED and (not weighted) and getattr(channel, "fast", False) and hasattr(channel, "events")
+
+
 def generate_chunk(channel, envelopes, E, bin_idx, chunk_ss, bitgen_type, weighted, stats, out=None):
     """All events of one chunk: (lep, phi, rec, t, phi_q, weight, x, y, theta_k, psi), written into
     ``out`` (views of the full arrays) if given.  Deterministic in ``chunk_ss``."""
     n = E.size
     res = out if out is not None else _alloc(n)
     lep, phi, rec, t, phq, w = res[:6]
+    fused = _fused(channel, weighted)
+    worst = 0.0
     # one bin (always for a mono-energetic beam) is detected without sorting the chunk
     ubins = bin_idx[:1] if (bin_idx.size and np.all(bin_idx == bin_idx[0])) else np.unique(bin_idx)
     for b in ubins:
         # one bin in the chunk (always for a mono-energetic beam): slices, not fancy indexing
         sel = slice(None) if ubins.size == 1 else np.flatnonzero(bin_idx == b)
         n_sel = n if ubins.size == 1 else sel.size
+        direct = ubins.size == 1
         base = envelopes[int(b)]
         env = base
         for attempt in range(MAX_REDRAWS + 1):
@@ -398,6 +412,27 @@ def generate_chunk(channel, envelopes, E, bin_idx, chunk_ss, bitgen_type, weight
             local = {"proposed": 0, "accepted": 0, "violations": 0, "incomplete": 0}
             try:
                 Eb = E[sel]
+                if fused:
+                    # compiled: rejection + completion + four-vectors + conservation check, written in place
+                    keys = ("lep", "phi", "rec", "t", "phi_q", "x", "y", "theta_k", "psi")
+                    arrs = (lep, phi, rec, t, phq) + tuple(res[6:10])
+                    if direct and all(a.flags.c_contiguous for a in arrs):
+                        dest = dict(zip(keys, arrs))
+                    else:
+                        tmp = _alloc(n_sel)
+                        dest = dict(zip(keys, tmp[:5] + tmp[6:]))
+                    nprop, vcells, vratios, ninc, wst = channel.events(env, Eb, rng, dest)
+                    if vcells.size:
+                        raise _Violation(vcells, vratios)
+                    local["proposed"] += nprop
+                    local["accepted"] += n_sel
+                    local["incomplete"] += ninc
+                    worst = wst if (wst != wst or worst != worst) else max(worst, wst)
+                    if dest["lep"] is not lep:
+                        for key, a in zip(keys, arrs):
+                            a[sel] = dest[key]
+                    w[sel] = 1.0
+                    break
                 if weighted:
                     u, wb = _draw_weighted(channel, env, Eb, rng, local)
                     wb = wb * (n_sel / local["proposed"])
@@ -405,7 +440,6 @@ def generate_chunk(channel, envelopes, E, bin_idx, chunk_ss, bitgen_type, weight
                     u = _draw_unweighted(channel, env, Eb, rng, local)
                     wb = np.ones(n_sel)
                 # one bin: the four-vectors are written straight into the output (views)
-                direct = ubins.size == 1
                 dest = dict(lep=lep, phi=phi, rec=rec) if direct else None
                 out = channel.complete(u, Eb, rng, out=dest)
                 # measure-zero slivers without a physical 2->3 completion: redraw those events
@@ -424,6 +458,10 @@ def generate_chunk(channel, envelopes, E, bin_idx, chunk_ss, bitgen_type, weight
                         out[key][bad] = o2[key]
                 else:  # pragma: no cover
                     raise RuntimeError("could not complete events kinematically")
+                if not (direct and out["lep"] is lep and out["phi"] is phi and out["rec"] is rec):
+                    lep[sel], phi[sel], rec[sel] = out["lep"], out["phi"], out["rec"]
+                t[sel], phq[sel] = out["t"], out["phi_q"]
+                w[sel] = wb
                 break
             except _Violation as v:
                 stats["violations"] += int(v.cells.size)
@@ -440,13 +478,11 @@ def generate_chunk(channel, envelopes, E, bin_idx, chunk_ss, bitgen_type, weight
         stats.setdefault("per_bin", {}).setdefault(int(b), [0, 0, env.total])
         stats["per_bin"][int(b)][0] += local["proposed"]
         stats["per_bin"][int(b)][1] += n_sel
-        if not (direct and out["lep"] is lep and out["phi"] is phi and out["rec"] is rec):
-            lep[sel], phi[sel], rec[sel] = out["lep"], out["phi"], out["rec"]
-        t[sel], phq[sel] = out["t"], out["phi_q"]
-        w[sel] = wb
-    # every event: four-momentum conservation with on-shell energies (fourvec.conservation)
-    # (one compiled pass: fourvec.finish; x, y, theta_k, psi filled from the four-vectors)
-    worst = finish(E, channel.m_i, channel.M, lep, phi, rec, res[6], res[7], res[8], res[9])
+    # every event: four-momentum conservation with on-shell energies (fourvec.conservation), max over the
+    # chunk's events; the fused WW kernel checks each event as it builds it, the other paths in one
+    # compiled pass (fourvec.finish, which also fills x, y, theta_k, psi from the four-vectors)
+    if not fused:
+        worst = finish(E, channel.m_i, channel.M, lep, phi, rec, res[6], res[7], res[8], res[9])
     if not worst <= CONSERVATION_TOL:
         raise RuntimeError(f"energy-momentum conservation violated: max relative imbalance {worst:.3g}")
     stats["max_imbalance"] = max(stats.get("max_imbalance", 0.0), worst)

@@ -590,18 +590,25 @@ def h_max_array(u, Es, P, gl_u, gl_w, out):
 
 @_jit_inline
 def frame_sh(E, m_i, Ea, m_a, m_b, s_half, M):
-    """kinematics.frame at one point, given s_half = sin(theta/2): (|p|, |p_a|, V, u~, b, A, t_min, t_max, valid)."""
-    e1 = (m_i / E) ** 2
-    e2 = (m_a / Ea) ** 2
+    """kinematics.frame at one point, given s_half = sin(theta/2): (|p|, |p_a|, V, u~, b, A, t_min, t_max, valid).
+    Squares as products and branches as selects, so that loops calling it vectorise."""
+    r1 = m_i / E
+    r2 = m_a / Ea
+    e1 = r1 * r1
+    e2 = r2 * r2
     b1b2 = math.sqrt((1.0 - e1) * (1.0 - e2))
-    omc = 2.0 * s_half**2
+    sh2 = s_half * s_half
+    omc = 2.0 * sh2
     ombbc = (e1 + e2 - e1 * e2) / (1.0 + b1b2) + b1b2 * omc
-    pabs = math.sqrt(max(E * E - m_i * m_i, 0.0))
-    aabs = math.sqrt(max(Ea * Ea - m_a * m_a, 0.0))
+    p2 = E * E - m_i * m_i
+    a2 = Ea * Ea - m_a * m_a
+    pabs = math.sqrt(p2 if p2 > 0.0 else 0.0)
+    aabs = math.sqrt(a2 if a2 > 0.0 else 0.0)
     pa = E * Ea * ombbc
     w2 = m_i * m_i + m_a * m_a - 2.0 * pa
     ut = w2 - m_b * m_b
-    V = math.sqrt((pabs - aabs) ** 2 + 4.0 * pabs * aabs * s_half**2)
+    dpa = pabs - aabs
+    V = math.sqrt(dpa * dpa + 4.0 * pabs * aabs * sh2)
     Eb0 = E - Ea
     bcoef = 1.0 + Eb0 / M
     Eb0_minus_V = w2 / (Eb0 + V)
@@ -611,9 +618,12 @@ def frame_sh(E, m_i, Ea, m_a, m_b, s_half, M):
     valid = (disc_arg > 0) & (B > 0) & (Eb0 > m_b) & (Ea > m_a) & (ut < 0)
     sq = 2.0 * V * math.sqrt(disc_arg if valid else 1.0)
     Bv = B if valid else 1.0
-    tmin = 2.0 * ut * ut / (Bv + sq) if valid else 1.0
-    tmax = (Bv + sq) / (2.0 * Acoef) if valid else 2.0
-    cap = 2.0 * M * (Eb0 - m_b if Eb0 - m_b > 0.0 else 0.0)
+    tmin = 2.0 * ut * ut / (Bv + sq)
+    tmin = tmin if valid else 1.0
+    tmax = (Bv + sq) / (2.0 * Acoef)
+    tmax = tmax if valid else 2.0
+    eb = Eb0 - m_b
+    cap = 2.0 * M * (eb if eb > 0.0 else 0.0)
     tmax = cap if cap < tmax else tmax
     valid = valid & (tmax > tmin)
     return pabs, aabs, V, ut, bcoef, Acoef, tmin, tmax, valid
@@ -642,5 +652,238 @@ def g2_bound(tmin, tmax, P):
     return bound
 
 
+# ------------------------------------------------------------------------------ recoil t of the WW completion
+
+
+@_jit_inline
+def sincos_poly(b):
+    """(sin b, cos b) for |b| <= pi/4 by their Taylor series to b^17 / b^16 (Abramowitz & Stegun 4.3.65-66;
+    truncation < |b|^19/19! < 2e-18 and |b|^18/18! < 2e-18): branch-free, so loops calling it vectorise
+    (libm's sin/cos do not, and Numba has no SVML here)."""
+    b2 = b * b
+    s = b * (1.0 - b2 / 6.0 * (1.0 - b2 / 20.0 * (1.0 - b2 / 42.0 * (1.0 - b2 / 72.0 * (1.0 - b2 / 110.0 * (
+        1.0 - b2 / 156.0 * (1.0 - b2 / 210.0 * (1.0 - b2 / 272.0))))))))
+    c = 1.0 - b2 / 2.0 * (1.0 - b2 / 12.0 * (1.0 - b2 / 30.0 * (1.0 - b2 / 56.0 * (1.0 - b2 / 90.0 * (
+        1.0 - b2 / 132.0 * (1.0 - b2 / 182.0 * (1.0 - b2 / 240.0)))))))
+    return s, c
+
+
+@_jit_inline
+def cos_sin_2pi(r):
+    """(cos, sin) of 2 pi r for r in [0, 1): quadrant q = round(4 r) (exact reduction f = 4 r - q, |f| <= 1/2),
+    b = f pi/2, then :func:`sincos_poly` rotated by q pi/2 (selects, no branches).  Agrees with
+    math.cos/sin(2 pi r) to ~1e-16 absolute."""
+    r4 = 4.0 * r
+    q = math.floor(r4 + 0.5)
+    s, c = sincos_poly((r4 - q) * (0.5 * math.pi))
+    qi = q - 4.0 * math.floor(q * 0.25)  # q mod 4 (q = 4 at r -> 1)
+    co = c if qi == 0.0 else (-s if qi == 1.0 else (-c if qi == 2.0 else s))
+    si = s if qi == 0.0 else (c if qi == 1.0 else (-s if qi == 2.0 else -c))
+    return co, si
+
+
+@_jit_inline
+def polar_angle(pt, pz):
+    """atan2(pt, pz) for pt >= 0 (a polar angle in [0, pi]), branch-free so that loops calling it vectorise:
+    z = min/max of (pt, |pz|) in [0, 1]; z > tan(pi/8) is mapped to (z - 1)/(z + 1) (+ pi/4); the argument is
+    halved once more, atan(w) = 2 atan(w/(1 + sqrt(1 + w^2))), to |w| <= tan(pi/16) < 0.2, where the series
+    atan w = sum (-1)^k w^(2k+1)/(2k+1) to w^27 is exact to < 0.2^29/29 < 2e-22 (Abramowitz & Stegun
+    4.4.42); then pi/2 - . if pt > |pz| and pi - . if pz < 0.  Agrees with math.atan2 to a few 1e-16."""
+    ax = -pz if pz < 0.0 else pz
+    swap = pt > ax
+    num = ax if swap else pt
+    den = pt if swap else ax
+    den = den if den > 0.0 else 1.0
+    z = num / den
+    big = z > 0.41421356237309503
+    w = (z - 1.0) / (z + 1.0) if big else z
+    w = w / (1.0 + math.sqrt(1.0 + w * w))
+    w2 = w * w
+    ser = w * (1.0 - w2 * (1.0 / 3.0 - w2 * (1.0 / 5.0 - w2 * (1.0 / 7.0 - w2 * (1.0 / 9.0 - w2 * (
+        1.0 / 11.0 - w2 * (1.0 / 13.0 - w2 * (1.0 / 15.0 - w2 * (1.0 / 17.0 - w2 * (1.0 / 19.0 - w2 * (
+            1.0 / 21.0 - w2 * (1.0 / 23.0 - w2 * (1.0 / 25.0 - w2 / 27.0)))))))))))))
+    r = 2.0 * ser + (0.25 * math.pi if big else 0.0)
+    r = 0.5 * math.pi - r if swap else r
+    return math.pi - r if pz < 0.0 else r
+
+
+@_jit_inline
+def t_setup(tmin, tmx, se, ta, td):
+    """Envelope of :func:`sample_t_flux` on [t_min, t_max] (elastic G2), given se = ln(min(d, t_max)/t_min)
+    (0 if d <= t_min): (q, m_lo, s0, ramp mass, plateau mass, tail mass, t0, w).  Scalars only (no array
+    arguments: no reference counting when inlined into a loop)."""
+    q = 1.0 - tmin / tmx
+    c = td if td < tmx else tmx
+    mlo = (c / ta) * (c / ta)
+    mlo = 1.0 if mlo > 1.0 else mlo
+    ramp = se >= q
+    m_ramp = 0.5 * mlo * q * q if ramp else 0.0
+    s0 = q if ramp else 0.0
+    m_plat = mlo * q * (se - s0)
+    t0 = td if td > tmin else tmin
+    r0 = t0 / tmx
+    w = 1.0 - r0 * r0 if tmx > t0 else 0.0
+    m_tail = 0.5 * q * (td / t0) * (td / t0) * w
+    return q, mlo, s0, m_ramp, m_plat, m_tail, t0, w
+
+
+@_jit_inline
+def t_propose(v, q, mlo, s0, m_ramp, m_plat, m_tail, t0, w):
+    """One proposal of :func:`sample_t_flux` from a uniform v: (piece 0 ramp / 1 plateau / 2 tail, s = ln(t/t_min)
+    for pieces 0 and 1, t for piece 2).  Selects only."""
+    vt = v * (m_ramp + m_plat + m_tail)
+    in_ramp = vt < m_ramp
+    in_plat = (not in_ramp) & (vt < m_ramp + m_plat)
+    s_ramp = q * math.sqrt(vt / (m_ramp if m_ramp > 0.0 else 1.0))
+    s_plat = s0 + (vt - m_ramp) / (mlo * q if mlo * q > 0.0 else 1.0)
+    vv = (vt - m_ramp - m_plat) / (m_tail if m_tail > 0.0 else 1.0)
+    vv = 1.0 if vv > 1.0 else vv
+    vv = 0.0 if vv < 0.0 else vv
+    t_tail = t0 / math.sqrt(1.0 - vv * w)
+    piece = 0.0 if in_ramp else (1.0 if in_plat else 2.0)
+    return piece, (s_ramp if in_ramp else s_plat), t_tail
+
+
+@_jit_inline
+def t_accept(r, piece, s, t_tail, exp_s, tmin, tmx, q, mlo, ta, td):
+    """(t, accepted) of a proposal of :func:`t_propose` (exp_s = e^s), acceptance uniform r: r g < f."""
+    t = t_tail if piece == 2.0 else tmin * exp_s
+    t = tmx if t > tmx else t
+    g = q * (td / t) * (td / t) if piece == 2.0 else (mlo * s if piece == 0.0 else mlo * q)
+    f = (1.0 - tmin / t) * (t / (t + ta)) ** 2 * (td / (t + td)) ** 2
+    return t, r * g < f
+
+
+@_jit_inline
+def sample_t_flux(rng, R, ip, tmin, tmx, P):
+    """t from the Eq. (14) integrand (t - t_min)/t^2 G2(t) on [t_min, t_max], exact rejection.
+
+    Elastic G2 (Eq. 6, per d ln t and Z^2: f = (1 - t_min/t) (t/(t+t_a))^2 (d/(t+d))^2): envelope
+    g = m_lo min(s, q) for t <= min(d, t_max) and q (d/t)^2 above d, with s = ln(t/t_min),
+    q = 1 - t_min/t_max and m_lo = min(1, (min(d, t_max)/t_a)^2).  It bounds f because
+    1 - e^-s <= min(s, q) on [t_min, t_max], (t/(t+t_a))^2 <= min(1, (t/t_a)^2) (increasing) and
+    (d/(t+d))^2 <= min(1, (d/t)^2).  Three pieces with closed-form inverse CDFs (:func:`t_setup`,
+    :func:`t_propose`): the ramp (s = q sqrt(v), only when it fits below d), the plateau (uniform in
+    ln t) and the tail (t = t_0 / sqrt(1 - v (1 - (t_0/t_max)^2)), t_0 = max(d, t_min): the inverse CDF
+    of d ln t/t^2).  Uniforms: R[ip], R[ip + 1], ... (a block drawn in bulk by NumPy) while they last, then
+    rng.random(); returns (t, ip).  Acceptance 0.69 averaged over the windows
+    of accepted events at 100 GeV, m_phi = 0.3 (the uniform-in-ln t proposal of :func:`sample_t_flux_uniform`:
+    0.48; benchmarks/bench_generate.py).  Atomic+nuclear G2:
+    :func:`sample_t_flux_uniform`."""
+    if P[I_FF] != 0.0:
+        return sample_t_flux_uniform(rng, R, ip, tmin, tmx, P)
+    ta, td = P[I_TA], P[I_TD]
+    nR = R.shape[0]
+    c = td if td < tmx else tmx
+    se = math.log(c / tmin) if c > tmin else 0.0
+    q, mlo, s0, m_ramp, m_plat, m_tail, t0, w = t_setup(tmin, tmx, se, ta, td)
+    for _ in range(100_000_000):
+        # (the next uniform written out here: an inlined helper taking the array R would cost two atomic
+        # reference-count updates per call)
+        v = R[ip] if ip < nR else rng.random()
+        ip += 1
+        r = R[ip] if ip < nR else rng.random()
+        ip += 1
+        piece, s, t_tail = t_propose(v, q, mlo, s0, m_ramp, m_plat, m_tail, t0, w)
+        t, ok = t_accept(r, piece, s, t_tail, math.exp(s), tmin, tmx, q, mlo, ta, td)
+        if ok:
+            return t, ip
+    raise RuntimeError("flux t sampling did not converge")
+
+
+#: ln 2 split into a high part with 20 trailing zero bits of mantissa (so k LN2_HI is exact for |k| < 2^20) and
+#: the rest, from the decimal expansion of ln 2 (for the argument reduction of :func:`exp_poly`)
+_LN2_DEC = "0.693147180559945309417232121458176568"
+LN2_HI = float(np.frombuffer((np.array([np.log(2.0)]).view(np.int64) & ~np.int64((1 << 20) - 1)).tobytes(),
+                             np.float64)[0])
+LN2_LO = float(__import__("decimal").Decimal(_LN2_DEC) - __import__("decimal").Decimal(LN2_HI))
+_MANT = np.int64((1 << 52) - 1)
+_EXP1 = np.int64(1023 << 52)
+
+
+@_jit
+def exp_poly(x, out, kbits):
+    """out = e^x for 0 <= x <= 700, vectorised (no calls): x = k ln 2 + r, |r| <= ln2/2 (Cody-Waite reduction
+    with :data:`LN2_HI`, :data:`LN2_LO`), e^r by its Taylor series to r^13 (truncation < 0.35^14/14! < 5e-18),
+    times 2^k built from its exponent bits.  Agrees with math.exp to ~2e-16 relative.  kbits: int64 work
+    array (same length)."""
+    n = x.shape[0]
+    if kbits.shape[0] < n or out.shape[0] < n:
+        raise ValueError("exp_poly: work and output arrays must be at least as long as x")
+    for i in range(n):
+        xi = x[i]
+        xi = 700.0 if xi > 700.0 else (0.0 if xi < 0.0 else xi)
+        k = math.floor(xi * 1.4426950408889634 + 0.5)
+        r = (xi - k * LN2_HI) - k * LN2_LO
+        out[i] = 1.0 + r * (1.0 + r / 2.0 * (1.0 + r / 3.0 * (1.0 + r / 4.0 * (1.0 + r / 5.0 * (1.0 + r / 6.0 * (
+            1.0 + r / 7.0 * (1.0 + r / 8.0 * (1.0 + r / 9.0 * (1.0 + r / 10.0 * (1.0 + r / 11.0 * (
+                1.0 + r / 12.0 * (1.0 + r / 13.0))))))))))))
+        kbits[i] = (np.int64(k) + 1023) << 52
+    sc = kbits[:n].view(np.float64)
+    for i in range(n):
+        out[i] = out[i] * sc[i]
+
+
+@_jit
+def log_poly(x, out, bits):
+    """out = ln x for normal x > 0, vectorised: x = 2^e m with m in [sqrt(1/2), sqrt(2)) from the bits,
+    ln m = 2 atanh(z), z = (m - 1)/(m + 1), |z| <= 0.172, series to z^21 (truncation < 0.172^23/23 < 4e-20),
+    + e ln 2 (:data:`LN2_HI` + :data:`LN2_LO`).  Agrees with math.log to ~2e-16 relative.  bits: int64 work
+    array (same length)."""
+    n = x.shape[0]
+    if bits.shape[0] < n or out.shape[0] < n:
+        raise ValueError("log_poly: work and output arrays must be at least as long as x")
+    xb = x[:n].view(np.int64)
+    for i in range(n):
+        bits[i] = (xb[i] & _MANT) | _EXP1
+    m_ = bits[:n].view(np.float64)
+    for i in range(n):
+        e = np.float64((xb[i] >> 52) - 1023)
+        m = m_[i]
+        hi = m > 1.4142135623730951
+        m = 0.5 * m if hi else m
+        e = e + 1.0 if hi else e
+        z = (m - 1.0) / (m + 1.0)
+        z2 = z * z
+        lm = 2.0 * z * (1.0 + z2 * (1.0 / 3.0 + z2 * (1.0 / 5.0 + z2 * (1.0 / 7.0 + z2 * (1.0 / 9.0 + z2 * (
+            1.0 / 11.0 + z2 * (1.0 / 13.0 + z2 * (1.0 / 15.0 + z2 * (1.0 / 17.0 + z2 * (1.0 / 19.0 + z2 / 21.0))))))))))
+        out[i] = e * LN2_HI + (lm + e * LN2_LO)
+
+
+@_jit_inline
+def sample_t_flux_uniform(rng, R, ip, tmin, tmx, P):
+    """t from (t - t_min)/t^2 G2(t) by rejection, proposal uniform in ln t under the constant
+    (1 - t_min/t_max) x :func:`g2_bound` (as generate.densities.sample_flux_t); any form factor."""
+    bound = (1.0 - tmin / tmx) * g2_bound(tmin, tmx, P)
+    lo = math.log(tmin)
+    span = math.log(tmx) - lo
+    nR = R.shape[0]
+    for _ in range(100_000_000):
+        r1 = R[ip] if ip < nR else rng.random()
+        ip += 1
+        r2 = R[ip] if ip < nR else rng.random()
+        ip += 1
+        tt = math.exp(lo + span * r1)
+        if r2 * bound < (1.0 - tmin / tt) * g2(tt, P):
+            return tt, ip
+    raise RuntimeError("flux t sampling did not converge")
+
+
+@_jit
+def sample_t_flux_array(rng, tmin, tmx, P, out):
+    """:func:`sample_t_flux` for arrays of windows (tests)."""
+    R = np.empty(0)
+    for i in range(out.shape[0]):
+        out[i], _ = sample_t_flux(rng, R, 0, tmin[i], tmx[i], P)
+
+
+@_jit
+def sample_t_flux_uniform_array(rng, tmin, tmx, P, out):
+    """:func:`sample_t_flux_uniform` for arrays of windows (tests, benchmark)."""
+    R = np.empty(0)
+    for i in range(out.shape[0]):
+        out[i], _ = sample_t_flux_uniform(rng, R, 0, tmin[i], tmx[i], P)
+
+
 __all__ = ["params", "chi_flux", "d2sigma_dx_dcos", "d2sigma_dy_dcos", "h_array", "h_max_array", "frame_one",
-           "g2_bound", "GL_U", "GL_W"]
+           "g2_bound", "sample_t_flux", "sample_t_flux_uniform", "cos_sin_2pi", "polar_angle", "GL_U", "GL_W"]
