@@ -211,34 +211,12 @@ def _ww_complete_kernel_py(rng, r, u, E, P, m_a, m_b, pa, pb, rec, t_out, phq_ou
     when that leaves a window (else the exact t_max), phi_a and phi_q uniform; four-vectors by
     fourvec._final_state_trig.  Uniforms: r[i] = (phi_a, phi_q), the t trials from ``rng``."""
     n = E.shape[0]
-    m_i, m_f, m, M = P[wn.I_MI], P[wn.I_MF], P[wn.I_MPHI], P[wn.I_M]
-    amax = P[wn.I_AMAX]
-    fx = P[wn.I_FX] == 1.0
+    m_i, m, M = P[wn.I_MI], P[wn.I_MPHI], P[wn.I_M]
     cap = m * m + m_i * m_i
     R0 = np.empty(0)  # (all t trials from rng)
     for i in range(n):
         Ei = E[i]
-        if fx:
-            lo = m / Ei
-            hi = 1.0 - m_f / Ei
-        else:
-            lo = m_f / Ei
-            hi = 1.0 - m / Ei
-        z = lo + u[i, 0] * (hi - lo)
-        if fx:
-            q = -(m * m * (1.0 - z) / z) + m_i * m_i * (1.0 - z) - m_f * m_f
-            zz = z
-        else:
-            q = m * m + m_f * m_f * (1.0 - z) / z - m_i * m_i * (1.0 - z)
-            zz = z if z > 1e-300 else 1e-300
-        q = -q if q < 0.0 else q
-        a0 = math.sqrt(q / (zz * Ei * Ei))
-        a0 = 1e-300 if a0 < 1e-300 else a0
-        den = amax * amax + a0 * a0
-        v = u[i, 1] * (amax * amax / den)
-        omv = (1.0 - u[i, 1]) + u[i, 1] * (a0 * a0 / den)
-        a = a0 * math.sqrt(v / omv)
-        a = amax if a > amax else a
+        z, a, _jac = wn.to_vars_one(u[i, 0], u[i, 1], Ei, P)  # the map of WWChannel.to_vars
         Ea = z * Ei
         sh = math.sin(0.5 * a)
         pha = 2.0 * math.pi * r[i, 0]

@@ -126,6 +126,28 @@ def chi_elastic(tmin, tmax, Z, ta, td):
     return val if val > 0.0 else 0.0
 
 
+@_jit_inline
+def chi_closed_log(tmin, ltmin, tmax, ltmax, Z, ta, td, c0):
+    """The closed-form elastic flux of Eq. (16), chi~(t_max) - chi~(t_min), with ln t_min and ln t_max
+    precomputed by the caller (the loops of :func:`h_block` vectorise the logarithms separately);
+    clipped at 0 and 0 for an empty window (t_max <= t_min), as :func:`chi_elastic`."""
+    dd = ta - td
+    hi_ = c0 * (dd * (ta + tmin) / (tmax + ta) + dd * (td + tmin) / (tmax + td) + (ta + td + 2.0 * tmin) * ltmax)
+    lo_ = c0 * (dd * (ta + tmin) / (tmin + ta) + dd * (td + tmin) / (tmin + td) + (ta + td + 2.0 * tmin) * ltmin)
+    c = Z * Z * (hi_ - lo_)
+    c = 0.0 if c < 0.0 else c
+    return c if tmax > tmin else 0.0
+
+
+@_jit_inline
+def sin_over_series(a):
+    """sin(a)/a by its Taylor series to a^12 (relative error < 1e-16 for the small angles where the
+    callers use it; the measure sin(theta) / theta of the angle map)."""
+    a2 = a * a
+    return 1.0 - a2 / 6.0 * (1.0 - a2 / 20.0 * (1.0 - a2 / 42.0 * (1.0 - a2 / 72.0 * (
+        1.0 - a2 / 110.0 * (1.0 - a2 / 156.0)))))
+
+
 @_jit  # not inlined: only the atomic+nuclear form factor needs it (~1 us per call)
 def chi_numeric(tmin, tmax, P, gl_u, gl_w):
     """Eq. (14) by composite Gauss-Legendre in ln t, panels at t_a, d, 10 d (flux.chi_numeric)."""
@@ -395,7 +417,6 @@ def h_block(u0, u1, E, chi_c, P, gl_u, gl_w, out, W):
     ff = P[I_FF]
     ta, td, c0, tmx, ltmax, Z = P[I_TA], P[I_TD], P[I_C0], P[I_TMAX], P[I_LTMAX], P[I_Z]
     norm, dm2 = P[I_NORM], P[I_DM2]
-    dd = ta - td
     mm, mi2, mf2 = m * m, m_i * m_i, m_f * m_f
     dmk = m**2 - m_i**2 - m_f**2
     ang, jac, vv, xss, tmins, L, S, t3, t4, omy3 = W[1], W[2], W[3], W[4], W[5], W[6], W[7], W[8], W[9], W[10]
@@ -472,28 +493,14 @@ def h_block(u0, u1, E, chi_c, P, gl_u, gl_w, out, W):
             ok = vv[i] == vv[i]
             uu = vv[i] if ok else -1.0
             tmin = tmins[i]
-            if closed:
-                hi_ = c0 * (dd * (ta + tmin) / (tmx + ta) + dd * (td + tmin) / (tmx + td)
-                            + (ta + td + 2.0 * tmin) * ltmax)
-                lo_ = c0 * (dd * (ta + tmin) / (tmin + ta) + dd * (td + tmin) / (tmin + td)
-                            + (ta + td + 2.0 * tmin) * L[i])
-                c = Z * Z * (hi_ - lo_)
-                c = 0.0 if c < 0.0 else c
-                c = c if tmx > tmin else 0.0
-            else:
-                c = L[i]
+            c = chi_closed_log(tmin, L[i], tmx, ltmax, Z, ta, td, c0) if closed else L[i]
             b2 = 1.0 - m**2 / (xs * xs * Ei * Ei)
             beta = math.sqrt(0.0 if b2 < 0.0 else b2)
             amp = norm * (xs * xs / (2.0 * (1.0 - xs))
                           + dm2 * (uu * xs + m**2 * (1.0 - xs) + xs * (m_f**2 + m_i**2 * (xs - 1.0))) / (uu * uu))
             val = PREF * c * Ei * Ei * xs * beta * (1.0 - xs) / (uu * uu) * amp
             val = val if ok else 0.0
-            if poly and not iw:
-                a2 = ang[i] * ang[i]
-                meas = 1.0 - a2 / 6.0 * (1.0 - a2 / 20.0 * (1.0 - a2 / 42.0 * (1.0 - a2 / 72.0 * (
-                    1.0 - a2 / 110.0 * (1.0 - a2 / 156.0)))))
-            else:
-                meas = S[i]
+            meas = sin_over_series(ang[i]) if (poly and not iw) else S[i]
             r = val * meas * jac[i]
             out[i] = r if (r > 0.0) & (r < math.inf) else 0.0
     else:
@@ -503,28 +510,14 @@ def h_block(u0, u1, E, chi_c, P, gl_u, gl_w, out, W):
             ok = vv[i] == vv[i]
             t = vv[i] if ok else 1.0
             tmin = tmins[i]
-            if closed:
-                hi_ = c0 * (dd * (ta + tmin) / (tmx + ta) + dd * (td + tmin) / (tmx + td)
-                            + (ta + td + 2.0 * tmin) * ltmax)
-                lo_ = c0 * (dd * (ta + tmin) / (tmin + ta) + dd * (td + tmin) / (tmin + td)
-                            + (ta + td + 2.0 * tmin) * L[i])
-                c = Z * Z * (hi_ - lo_)
-                c = 0.0 if c < 0.0 else c
-                c = c if tmx > tmin else 0.0
-            else:
-                c = L[i]
+            c = chi_closed_log(tmin, L[i], tmx, ltmax, Z, ta, td, c0) if closed else L[i]
             b2 = 1.0 - m_f**2 / (xs * xs * Ei * Ei)
             beta = math.sqrt(0.0 if b2 < 0.0 else b2)
             br = norm * (1.0 / (2.0 * t * t)
                          + dm2 * (-1.0 / t3[i] + (m_f**2 + xs * (m_i**2 * xs + dmk)) / (xs * t4[i])))
             val = PREF * Ei * Ei * beta * c * omy3[i] * br
             val = val if ok else 0.0
-            if poly and not iw:
-                a2 = ang[i] * ang[i]
-                meas = 1.0 - a2 / 6.0 * (1.0 - a2 / 20.0 * (1.0 - a2 / 42.0 * (1.0 - a2 / 72.0 * (
-                    1.0 - a2 / 110.0 * (1.0 - a2 / 156.0)))))
-            else:
-                meas = S[i]
+            meas = sin_over_series(ang[i]) if (poly and not iw) else S[i]
             r = val * meas * jac[i]
             out[i] = r if (r > 0.0) & (r < math.inf) else 0.0
 
