@@ -234,6 +234,18 @@ def _ecal_and_hcal(setup):
     return ecal, i_ecal, list(setup.hcal_indices), list(setup.veto_indices)
 
 
+def _join_parts(parts):
+    """Concatenate per-(species, nucleus) generator chunks [(species, nucleus, E_vertex, z_cm, EventBatch)]
+    into per-event arrays (species, nucleus, E_vertex, z_cm, lepton p4, scalar p4, weight)."""
+    return (np.concatenate([np.full(p[2].size, p[0]) for p in parts]),
+            np.concatenate([np.full(p[2].size, p[1]) for p in parts]),
+            np.concatenate([p[2] for p in parts]),
+            np.concatenate([p[3] for p in parts]),
+            np.concatenate([np.asarray(p[4].lep, float) for p in parts]),
+            np.concatenate([np.asarray(p[4].phi, float) for p in parts]),
+            np.concatenate([np.asarray(p[4].weight, float) for p in parts]))
+
+
 def simulate_signal(setup="na64e", mass=0.3, coupling=1e-4, *, events: int = 100000, seed: int = 1,
                     method: str = "ww", beam: str | None = None, nuclei=("Pb", "C"), n_showers: int = 200,
                     shower_seed: int = 0, cuts: dict | None = None, table=None) -> SignalResult:
@@ -299,13 +311,7 @@ def simulate_signal(setup="na64e", mass=0.3, coupling=1e-4, *, events: int = 100
         Ev, zv, _ = tab.sample(sp, int(n_k), rng_vtx, e_min=E_MIN_ENGINE, e_max=E0, weight_fn=sig)
         ev = sample_events(model, Ev, int(n_k), rng_gen, target=nuc, method=method, beam=sp, final=_FINAL[sp])
         parts.append((sp, nuc, Ev, zv, ev))
-    sp_arr = np.concatenate([np.full(p[2].size, p[0]) for p in parts])
-    nuc_arr = np.concatenate([np.full(p[2].size, p[1]) for p in parts])
-    E_v = np.concatenate([p[2] for p in parts])
-    z_v = np.concatenate([p[3] for p in parts])
-    lep = np.concatenate([np.asarray(p[4].lep, float) for p in parts])
-    phi = np.concatenate([np.asarray(p[4].phi, float) for p in parts])
-    w_ev = np.concatenate([np.asarray(p[4].weight, float) for p in parts])
+    sp_arr, nuc_arr, E_v, z_v, lep, phi, w_ev = _join_parts(parts)
     t_gen = time.perf_counter()
     charge = np.where(sp_arr == "e+", 1, -1)
     z_glob = float(ecal.z_start_cm) + z_v
@@ -400,13 +406,8 @@ def simulate_signal_muon_beam(setup="na64mu", mass=0.1, coupling=1e-4, *, events
     for b, nuc, n_k, zv, Ev in _sample_track_vertices(rng_vtx, events, dz, z_mid, E_mid, sig_z, by):
         ev = sample_events(model, Ev, n_k, rng_gen, target=nuc, method=method, beam=b, final=b,
                            form_factor=form_factor)
-        parts.append((nuc, Ev, zv, ev))
-    nuc_arr = np.concatenate([np.full(p[1].size, p[0]) for p in parts])
-    E_v = np.concatenate([p[1] for p in parts])
-    z_v = np.concatenate([p[2] for p in parts])
-    lep = np.concatenate([np.asarray(p[3].lep, float) for p in parts])
-    phi = np.concatenate([np.asarray(p[3].phi, float) for p in parts])
-    w_ev = np.concatenate([np.asarray(p[3].weight, float) for p in parts])
+        parts.append((beam, nuc, Ev, zv, ev))
+    _, nuc_arr, E_v, z_v, lep, phi, w_ev = _join_parts(parts)
     t_gen = time.perf_counter()
     q = 1 if beam == "mu+" else -1
     fwd = lep[:, 3] > 0

@@ -319,6 +319,16 @@ def _parse_provider(raw: dict, model: dict) -> dict:
     return {"name": name, **prov.validate(opts, model)}
 
 
+def _dm_mass_relation(ov: dict, path: str, model: dict) -> dict:
+    """An overlay's m_chi relation: ``eps_R`` (NA64-mu paper Eq. 2.9) or ``mchi_ratio`` (m_chi = m_S/ratio,
+    Eq. 2.8; default: the model's, else 3), not both."""
+    if "mchi_ratio" in ov and "eps_R" in ov:
+        raise InputError(f"{path}.eps_R", "give either mchi_ratio or eps_R, not both")
+    if "eps_R" in ov:
+        return {"eps_R": _num(ov, "eps_R", path, lo=0.0, lo_open=True)}
+    return {"mchi_ratio": _num(ov, "mchi_ratio", path, default=model.get("mchi_ratio", 3.0), lo=0.0, lo_open=True)}
+
+
 def _parse_overlays(raw: dict, model: dict) -> tuple:
     v = raw.get("overlays", [])
     if not isinstance(v, list):
@@ -350,12 +360,7 @@ def _parse_overlays(raw: dict, model: dict) -> tuple:
             o["determination"] = _str(ov, "determination", path, default=None)
         elif kind == "relic":
             o["model"] = _str(ov, "model", path, default=model.get("pattern", "muon-specific"), choices=PATTERNS)
-            if "mchi_ratio" in ov and "eps_R" in ov:
-                raise InputError(f"{path}.eps_R", "give either mchi_ratio or eps_R, not both")
-            if "eps_R" in ov:
-                o["eps_R"] = _num(ov, "eps_R", path, lo=0.0, lo_open=True)
-            else:
-                o["mchi_ratio"] = _num(ov, "mchi_ratio", path, default=model.get("mchi_ratio", 3.0), lo=0.0, lo_open=True)
+            o.update(_dm_mass_relation(ov, path, model))
             o["g_chi"] = _num(ov, "g_chi", path, default=model.get("g_chi", 1.0), lo=0.0, lo_open=True)
         elif kind == "relic-lfv":
             p = ov.get("params", {})
@@ -364,12 +369,7 @@ def _parse_overlays(raw: dict, model: dict) -> tuple:
             o["params"] = dict(p)
         elif kind == "sidm":
             o["g_chi"] = _num(ov, "g_chi", path, default=model.get("g_chi", 1.0), lo=0.0, lo_open=True)
-            if "mchi_ratio" in ov and "eps_R" in ov:
-                raise InputError(f"{path}.eps_R", "give either mchi_ratio or eps_R, not both")
-            if "eps_R" in ov:
-                o["eps_R"] = _num(ov, "eps_R", path, lo=0.0, lo_open=True)
-            else:
-                o["mchi_ratio"] = _num(ov, "mchi_ratio", path, default=model.get("mchi_ratio", 3.0), lo=0.0, lo_open=True)
+            o.update(_dm_mass_relation(ov, path, model))
             o["limit_cm2_g"] = _num(ov, "limit_cm2_g", path, default=1.0, lo=0.0, lo_open=True)
         out.append(o)
     return tuple(out)

@@ -130,12 +130,12 @@ def chi_elastic(tmin, tmax, Z, ta, td):
 def chi_closed_log(tmin, ltmin, tmax, ltmax, Z, ta, td, c0):
     """The closed-form elastic flux of Eq. (16), chi~(t_max) - chi~(t_min), with ln t_min and ln t_max
     precomputed by the caller (the loops of :func:`h_block` vectorise the logarithms separately);
-    clipped at 0 and 0 for an empty window (t_max <= t_min), as :func:`chi_elastic`."""
+    0 where it is not positive or the window is empty (t_max <= t_min), as :func:`chi_elastic`."""
     dd = ta - td
     hi_ = c0 * (dd * (ta + tmin) / (tmax + ta) + dd * (td + tmin) / (tmax + td) + (ta + td + 2.0 * tmin) * ltmax)
     lo_ = c0 * (dd * (ta + tmin) / (tmin + ta) + dd * (td + tmin) / (tmin + td) + (ta + td + 2.0 * tmin) * ltmin)
     c = Z * Z * (hi_ - lo_)
-    c = 0.0 if c < 0.0 else c
+    c = c if c > 0.0 else 0.0  # selects, not branches: this runs inside the vectorised loops of h_block
     return c if tmax > tmin else 0.0
 
 
@@ -187,16 +187,8 @@ def chi_numeric(tmin, tmax, P, gl_u, gl_w):
 def chi_elastic_wwmax(tmin, P):
     """:func:`chi_elastic` at the process' WW t_max = m_phi^2 + m_i^2, with the t_min-independent factors
     d^2/(t_a - d)^3 and ln((t_max + d)/(t_max + t_a)) of Eq. (16) taken from P (same operations)."""
-    tmax = P[I_TMAX]
-    if not tmax > tmin:
-        return 0.0
-    ta, td, c0 = P[I_TA], P[I_TD], P[I_C0]
-    dd = ta - td
-    hi = c0 * (dd * (ta + tmin) / (tmax + ta) + dd * (td + tmin) / (tmax + td) + (ta + td + 2.0 * tmin) * P[I_LTMAX])
-    lo = c0 * (dd * (ta + tmin) / (tmin + ta) + dd * (td + tmin) / (tmin + td)
-               + (ta + td + 2.0 * tmin) * math.log((tmin + td) / (tmin + ta)))
-    val = P[I_Z] * P[I_Z] * (hi - lo)
-    return val if val > 0.0 else 0.0
+    ta, td = P[I_TA], P[I_TD]
+    return chi_closed_log(tmin, math.log((tmin + td) / (tmin + ta)), P[I_TMAX], P[I_LTMAX], P[I_Z], ta, td, P[I_C0])
 
 
 @_jit_inline
@@ -207,6 +199,14 @@ def chi(tmin, tmax, P, gl_u, gl_w):
             return chi_elastic_wwmax(tmin, P)
         return chi_elastic(tmin, tmax, P[I_Z], P[I_TA], P[I_TD])
     return chi_numeric(tmin, tmax, P, gl_u, gl_w)
+
+
+@_jit_inline
+def chi_ww(tmin, P, gl_u, gl_w):
+    """The WW flux of Eqs. (22)/(27): Eq. (14) from t_min to t_max = m_phi^2 + m_i^2 (closed form or numeric)."""
+    if P[I_FF] == 0.0:
+        return chi_elastic_wwmax(tmin, P)
+    return chi_numeric(tmin, P[I_MPHI] ** 2 + P[I_MI] ** 2, P, gl_u, gl_w)
 
 
 @_jit_inline
@@ -242,14 +242,7 @@ def d2_x(E, x, theta, P, use_chi, chi_c, gl_u, gl_w):
     u = u_tilde(E, x, theta, m_i, m_f, m_phi)
     if not (u < 0 and x * E > m_phi and x < 1):
         return 0.0
-    if use_chi:
-        c = chi_c
-    else:
-        tmin = u * u / (4.0 * E * E * (1.0 - x) ** 2)
-        if P[I_FF] == 0.0:
-            c = chi_elastic_wwmax(tmin, P)
-        else:
-            c = chi_numeric(tmin, m_phi**2 + m_i**2, P, gl_u, gl_w)
+    c = chi_c if use_chi else chi_ww(u * u / (4.0 * E * E * (1.0 - x) ** 2), P, gl_u, gl_w)
     beta_k = math.sqrt(max(1.0 - m_phi**2 / (x * x * E * E), 0.0))
     return PREF * c * E * E * x * beta_k * (1.0 - x) / (u * u) * amp22_tmin_x(x, u, m_i, m_f, m_phi, P[I_NORM],
                                                                               P[I_DM2])
@@ -277,14 +270,7 @@ def d2_y(E, y, psi, P, use_chi, chi_c, gl_u, gl_w):
     t = t_2to2_y(E, y, psi, m_i, m_f, m_phi)
     if not (t > 0 and y * E > m_f and y < 1):
         return 0.0
-    if use_chi:
-        c = chi_c
-    else:
-        tmin = t * t / (4.0 * E * E * (1.0 - y) ** 2)
-        if P[I_FF] == 0.0:
-            c = chi_elastic_wwmax(tmin, P)
-        else:
-            c = chi_numeric(tmin, m_phi**2 + m_i**2, P, gl_u, gl_w)
+    c = chi_c if use_chi else chi_ww(t * t / (4.0 * E * E * (1.0 - y) ** 2), P, gl_u, gl_w)
     beta_f = math.sqrt(max(1.0 - m_f**2 / (y * y * E * E), 0.0))
     return PREF * E * E * beta_f * c * math.pow(1.0 - y, 3.0) * bracket_y(y, t, m_i, m_f, m_phi, P[I_NORM], P[I_DM2])
 

@@ -166,16 +166,20 @@ def sigma_integrated_pb(energy, Z=82, A=207.2, n: int = 48):
     [x_min, 1/2] is integrated on panels uniform in ln(x) and doubled.
     """
     Z, A = _check_za(Z, A)
+    return _x_half_integral(energy, n, lambda E, x: dsigma_dx_pb(E, x, Z, A))
+
+
+def _x_half_integral(energy, n, integrand):
+    """2 x the Gauss-Legendre integral of integrand(E, x) over x in [x_min(E), 1/2] (integrands symmetric
+    about x = 1/2 and steep near the ends: panels uniform in ln x with breaks at 2, 8, 64 x_min,
+    ``n // 4`` nodes per panel); 0 at or below the threshold E = 4 m_mu."""
     E = np.atleast_1d(np.asarray(energy, float))
     out = np.zeros(E.shape)
     ok = E > 4.0 * M_MU
     if np.any(ok):
         lo, _ = x_range(E[ok])
-        mid = np.full_like(lo, 0.5)
-        breaks = [lo * 2, lo * 8, lo * 64]
-        nodes, w = panel_nodes(lo, mid, n // 4 or 1, breaks=breaks, log=True)
-        f = dsigma_dx_pb(E[ok][:, None], nodes, Z, A)
-        out[ok] = 2.0 * np.sum(f * w, axis=-1)
+        nodes, w = panel_nodes(lo, np.full_like(lo, 0.5), n // 4 or 1, breaks=[lo * 2, lo * 8, lo * 64], log=True)
+        out[ok] = 2.0 * np.sum(integrand(E[ok][:, None], nodes) * w, axis=-1)
     return out.reshape(np.shape(energy))
 
 
@@ -409,13 +413,8 @@ def sigma_formfactor_pb(energy, Z=82, A=207.2, n: int = 48):
     Same x integrand (1 - 4/3 x(1-x)) and same x range as :func:`sigma_integrated_pb`.
     """
     Z, A = _check_za(Z, A)
-    E = np.atleast_1d(np.asarray(energy, float))
-    out = np.zeros(E.shape)
-    ok = E > 4.0 * M_MU
-    if np.any(ok):
-        lo, _ = x_range(E[ok])
-        nodes, w = panel_nodes(lo, np.full_like(lo, 0.5), max(n // 4, 1), breaks=[lo * 2, lo * 8, lo * 64], log=True)
-        lw = log_w_formfactor(E[ok][:, None], nodes, Z, A)
-        f = 4.0 * ALPHA * Z * Z * r_mu_sq_gev2() * (1.0 - 4.0 / 3.0 * nodes * (1.0 - nodes)) * lw
-        out[ok] = 2.0 * np.sum(f * w, axis=-1) * GEV2_TO_PB
-    return out.reshape(np.shape(energy))
+
+    def integrand(E, x):
+        return 4.0 * ALPHA * Z * Z * r_mu_sq_gev2() * (1.0 - 4.0 / 3.0 * x * (1.0 - x)) * log_w_formfactor(E, x, Z, A)
+
+    return _x_half_integral(energy, n, integrand) * GEV2_TO_PB
