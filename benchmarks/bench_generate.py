@@ -147,7 +147,7 @@ def bench_t_sampler(ch, E, ev, repeat):
     """The recoil t of the WW completion on the windows of accepted events: time per t and acceptance of the
     three-piece envelope (sample_t_flux) vs the uniform-in-ln t proposal (sample_t_flux_uniform)."""
     from leptoportal.generate.densities import _g2_bound
-    from leptoportal.xsec.flux import _chi_tilde
+    from leptoportal.xsec.flux import chi_analytic
 
     P = ch.P
     fr = frame(E, ch.m_i, ev.x * E, ch.m_a, ch.m_b, ev.theta_k, ch.M)
@@ -168,7 +168,7 @@ def bench_t_sampler(ch, E, ev, repeat):
         res[name] = best / tmin.size * 1e9
     # acceptance = exact integral (Eq. 16, per Z^2) / envelope integral, per window
     ta, td = P[wn.I_TA], P[wn.I_TD]
-    true = _chi_tilde(tmx, tmin, ta, td) - _chi_tilde(tmin, tmin, ta, td)
+    true = chi_analytic(tmin, tmx, ch.Z, ch.A) / ch.Z**2
     q = 1.0 - tmin / tmx
     c = np.minimum(td, tmx)
     mlo = np.minimum(1.0, (c / ta) ** 2)

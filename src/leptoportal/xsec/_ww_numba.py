@@ -3,7 +3,10 @@
 The NumPy engine (:mod:`.ww`, :mod:`.flux`, :mod:`.iww`, :mod:`.kinematics`) is the reference;
 every function here is the same algebra, written per point in the same operation order, so
 that the event generator can evaluate the density inside one compiled loop (no array
-temporaries).  tests/test_ww_numba.py checks them against the engine to <= 1e-12 relative.
+temporaries).  The two differ only in the last bits of transcendental functions (libm here, NumPy's
+SIMD versions on AVX-512 machines), and every expression is well conditioned, so
+tests/test_ww_numba.py checks them against the engine to 1.9e-13 relative (32 x 26.2 ulp: 26.2 is the
+largest amplification of the flux's closed form, see :data:`leptoportal.xsec.flux.Z_CLOSED`).
 
 Formulas (e->mu paper = Phys. Rev. D, "NA64e LFV scalar e -> mu", docs/physics.md):
 
@@ -14,10 +17,11 @@ Formulas (e->mu paper = Phys. Rev. D, "NA64e LFV scalar e -> mu", docs/physics.m
   |A22|^2_tmin, t_min = u~^2/(4 E^2 (1-x)^2), t_max = m_phi^2 + m_i^2, beta_k = sqrt(1 - m_phi^2/(x E)^2).
 * :func:`t_2to2_y`, :func:`bracket_y`, :func:`d2_y` -- Eqs. (25), (27) in (y, psi) (t = m_phi^2 - t2,
   flux bound t_min = t^2/(4 E^2 (1-y)^2) as in ww.py).
-* :func:`chi_tilde`, :func:`chi_elastic` -- the elastic flux in closed form, Eqs. (15)-(16):
-  chi = Z^2 [chi~(t_max) - chi~(t_min)].
+* :func:`chi_elastic` -- the elastic flux in closed form, Eqs. (15)-(16), conditioned as
+  :func:`leptoportal.xsec.flux.chi_analytic` (closed form where z >= 1, Gauss-Legendre below).
 * :func:`chi_numeric` -- Eq. (14), chi = int (t - t_min)/t^2 G2(t) dt, by the same composite
-  24-point Gauss-Legendre rule in ln t (panels split at t_a = 1/a^2, d, 10 d) as
+  24-point Gauss-Legendre rule in ln t (panels split at t_a = 1/a^2, d, 10 d; t - t_min formed
+  without cancellation) as
   :func:`leptoportal.xsec.flux.chi_numeric`, with G2 = elastic Eq. (6) + inelastic (Bjorken,
   Essig, Schuster, Toro, PRD 80 (2009) 075018, Eq. A19).
 * IWW (App. A): the constant flux chi_IWW = chi(t_min = m_phi^4/(4 E^2), t_max = m_phi^2 + m_i^2).
@@ -26,8 +30,9 @@ Formulas (e->mu paper = Phys. Rev. D, "NA64e LFV scalar e -> mu", docs/physics.m
 
 Per-process constants travel in one float64 vector ``P`` (see :func:`params`), so the kernels
 take few arguments:  P = [m_i, m_f, m_phi, norm, dm2_vertex, Z, t_a, d, a'^2, M, a_max,
-frame_x, iww, ff_mode], ff_mode 0 = elastic (closed-form flux), 1 = atomic+nuclear
-(numeric flux).  Compiled with ``fastmath`` off (IEEE semantics, same as NumPy).
+frame_x, iww, ff_mode, t_max, sigma], ff_mode 0 = elastic (closed-form flux), 1 = atomic+nuclear
+(numeric flux), t_max = m_phi^2 + m_i^2 (the WW flux bound), sigma the vertex sign
+(:func:`leptoportal.xsec.amplitudes.vertex_sign`).  Compiled with ``fastmath`` off (IEEE semantics, same as NumPy).
 """
 
 from __future__ import annotations
@@ -39,7 +44,8 @@ from numba import njit
 
 from ..particles import M_E
 from ..units import ALPHA, M_PROTON_GEV, MU_PROTON
-from .amplitudes import vertex_factors
+from .amplitudes import vertex_factors, vertex_sign
+from .flux import GL_FLUX_ORDER, Z_CLOSED
 from .formfactors import nuclear_d, screening_tsai
 from .quadrature import gauss_legendre
 from .ww import PSI_MAX, THETA_MAX
@@ -51,10 +57,11 @@ _PROTON_K1 = MU_PROTON**2 - 1.0
 _PROTON_K2 = 4.0 * M_PROTON_GEV**2
 #: nodes, weights of the 24-point Gauss-Legendre rule on [0, 1] (flux.chi_numeric's order)
 GL_U, GL_W = (np.ascontiguousarray(a) for a in gauss_legendre(24))
+#: nodes, weights of the rule of the z < Z_CLOSED branch of the elastic flux (flux.chi_analytic)
+GLF_U, GLF_W = (np.ascontiguousarray(a) for a in gauss_legendre(GL_FLUX_ORDER))
 
 # indices into P
-I_MI, I_MF, I_MPHI, I_NORM, I_DM2, I_Z, I_TA, I_TD, I_AP2, I_M, I_AMAX, I_FX, I_IWW, I_FF, I_C0, I_TMAX, I_LTMAX = \
-    range(17)
+I_MI, I_MF, I_MPHI, I_NORM, I_DM2, I_Z, I_TA, I_TD, I_AP2, I_M, I_AMAX, I_FX, I_IWW, I_FF, I_TMAX, I_SG = range(16)
 FF_MODES = {"elastic": 0, "atomic-nuclear": 1}
 
 _jit = njit(cache=True, nogil=True, error_model="numpy")
@@ -71,14 +78,9 @@ def params(m_i, m_f, m_phi, Z, A, form_factor="elastic", vertex="chiral", M=1.0,
     ap2 = float((773.0 * np.asarray(Z, float) ** (-2.0 / 3.0) / M_E) ** 2)
     if a_max is None:
         a_max = THETA_MAX if frame_x else PSI_MAX
-    # constants of the closed-form flux at the WW t_max = m_phi^2 + m_i^2 (Eq. 16), evaluated exactly as
-    # flux._chi_tilde does, so that the per-point value is unchanged: d^2/(t_a - d)^3 and ln((t_max + d)/(t_max + t_a))
-    dd = ta - td
-    c0 = td * td / dd**3
-    tmax = m_phi**2 + m_i**2
-    ltmax = float(np.log((tmax + td) / (tmax + ta)))
+    tmax = m_phi**2 + m_i**2  # the WW t_max of Eqs. (22) and (27)
     return np.array([m_i, m_f, m_phi, norm, dm2, float(Z), ta, td, ap2, M, a_max, 1.0 if frame_x else 0.0,
-                     1.0 if iww else 0.0, float(FF_MODES[form_factor]), c0, tmax, ltmax], dtype=np.float64)
+                     1.0 if iww else 0.0, float(FF_MODES[form_factor]), tmax, vertex_sign(vertex)], dtype=np.float64)
 
 
 # ------------------------------------------------------------------------------ form factors, flux
@@ -94,7 +96,8 @@ def g2_elastic(t, Z, ta, td):
 def g2_inelastic(t, Z, ap2):
     """Bjorken et al. (2009) Eq. A19: Z (a'^2 t/(1 + a'^2 t))^2 ((1 + t (mu_p^2-1)/(4 m_p^2))/(1 + t/0.71)^4)^2."""
     screening = (ap2 * t / (1.0 + ap2 * t)) ** 2
-    proton = ((1.0 + t * _PROTON_K1 / _PROTON_K2) / math.pow(1.0 + t / 0.71, 4.0)) ** 2
+    d2 = (1.0 + t / 0.71) * (1.0 + t / 0.71)
+    proton = ((1.0 + t * _PROTON_K1 / _PROTON_K2) / (d2 * d2)) ** 2
     return Z * screening * proton
 
 
@@ -108,35 +111,50 @@ def g2(t, P):
 
 
 @_jit_inline
-def chi_tilde(t, tmin, ta, td):
-    """Eq. (16): antiderivative of (t - t_min) d^2/((t + t_a)^2 (t + d)^2) (flux._chi_tilde)."""
-    dd = ta - td
-    return td * td / math.pow(dd, 3.0) * (
-        dd * (ta + tmin) / (t + ta) + dd * (td + tmin) / (t + td)
-        + (ta + td + 2.0 * tmin) * math.log((t + td) / (t + ta))
-    )
+def flux_vars(tmin, tmax, ta, td):
+    """(z, A, D, Delta, D + Delta, c) of :func:`leptoportal.xsec.flux.chi_analytic` (same operations)."""
+    K = td - ta
+    delta = tmax - tmin
+    A = tmin + ta
+    D = tmin + td
+    Ddel = D + delta
+    c = delta * K / Ddel
+    return c / A, A, D, delta, Ddel, c
 
 
 @_jit_inline
-def chi_elastic(tmin, tmax, Z, ta, td):
-    """Eq. (15): chi = Z^2 [chi~(t_max) - chi~(t_min)], 0 where t_max <= t_min (flux.chi_analytic)."""
-    if not tmax > tmin:
-        return 0.0
-    val = Z * Z * (chi_tilde(tmax, tmin, ta, td) - chi_tilde(tmin, tmin, ta, td))
+def chi_elastic_closed(L, A, D, delta, Ddel, Z, ta, td):
+    """The closed form of Eqs. (15)-(16) given L = log1p(z) (used where z >= Z_CLOSED): Z^2 d^2 [(A + D)/K^3 L
+    - Delta (2 Delta + A + D)/(K^2 (A + Delta)(D + Delta))], clipped at 0 (flux.chi_analytic)."""
+    K = td - ta
+    integral = (A + D) / (K * K * K) * L - delta * (2.0 * delta + A + D) / (K * K * (A + delta) * Ddel)
+    val = Z * Z * (td * td) * integral
     return val if val > 0.0 else 0.0
 
 
 @_jit_inline
-def chi_closed_log(tmin, ltmin, tmax, ltmax, Z, ta, td, c0):
-    """The closed-form elastic flux of Eq. (16), chi~(t_max) - chi~(t_min), with ln t_min and ln t_max
-    precomputed by the caller (the loops of :func:`h_block` vectorise the logarithms separately);
-    0 where it is not positive or the window is empty (t_max <= t_min), as :func:`chi_elastic`."""
-    dd = ta - td
-    hi_ = c0 * (dd * (ta + tmin) / (tmax + ta) + dd * (td + tmin) / (tmax + td) + (ta + td + 2.0 * tmin) * ltmax)
-    lo_ = c0 * (dd * (ta + tmin) / (tmin + ta) + dd * (td + tmin) / (tmin + td) + (ta + td + 2.0 * tmin) * ltmin)
-    c = Z * Z * (hi_ - lo_)
-    c = c if c > 0.0 else 0.0  # selects, not branches: this runs inside the vectorised loops of h_block
-    return c if tmax > tmin else 0.0
+def chi_elastic_gl(A, D, delta, Ddel, c, Z, td):
+    """The cancellation-free Gauss-Legendre form of the elastic flux (used where z < Z_CLOSED):
+    Z^2 d^2 Delta^2/(D + Delta)^3 sum_j w_j xi_j (D + Delta (1 - xi_j))/(A + c xi_j)^2 (flux.chi_analytic)."""
+    acc = 0.0
+    for j in range(GL_FLUX_ORDER):
+        den = A + c * GLF_U[j]
+        acc = acc + GLF_W[j] * GLF_U[j] * (D + delta * (1.0 - GLF_U[j])) / (den * den)
+    val = Z * Z * (td * td) * (delta * delta / (Ddel * Ddel * Ddel) * acc)
+    return val if val > 0.0 else 0.0
+
+
+@_jit_inline
+def chi_elastic(tmin, tmax, Z, ta, td):
+    """Eqs. (15)-(16), conditioned as :func:`leptoportal.xsec.flux.chi_analytic` (same operations in the
+    same order): the closed form with one log1p where z = Delta K/(A (D + Delta)) >= Z_CLOSED, else the
+    cancellation-free Gauss-Legendre sum; 0 where t_max <= t_min."""
+    if not tmax > tmin:
+        return 0.0
+    z, A, D, delta, Ddel, c = flux_vars(tmin, tmax, ta, td)
+    if z >= Z_CLOSED:
+        return chi_elastic_closed(math.log1p(z), A, D, delta, Ddel, Z, ta, td)
+    return chi_elastic_gl(A, D, delta, Ddel, c, Z, td)
 
 
 @_jit_inline
@@ -150,7 +168,8 @@ def sin_over_series(a):
 
 @_jit  # not inlined: only the atomic+nuclear form factor needs it (~1 us per call)
 def chi_numeric(tmin, tmax, P, gl_u, gl_w):
-    """Eq. (14) by composite Gauss-Legendre in ln t, panels at t_a, d, 10 d (flux.chi_numeric)."""
+    """Eq. (14) by composite Gauss-Legendre in ln t, panels at t_a, d, 10 d (flux.chi_numeric, same
+    operations: nodes t = lo e^v, t - t_min = (lo - t_min) + lo expm1(v))."""
     if not tmax > tmin:
         return 0.0
     ta, td = P[I_TA], P[I_TD]
@@ -174,29 +193,19 @@ def chi_numeric(tmin, tmax, P, gl_u, gl_w):
             lo_e, hi_e = b2, b3
         else:
             lo_e, hi_e = b3, tmax
-        a = math.log(lo_e)
-        b = math.log(hi_e)
+        span = math.log1p((hi_e - lo_e) / lo_e)
+        gap = lo_e - tmin
         for j in range(gl_u.size):
-            t = math.exp(a + (b - a) * gl_u[j])
-            w = (b - a) * gl_w[j] * t
-            s += w * (t - tmin) / t**2 * g2(t, P)
+            em = math.expm1(span * gl_u[j])
+            t = lo_e + lo_e * em
+            s = s + span * gl_w[j] * ((gap + lo_e * em) / t) * g2(t, P)
     return s
-
-
-@_jit_inline
-def chi_elastic_wwmax(tmin, P):
-    """:func:`chi_elastic` at the process' WW t_max = m_phi^2 + m_i^2, with the t_min-independent factors
-    d^2/(t_a - d)^3 and ln((t_max + d)/(t_max + t_a)) of Eq. (16) taken from P (same operations)."""
-    ta, td = P[I_TA], P[I_TD]
-    return chi_closed_log(tmin, math.log((tmin + td) / (tmin + ta)), P[I_TMAX], P[I_LTMAX], P[I_Z], ta, td, P[I_C0])
 
 
 @_jit_inline
 def chi(tmin, tmax, P, gl_u, gl_w):
     """The flux of the process: closed form (elastic) or numeric (atomic+nuclear)."""
     if P[I_FF] == 0.0:
-        if tmax == P[I_TMAX]:
-            return chi_elastic_wwmax(tmin, P)
         return chi_elastic(tmin, tmax, P[I_Z], P[I_TA], P[I_TD])
     return chi_numeric(tmin, tmax, P, gl_u, gl_w)
 
@@ -205,8 +214,8 @@ def chi(tmin, tmax, P, gl_u, gl_w):
 def chi_ww(tmin, P, gl_u, gl_w):
     """The WW flux of Eqs. (22)/(27): Eq. (14) from t_min to t_max = m_phi^2 + m_i^2 (closed form or numeric)."""
     if P[I_FF] == 0.0:
-        return chi_elastic_wwmax(tmin, P)
-    return chi_numeric(tmin, P[I_MPHI] ** 2 + P[I_MI] ** 2, P, gl_u, gl_w)
+        return chi_elastic(tmin, P[I_TMAX], P[I_Z], P[I_TA], P[I_TD])
+    return chi_numeric(tmin, P[I_TMAX], P, gl_u, gl_w)
 
 
 @_jit_inline
@@ -255,12 +264,15 @@ def t_2to2_y(E, y, psi, m_i, m_f, m_phi):
 
 
 @_jit_inline
-def bracket_y(y, t, m_i, m_f, m_phi, norm, dmv):
-    """Curly bracket of Eq. (27): 1/(2t^2) - dm2/t^3 + dm2 [m_f^2 + y (m_i^2 y + dmk)]/(y t^4), dm2 the vertex
-    combination, dmk = m_phi^2 - m_i^2 - m_f^2 (kinematic) -- ww.bracket_y."""
-    dmk = m_phi**2 - m_i**2 - m_f**2
-    return norm * (1.0 / (2.0 * t * t)
-                   + dmv * (-1.0 / math.pow(t, 3.0) + (m_f**2 + y * (m_i**2 * y + dmk)) / (y * math.pow(t, 4.0))))
+def bracket_y(y, t, t0, p2, m_i, m_f, norm, sg):
+    """Curly bracket of Eq. (27) without cancellation (ww.bracket_y, same operations):
+    norm (p2^2 + 2 p2 e + t0^2)/(2 t^4), e = [(m_f + sigma m_i y)^2 + (1 - sigma^2)(m_i y)^2]/y,
+    t0 = t(psi = 0), p2 = y E^2 psi^2, sigma the vertex sign (P[I_SG])."""
+    my = m_i * y
+    mfs = m_f + sg * my
+    e = (mfs * mfs + (1.0 - sg * sg) * (my * my)) / y
+    t2 = t * t
+    return norm * (p2 * p2 + 2.0 * p2 * e + t0 * t0) / (2.0 * (t2 * t2))
 
 
 @_jit_inline
@@ -270,9 +282,13 @@ def d2_y(E, y, psi, P, use_chi, chi_c, gl_u, gl_w):
     t = t_2to2_y(E, y, psi, m_i, m_f, m_phi)
     if not (t > 0 and y * E > m_f and y < 1):
         return 0.0
-    c = chi_c if use_chi else chi_ww(t * t / (4.0 * E * E * (1.0 - y) ** 2), P, gl_u, gl_w)
+    omy = 1.0 - y
+    c = chi_c if use_chi else chi_ww(t * t / (4.0 * E * E * (omy * omy)), P, gl_u, gl_w)
     beta_f = math.sqrt(max(1.0 - m_f**2 / (y * y * E * E), 0.0))
-    return PREF * E * E * beta_f * c * math.pow(1.0 - y, 3.0) * bracket_y(y, t, m_i, m_f, m_phi, P[I_NORM], P[I_DM2])
+    t0 = t_2to2_y(E, y, 0.0, m_i, m_f, m_phi)
+    p2 = y * E * E * psi * psi
+    br = bracket_y(y, t, t0, p2, m_i, m_f, P[I_NORM], P[I_SG])
+    return PREF * E * E * beta_f * c * (omy * omy * omy) * br
 
 
 # ------------------------------------------------------------------------------ array wrappers (tests, API)
@@ -388,8 +404,8 @@ N_WORK = 11
 @_jit
 def h_block(u0, u1, E, chi_c, P, gl_u, gl_w, out, W):
     """:func:`h_one` for a block of points, written so that the compiler vectorises it (SIMD): pass 1
-    (maps, u~ or t, t_min: divisions and square roots only), pass 2 (per point: the logarithm of
-    Eq. 16 or the numeric flux, sin(a)/a, and the pow() calls of Eq. 27), pass 3 (Eqs. 21-22 or 27, the
+    (maps, u~ or t, t_min: divisions and square roots only), pass 2 (per point: the flux of Eq. 14,
+    closed form or numeric, and sin(a)/a), pass 3 (Eqs. 21-22 or 27, the
     measure and the Jacobian).  Same operations in the same order as the engine (so the same
     numbers); branches are selects.  The dcos measure sin(a)/a (not part of the engine's Eqs.) is its
     Taylor series to a^12 for a_max <= 0.5 (relative truncation < a^14/15! < 5e-17).  u0, u1, E, chi_c
@@ -401,11 +417,12 @@ def h_block(u0, u1, E, chi_c, P, gl_u, gl_w, out, W):
     fx = P[I_FX] == 1.0
     iw = P[I_IWW] == 1.0
     ff = P[I_FF]
-    ta, td, c0, tmx, ltmax, Z = P[I_TA], P[I_TD], P[I_C0], P[I_TMAX], P[I_LTMAX], P[I_Z]
+    ta, td, tmx, Z = P[I_TA], P[I_TD], P[I_TMAX], P[I_Z]
     norm, dm2 = P[I_NORM], P[I_DM2]
     mm, mi2, mf2 = m * m, m_i * m_i, m_f * m_f
-    dmk = m**2 - m_i**2 - m_f**2
-    ang, jac, vv, xss, tmins, L, S, t3, t4, omy3 = W[1], W[2], W[3], W[4], W[5], W[6], W[7], W[8], W[9], W[10]
+    sg = P[I_SG]
+    ang, jac, vv, xss, tmins, L, S, T0, P2, ZF = W[1], W[2], W[3], W[4], W[5], W[6], W[7], W[8], W[9], W[10]
+    closed_ok = (not iw) and ff == 0.0  # the elastic closed form (Eq. 16) is possible
     # ---- pass 1: the map of WWChannel.to_vars, then u~ (Eq. 18) or t (Eq. 25), t_min of the flux
     for i in range(n):
         Ei = E[i]
@@ -423,6 +440,7 @@ def h_block(u0, u1, E, chi_c, P, gl_u, gl_w, out, W):
         else:  # ww.psi0: y E^2 psi_0^2 = t(psi = 0)
             q = mm + mf2 * (1.0 - z) / z - mi2 * (1.0 - z)
             zz = z if z > 1e-300 else 1e-300
+            T0[i] = q  # t0 of the bracket of Eq. (27)
         q = -q if q < 0.0 else q
         a0 = math.sqrt(q / (zz * Ei * Ei))
         a0 = 1e-300 if a0 < 1e-300 else a0
@@ -439,7 +457,9 @@ def h_block(u0, u1, E, chi_c, P, gl_u, gl_w, out, W):
             ok = (uu < 0) & (z * Ei > m) & (z < 1)
             uu = uu if ok else -1.0
         else:  # Eq. (25) and the validity of Eq. (27)
-            uu = mm + z * Ei * Ei * a * a + mf2 * (1.0 - z) / z - mi2 * (1.0 - z)
+            pp = z * Ei * Ei * a * a
+            P2[i] = pp
+            uu = mm + pp + mf2 * (1.0 - z) / z - mi2 * (1.0 - z)
             ok = (uu > 0) & (z * Ei > m_f) & (z < 1)
             uu = uu if ok else 1.0
         xs = z if ok else 0.5
@@ -447,7 +467,7 @@ def h_block(u0, u1, E, chi_c, P, gl_u, gl_w, out, W):
         xss[i] = xs
         tmin = uu * uu / (4.0 * Ei * Ei * ((1.0 - xs) * (1.0 - xs)))
         tmins[i] = tmin
-        L[i] = (tmin + td) / (tmin + ta)
+        ZF[i] = flux_vars(tmin, tmx, ta, td)[0]  # z of the flux (closed form where >= Z_CLOSED)
     # sin(a)/a for a <= a_max <= 0.5 by its Taylor series to a^12 (truncation < a^14/15! < 5e-17 relative),
     # vectorised in pass 3; math.sin otherwise
     poly = amax <= 0.5
@@ -460,18 +480,20 @@ def h_block(u0, u1, E, chi_c, P, gl_u, gl_w, out, W):
         else:
             if not poly:
                 S[i] = math.sin(a) / a if a > 0 else 1.0
-            if ff == 0.0:
-                L[i] = math.log(L[i])
+            if vv[i] != vv[i]:
+                L[i] = 0.0
+            elif ff == 0.0:
+                tmin = tmins[i]
+                if not tmx > tmin:
+                    L[i] = 0.0
+                elif ZF[i] >= Z_CLOSED:
+                    L[i] = math.log1p(ZF[i])  # the closed form is completed in pass 3 (vectorised)
+                else:
+                    _z, A, D, delta, Ddel, cc = flux_vars(tmin, tmx, ta, td)
+                    L[i] = chi_elastic_gl(A, D, delta, Ddel, cc, Z, td)
             else:
-                L[i] = chi_numeric(tmins[i], tmx, P, gl_u, gl_w) if vv[i] == vv[i] else 0.0
-        if not fx:  # Eq. (27) powers through pow(), as NumPy's ** 3 and ** 4 do
-            t = vv[i] if vv[i] == vv[i] else 1.0
-            t3[i] = math.pow(t, 3.0)
-            t4[i] = math.pow(t, 4.0)
-            omy3[i] = math.pow(1.0 - xss[i], 3.0)
-    # ---- pass 3: the flux (Eq. 16 closed form: chi~(t_max) - chi~(t_min), t_max = m_phi^2 + m_i^2),
-    # Eq. (21)-(22) or (27), the measure and the Jacobian
-    closed = (not iw) and ff == 0.0
+                L[i] = chi_numeric(tmins[i], tmx, P, gl_u, gl_w)
+    # ---- pass 3: Eq. (21)-(22) or (27) with the flux of pass 2, the measure and the Jacobian
     if fx:
         for i in range(n):
             Ei = E[i]
@@ -479,7 +501,9 @@ def h_block(u0, u1, E, chi_c, P, gl_u, gl_w, out, W):
             ok = vv[i] == vv[i]
             uu = vv[i] if ok else -1.0
             tmin = tmins[i]
-            c = chi_closed_log(tmin, L[i], tmx, ltmax, Z, ta, td, c0) if closed else L[i]
+            _z, A, D, delta, Ddel, cc = flux_vars(tmin, tmx, ta, td)
+            closed = closed_ok & ok & (tmx > tmin) & (ZF[i] >= Z_CLOSED)
+            c = chi_elastic_closed(L[i], A, D, delta, Ddel, Z, ta, td) if closed else L[i]
             b2 = 1.0 - m**2 / (xs * xs * Ei * Ei)
             beta = math.sqrt(0.0 if b2 < 0.0 else b2)
             amp = norm * (xs * xs / (2.0 * (1.0 - xs))
@@ -496,12 +520,14 @@ def h_block(u0, u1, E, chi_c, P, gl_u, gl_w, out, W):
             ok = vv[i] == vv[i]
             t = vv[i] if ok else 1.0
             tmin = tmins[i]
-            c = chi_closed_log(tmin, L[i], tmx, ltmax, Z, ta, td, c0) if closed else L[i]
+            _z, A, D, delta, Ddel, cc = flux_vars(tmin, tmx, ta, td)
+            closed = closed_ok & ok & (tmx > tmin) & (ZF[i] >= Z_CLOSED)
+            c = chi_elastic_closed(L[i], A, D, delta, Ddel, Z, ta, td) if closed else L[i]
             b2 = 1.0 - m_f**2 / (xs * xs * Ei * Ei)
             beta = math.sqrt(0.0 if b2 < 0.0 else b2)
-            br = norm * (1.0 / (2.0 * t * t)
-                         + dm2 * (-1.0 / t3[i] + (m_f**2 + xs * (m_i**2 * xs + dmk)) / (xs * t4[i])))
-            val = PREF * Ei * Ei * beta * c * omy3[i] * br
+            br = bracket_y(xs, t, T0[i], P2[i], m_i, m_f, norm, sg)
+            omy = 1.0 - xs
+            val = PREF * Ei * Ei * beta * c * (omy * omy * omy) * br
             val = val if ok else 0.0
             meas = sin_over_series(ang[i]) if (poly and not iw) else S[i]
             r = val * meas * jac[i]
@@ -626,7 +652,8 @@ def g2_bound(tmin, tmax, P):
             best = b
     bound = Z * Z * best
     if P[I_FF] == 1.0:
-        Pp = ((1.0 + tmin * _PROTON_K1 / _PROTON_K2) / math.pow(1.0 + tmin / 0.71, 4.0)) ** 2
+        d2 = (1.0 + tmin / 0.71) * (1.0 + tmin / 0.71)
+        Pp = ((1.0 + tmin * _PROTON_K1 / _PROTON_K2) / (d2 * d2)) ** 2
         bound = bound + Z * min(Pp, 1.0)
     return bound
 

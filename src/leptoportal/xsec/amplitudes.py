@@ -61,6 +61,18 @@ def vertex_factors(vertex: str, m_phi, m_i, m_f):
     raise InputError("vertex", f"unknown vertex {vertex!r}; valid: {', '.join(VERTICES)}")
 
 
+#: sigma of dm2_vertex = m_phi^2 - m_i^2 - m_f^2 - 2 sigma m_i m_f (see :func:`vertex_factors`)
+VERTEX_SIGN = {"chiral": 0.0, "scalar": 1.0, "pseudoscalar": -1.0}
+
+
+def vertex_sign(vertex: str) -> float:
+    """sigma in dm2_vertex = m_phi^2 - m_i^2 - m_f^2 - 2 sigma m_i m_f: 0 (chiral), +1 (scalar), -1
+    (pseudoscalar), the same combinations as :func:`vertex_factors`."""
+    if vertex not in VERTEX_SIGN:
+        raise InputError("vertex", f"unknown vertex {vertex!r}; valid: {', '.join(VERTICES)}")
+    return VERTEX_SIGN[vertex]
+
+
 def amp2_23_invariants(s, u, t, P2, Pp, Ppp, Pk, m_phi, m_i, m_f, vertex="chiral"):
     """Eq. (10) as printed, with the scalar products supplied by the caller (any vertex).
 

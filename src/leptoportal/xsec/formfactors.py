@@ -45,7 +45,8 @@ def g2_inelastic(t, Z):
     t = np.asarray(t, float)
     ap2 = (773.0 * np.asarray(Z, float) ** (-2.0 / 3.0) / M_E) ** 2
     screening = (ap2 * t / (1.0 + ap2 * t)) ** 2
-    proton = ((1.0 + t * (MU_PROTON**2 - 1.0) / (4.0 * M_PROTON_GEV**2)) / (1.0 + t / 0.71) ** 4) ** 2
+    d2 = (1.0 + t / 0.71) * (1.0 + t / 0.71)  # (dipole)^2, as a product: no pow()
+    proton = ((1.0 + t * (MU_PROTON**2 - 1.0) / (4.0 * M_PROTON_GEV**2)) / (d2 * d2)) ** 2
     return Z * screening * proton
 
 

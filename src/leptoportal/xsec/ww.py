@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..units import ALPHA
-from .amplitudes import vertex_factors
+from .amplitudes import vertex_factors, vertex_sign
 from .etl import x_nodes
 from .quadrature import panel_nodes
 
@@ -90,16 +90,28 @@ def t_2to2_y(E, y, psi, m_i, m_f, m_phi):
     return m_phi * m_phi + y * E * E * psi * psi + m_f * m_f * (1.0 - y) / y - m_i * m_i * (1.0 - y)
 
 
-def bracket_y(y, t, m_i, m_f, m_phi, vertex="chiral"):
-    """The curly bracket of Eq. (27): 1/(2t^2) - dm2/t^3 + dm2 [m_f^2 + y (m_i^2 y + dm2)]/(y t^4).
+def bracket_y(y, t, t0, p2, m_i, m_f, m_phi, vertex="chiral"):
+    """The curly bracket of Eq. (27), evaluated without cancellation.
 
-    Eq. (27) is Eq. (20) in (y, t) variables, linear in the vertex dm2: the two outer dm2
-    are the vertex combination, the inner one (from t2 = m_phi^2 - t and the on-shell
-    relations) is kinematic, m_phi^2 - m_i^2 - m_f^2 for every vertex.
+    Printed: 1/(2t^2) - dm2/t^3 + dm2 [m_f^2 + y (m_i^2 y + dmk)]/(y t^4), linear in the vertex
+    combination dm2 (the two outer dm2; the inner dmk = m_phi^2 - m_i^2 - m_f^2 is kinematic, see
+    docs/physics.md section 11).  With t of Eq. (25) written t = t0 + p2, t0 = t(psi = 0),
+    p2 = y E^2 psi^2, the numerator of the dm2 terms is m_f^2 + y (m_i^2 y + dmk) - y t = -y p2, so
+
+        bracket = norm (t^2 - 2 dm2 p2)/(2 t^4) = norm (p2^2 + 2 p2 e + t0^2)/(2 t^4),
+        e = t0 - dm2 = [(m_f + sigma m_i y)^2 + (1 - sigma^2) (m_i y)^2]/y  >= 0,
+
+    sigma = :func:`leptoportal.xsec.amplitudes.vertex_sign`.  Every term is non-negative (the printed
+    form amplifies rounding by ~2|dm2|/t, up to ~1e4 for light scalars); derivation in docs/physics.md
+    section 11 ("Eq. (27) without cancellation").  ``t`` is Eq. (25) at the point, used for t^4.
     """
-    norm, dmv = vertex_factors(vertex, m_phi, m_i, m_f)
-    dmk = m_phi**2 - m_i**2 - m_f**2
-    return norm * (1.0 / (2.0 * t * t) + dmv * (-1.0 / t**3 + (m_f**2 + y * (m_i**2 * y + dmk)) / (y * t**4)))
+    norm, _ = vertex_factors(vertex, m_phi, m_i, m_f)
+    sg = vertex_sign(vertex)
+    my = m_i * y
+    mfs = m_f + sg * my
+    e = (mfs * mfs + (1.0 - sg * sg) * (my * my)) / y
+    t2 = t * t
+    return norm * (p2 * p2 + 2.0 * p2 * e + t0 * t0) / (2.0 * (t2 * t2))
 
 
 def d2sigma_dy_dcos(E, y, psi, m_i, m_f, m_phi, chi_fn, iww_chi=None, vertex="chiral"):
@@ -109,12 +121,16 @@ def d2sigma_dy_dcos(E, y, psi, m_i, m_f, m_phi, chi_fn, iww_chi=None, vertex="ch
     ok = (t > 0) & (y * E > m_f) & (y < 1)
     t = np.where(ok, t, 1.0)
     ys = np.where(ok, y, 0.5)
+    omy = 1.0 - ys
     if iww_chi is None:
-        chi = chi_fn(t * t / (4.0 * E * E * (1.0 - ys) ** 2), np.full_like(t, m_phi**2 + m_i**2))
+        chi = chi_fn(t * t / (4.0 * E * E * (omy * omy)), np.full_like(t, m_phi**2 + m_i**2))
     else:
         chi = iww_chi
     beta_f = np.sqrt(np.maximum(1.0 - m_f**2 / (ys * ys * E * E), 0.0))
-    val = ALPHA**2 / (2.0 * np.pi) * E * E * beta_f * chi * (1.0 - ys) ** 3 * bracket_y(ys, t, m_i, m_f, m_phi, vertex)
+    t0 = t_2to2_y(E, ys, 0.0, m_i, m_f, m_phi)
+    p2 = ys * E * E * psi * psi
+    br = bracket_y(ys, t, t0, p2, m_i, m_f, m_phi, vertex)
+    val = ALPHA**2 / (2.0 * np.pi) * E * E * beta_f * chi * (omy * omy * omy) * br
     return np.where(ok, val, 0.0)
 
 
