@@ -25,7 +25,10 @@ Spin-average conventions verified here (metric (+,-,-,-), Dirac representation):
 Tests:
 1. Generic wide-angle phase-space points (random beam direction, random phi
    and recoil directions; e->mu, mu->e with m_phi > m_i - m_f, m_i = m_f),
-   double-precision trace vs both 2->3 formulas and vs Eq. (20); rel <= 1e-10.
+   double-precision trace vs both 2->3 formulas and vs Eq. (20); rel <= 1e-10 plus the trace's own
+   rounding, 16 EPS x the sum of the magnitudes of the products it adds (the trace cancels by up to
+   4e5 at these points, and its rounding depends on the BLAS kernel the CPU selects); its imaginary
+   part, exactly 0, must stay within that rounding.
 2. Forward NA64-like kinematics (E_i = 100 GeV e on Pb -> mu), exact
    kinematics and trace in mpmath (60 digits) vs ``amp2_23_lab`` fed with
    mpmath-computed inputs rounded to double; rel <= 1e-8 (measured ~2e-14).
@@ -46,6 +49,7 @@ import numpy as np
 import pytest
 
 from leptoportal.xsec.amplitudes import amp2_22, amp2_23_invariants, amp2_23_lab
+from tolerances import rounding
 
 METRIC = np.diag([1.0, -1.0, -1.0, -1.0])
 
@@ -236,6 +240,48 @@ def _rel(a, b):
     return abs(a - b) / abs(b)
 
 
+def _abs_chain(V, Ls, Rs, s, u, Psl=None):
+    """Entry-wise magnitudes of the 2->3 chain (Psl given) or of A, B of the 2->2 chain (Psl None)."""
+    A = np.abs
+    if Psl is None:
+        return A(V) @ A(Ls) / abs(s), A(Rs) @ A(V) / abs(u)
+    return A(V) @ A(Ls) @ A(Psl) / abs(s) + A(Psl) @ A(Rs) @ A(V) / abs(u)
+
+
+def trace_scale_23(p, pp, k, P, m_i, m_f, vertex="chiral"):
+    """Sum of the magnitudes of the products that the double-precision 2->3 trace adds up: its rounding
+    error is a few EPS times this (the trace itself cancels by up to ~1e5 at generic points)."""
+    D, A = _NP, np.abs
+    s = mdot(pp + k, pp + k) - m_i**2
+    u = mdot(p - k, p - k) - m_f**2
+    G = _abs_chain(_vertex_matrix(D, vertex), D.slash(pp + k) + D.one * m_i, D.slash(p - k) + D.one * m_f, s, u,
+                   D.slash(P))
+    g0 = A(D.g[0])
+    return float(np.trace(A(D.slash(pp) + D.one * m_f) @ G @ A(D.slash(p) + D.one * m_i) @ g0 @ G.T @ g0)) / 2
+
+
+def trace_scale_22(p, q, pp, k, m_i, m_f, vertex="chiral"):
+    """As :func:`trace_scale_23` for the 2->2 trace (summed over the photon index)."""
+    D, A = _NP, np.abs
+    s = mdot(p + q, p + q) - m_i**2
+    u = mdot(p - k, p - k) - m_f**2
+    Am, Bm = _abs_chain(_vertex_matrix(D, vertex), D.slash(p + q) + D.one * m_i, D.slash(p - k) + D.one * m_f, s, u)
+    L, R, g0 = A(D.slash(pp) + D.one * m_f), A(D.slash(p) + D.one * m_i), A(D.g[0])
+    tot = 0.0
+    for mu in range(4):
+        G = Am @ A(D.g[mu]) + A(D.g[mu]) @ Bm
+        tot += float(np.trace(L @ G @ R @ g0 @ G.T @ g0))
+    return tot / 4
+
+
+def _trace_err(val, ref, scale):
+    """|val - Re ref| in units of the allowed error: 1e-10 relative for the closed forms (their budget)
+    plus the double-precision trace's own rounding, rounding(ops=16) x its magnitude scale; and the
+    trace's imaginary part (exactly 0, so pure rounding) must stay within that rounding."""
+    assert abs(ref.imag) <= rounding(ops=16) * scale, (ref, scale)
+    return abs(val - ref.real) / (1e-10 * abs(ref.real) + rounding(ops=16) * scale)
+
+
 @pytest.mark.parametrize("m_i,m_f,m_phi", MASS_CASES_23)
 def test_amp2_23_generic_vs_trace(m_i, m_f, m_phi):
     rng = np.random.default_rng(20240611 + int(1000 * (m_i + 3 * m_f + 7 * m_phi)))
@@ -246,17 +292,16 @@ def test_amp2_23_generic_vs_trace(m_i, m_f, m_phi):
         Pi = np.array([M, 0.0, 0.0, 0.0])
         P = 2 * Pi - q  # P_i + P_f
         ref = trace_23(_NP, p, pp, k, P, m_i, m_f)
-        assert abs(ref.imag) <= 1e-12 * abs(ref.real)
-        ref = ref.real
+        scale = trace_scale_23(p, pp, k, P, m_i, m_f)
         s = mdot(pp + k, pp + k) - m_i**2
         u = mdot(p - k, p - k) - m_f**2
         t = -mdot(q, q)
         inv = amp2_23_invariants(s, u, t, mdot(P, P), mdot(P, p), mdot(P, pp), mdot(P, k), m_phi, m_i, m_f)
         lab = amp2_23_lab(**lab_inputs(p, k, q, M, m_i, m_f, m_phi))
-        worst_inv = max(worst_inv, _rel(inv, ref))
-        worst_lab = max(worst_lab, _rel(lab, ref))
-    assert worst_inv <= 1e-10, worst_inv
-    assert worst_lab <= 1e-10, worst_lab
+        worst_inv = max(worst_inv, _trace_err(inv, ref, scale))
+        worst_lab = max(worst_lab, _trace_err(lab, ref, scale))
+    assert worst_inv <= 1, worst_inv
+    assert worst_lab <= 1, worst_lab
 
 
 def test_eq11_products_vs_exact():
@@ -328,17 +373,18 @@ def test_amp2_22_generic_vs_trace(m_i, m_f, m_phi):
     worst = 0.0
     for _ in range(25):
         p, q, pp, k = generic_22_point(rng, m_i, m_f, m_phi)
-        # momentum conservation and on-shellness of the generated point
-        assert np.allclose(p + q, pp + k, rtol=0, atol=1e-12)
+        # momentum conservation of the generated point (boosts with gamma <= 3.4, ~10 roundings per component:
+        # a few ulp of the largest component)
+        W = p + q
+        assert np.allclose(W, pp + k, rtol=0, atol=rounding(ops=64) * np.max(np.abs(W)))
         ref = trace_22(_NP, p, q, pp, k, m_i, m_f)
-        assert abs(ref.imag) <= 1e-12 * abs(ref.real)
-        ref = ref.real
+        scale = trace_scale_22(p, q, pp, k, m_i, m_f)
         s = mdot(p + q, p + q) - m_i**2
         u = mdot(p - k, p - k) - m_f**2
         t2 = mdot(pp - p, pp - p)
         val = amp2_22(s, u, t2, m_phi, m_i, m_f)
-        worst = max(worst, _rel(val, ref))
-    assert worst <= 1e-10, worst
+        worst = max(worst, _trace_err(val, ref, scale))
+    assert worst <= 1, worst
 
 
 def test_amp2_22_gauge_invariance():
@@ -581,9 +627,8 @@ def test_amp2_23_vertices_vs_trace(vertex, m_i, m_f, m_phi):
         p, pp, k, q = generic_23_point(rng, m_i, m_f, m_phi, M)
         P = 2 * np.array([M, 0.0, 0.0, 0.0]) - q
         ref = trace_23_vertex(_NP, p, pp, k, P, m_i, m_f, vertex)
-        assert abs(ref.imag) <= 1e-12 * abs(ref.real)
-        ref = ref.real
-        assert ref > 0
+        scale = trace_scale_23(p, pp, k, P, m_i, m_f, vertex)
+        assert ref.real > 0
         s = mdot(pp + k, pp + k) - m_i**2
         u = mdot(p - k, p - k) - m_f**2
         t = -mdot(q, q)
@@ -592,8 +637,8 @@ def test_amp2_23_vertices_vs_trace(vertex, m_i, m_f, m_phi):
         args = lab_inputs(p, k, q, M, m_i, m_f, m_phi)
         args["dm2"] = dmv
         lab = norm * amp2_23_lab(**args)
-        worst = max(worst, _rel(inv, ref), _rel(lab, ref))
-    assert worst <= 1e-10, worst
+        worst = max(worst, _trace_err(inv, ref, scale), _trace_err(lab, ref, scale))
+    assert worst <= 1, worst
 
 
 @pytest.mark.parametrize("vertex", ["scalar", "pseudoscalar"])
@@ -604,12 +649,12 @@ def test_amp2_22_vertices_vs_trace(vertex, m_i, m_f, m_phi):
     for _ in range(15):
         p, q, pp, k = generic_22_point(rng, m_i, m_f, m_phi)
         ref = trace_22_vertex(_NP, p, q, pp, k, m_i, m_f, vertex)
-        assert abs(ref.imag) <= 1e-12 * abs(ref.real)
+        scale = trace_scale_22(p, q, pp, k, m_i, m_f, vertex)
         s = mdot(p + q, p + q) - m_i**2
         u = mdot(p - k, p - k) - m_f**2
         t2 = mdot(pp - p, pp - p)
-        worst = max(worst, _rel(amp2_22(s, u, t2, m_phi, m_i, m_f, vertex=vertex), ref.real))
-    assert worst <= 1e-10, worst
+        worst = max(worst, _trace_err(amp2_22(s, u, t2, m_phi, m_i, m_f, vertex=vertex), ref, scale))
+    assert worst <= 1, worst
 
 
 def test_scalar_and_pseudoscalar_differ_only_by_mass_parity():

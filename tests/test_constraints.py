@@ -23,6 +23,7 @@ from leptoportal.constraints import darkmatter as dm
 from leptoportal.constraints import g2
 from leptoportal.errors import InputError
 from leptoportal.particles import M_E, M_MU
+from tolerances import rounding
 
 
 # ----------------------------------------------------------------------------------------
@@ -139,8 +140,8 @@ def test_quadratic_in_coupling_and_vectorised():
     gs = np.array([1e-4, 1e-3, 1e-2])[:, None]
     grid = g2.delta_a_mu_scalar(ms, gs)
     assert grid.shape == (3, 3)
-    np.testing.assert_allclose(grid[2] / grid[0], 1e4, rtol=1e-12)
-    np.testing.assert_allclose(grid[1], [g2.delta_a_mu_scalar(m, 1e-3) for m in ms], rtol=1e-14)
+    np.testing.assert_allclose(grid[2] / grid[0], 1e4, rtol=rounding(ops=8))  # g^2 x the same integral
+    np.testing.assert_allclose(grid[1], [g2.delta_a_mu_scalar(m, 1e-3) for m in ms], rtol=rounding(ops=8))
 
 
 @pytest.mark.parametrize("bad", [0.0, -1.0, np.nan, np.inf])
@@ -179,10 +180,11 @@ def test_band_edges_reproduce_targets(kind):
     ms = np.array([0.2, 0.5, 2.0])
     det = g2.get_g2_determination()
     central = g2.coupling_central(ms, kind=kind)
-    np.testing.assert_allclose(g2.delta_a_mu(ms, central, kind), det.value, rtol=1e-12)
+    # g = sqrt(target/unit), then g^2 unit: a sqrt and a square round-trip (cond 1), a few roundings
+    np.testing.assert_allclose(g2.delta_a_mu(ms, central, kind), det.value, rtol=rounding(ops=16))
     lo, hi = g2.coupling_band(ms, 2.0, kind=kind)
-    np.testing.assert_allclose(g2.delta_a_mu(ms, lo, kind), det.value - 2 * det.sigma, rtol=1e-12)
-    np.testing.assert_allclose(g2.delta_a_mu(ms, hi, kind), det.value + 2 * det.sigma, rtol=1e-12)
+    np.testing.assert_allclose(g2.delta_a_mu(ms, lo, kind), det.value - 2 * det.sigma, rtol=rounding(ops=16))
+    np.testing.assert_allclose(g2.delta_a_mu(ms, hi, kind), det.value + 2 * det.sigma, rtol=rounding(ops=16))
     assert np.all(lo < central) and np.all(central < hi)
     ex = g2.coupling_excluded_above(ms, kind=kind)
     assert np.all(g2.is_excluded(ms, ex * 1.001, kind=kind))
@@ -256,6 +258,7 @@ def test_perturbativity_scale_vs_solve_ivp(g0):
         return y[0] ** 2 / (4 * math.pi) - 4 * math.pi      # alpha_chi = 4 pi
 
     hit.terminal = True
+    # (integrator settings, not a comparison: the asserted agreement below is 1e-7)
     sol = solve_ivp(rhs, (0.0, 1e4), [g0], events=hit, rtol=1e-12, atol=1e-14, method="DOP853")
     t_star = sol.t_events[0][0]
     assert dm.log_perturbativity_scale(g0, 1.0) == pytest.approx(t_star, rel=1e-7)

@@ -24,6 +24,7 @@ from leptoportal.units import GEV2_TO_PB
 from leptoportal.xsec import api, ww
 from leptoportal.xsec.etl import x_nodes
 from leptoportal.xsec.quadrature import gauss_legendre, panel_nodes
+from tolerances import EPS, rounding
 
 E0 = 100.0
 H = 1e-4
@@ -210,12 +211,13 @@ def test_etl_four_vectors(etl_ev):
 def test_ww_four_vectors(ww_x):
     ev = ww_x
     assert ev.info["max_imbalance"] < 1e-9
-    assert np.allclose(ev.phi[:, 0] / E0, ev.x, rtol=1e-12)
+    assert np.allclose(ev.phi[:, 0] / E0, ev.x, rtol=rounding(ops=4))  # x E0 then / E0: two roundings
     az = np.arctan2(ev.phi[:, 2], ev.phi[:, 1])
     assert stats.kstest((az + np.pi) / (2 * np.pi), "uniform").pvalue > 1e-3
     # WW completion: y = 1 - x - t/(2 M E) exactly (energy conservation with the recoil)
     M = ev.info["nucleus_mass_gev"]
-    assert np.allclose(ev.y, 1 - ev.x - ev.t / (2 * M * E0), rtol=0, atol=1e-12)
+    # y, x <= 1 and t/(2ME) << 1 are combined in another order: a few ulp of 1, absolute
+    assert np.allclose(ev.y, 1 - ev.x - ev.t / (2 * M * E0), rtol=0, atol=rounding(ops=16))
 
 
 # ------------------------------------------------------------------------------ spectra, weights, seeds
@@ -608,16 +610,23 @@ def test_compiled_final_state_matches_numpy_reference():
     a = build_final_state(E, M_E, Ea, th, pa_, 0.3, M_MU, M, t, pb_, fr=fr)
     b = build_final_state_numpy(E, M_E, Ea, th, pa_, 0.3, M_MU, M, t, pb_, fr=fr)
     assert np.array_equal(a[3], b[3]) and (~a[3]).sum() >= n // 50
+    # the same algebra, with sin/cos/atan2 from libm (Numba) or NumPy (SIMD on AVX-512): 1 ulp each, entering
+    # components of size <= E linearly (cond ~1 per component, measured 2.8e-14 GeV at E <= 200 GeV)
     for x, y in zip(a[:3], b[:3]):
-        assert np.allclose(x, y, rtol=1e-13, atol=1e-13 * E.max())
+        assert np.allclose(x, y, rtol=rounding(ops=64), atol=rounding(ops=64) * E.max())
     v = a[3]
     lep, phi, rec = a[1][v], a[0][v], a[2][v]
     out = [np.empty(v.sum()) for _ in range(4)]
     worst = finish(E[v], M_E, M, lep, phi, rec, *out)
-    assert worst == pytest.approx(conservation(E[v], M_E, M, phi, lep, rec).max(), rel=1e-6, abs=1e-15)
+    # both are max |sum p_f - p_i| / E of the same four-vectors: values ~EPS, which may differ by a few
+    # roundings of O(1) quantities (absolute, not relative)
+    assert abs(worst - conservation(E[v], M_E, M, phi, lep, rec).max()) <= 8 * EPS
     assert worst < 1e-9
-    assert np.allclose(out[0], phi[:, 0] / E[v], rtol=1e-15) and np.allclose(out[1], lep[:, 0] / E[v], rtol=1e-15)
-    assert np.allclose(out[2], angle_to_beam(phi), rtol=1e-14) and np.allclose(out[3], angle_to_beam(lep), rtol=1e-14)
+    # one division each (<= 1 ulp); the polar angle by the kernel's atan2 (<= 2 ulp) vs NumPy's arctan2 of a
+    # hypot (cond ~1): a few ulp
+    assert np.allclose(out[0], phi[:, 0] / E[v], rtol=2 * EPS) and np.allclose(out[1], lep[:, 0] / E[v], rtol=2 * EPS)
+    assert np.allclose(out[2], angle_to_beam(phi), rtol=rounding(ops=32))
+    assert np.allclose(out[3], angle_to_beam(lep), rtol=rounding(ops=32))
     # a broken event is caught (NaN or imbalance)
     rec2 = rec.copy()
     rec2[7, 3] += 1e-6 * E[v][7]

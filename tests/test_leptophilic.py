@@ -25,6 +25,7 @@ from leptoportal.errors import InputError
 from leptoportal.models import LeptophilicScalar, dm_mass, loop_f12, loop_f12_onshell
 from leptoportal.particles import M_E, M_MU, M_TAU
 from leptoportal.units import ALPHA
+from tolerances import rounding
 
 
 # ----------------------------------------------------------------------------------------
@@ -96,7 +97,9 @@ def test_a1_at_rho_zero_equals_a3(tau):
     on = loop_f12_onshell(tau)
     # tiny but non-zero rho goes through the general A.1 code path
     off = loop_f12(tau, 1e-300)
-    assert abs(off - on) <= 1e-13 * abs(on)
+    # A.3's closed form amplifies rounding by ~3 tau <= 30 (it switches to a positive series above tau = 10;
+    # tests/test_conditioning.py), the general path's double series by ~1: ~16 roundings and 1-ulp calls
+    assert abs(off - on) <= rounding(cond=30, ops=16) * abs(on)
     assert loop_f12(tau, 0.0) == on
 
 
@@ -280,7 +283,9 @@ def test_two_body_widths_thresholds_and_limits():
 def test_diphoton_width_normalisation_and_heavy_loop():
     """Eq. (2.5) second term = g_gg^2 m_S^3 / (64 pi) with g_gg of Eq. (2.4); heavy-loop limit."""
     s = LeptophilicScalar.lepton_specific(np.array([1e-3, 0.05, 0.3, 3.0]), 1e-3)
-    np.testing.assert_allclose(s.width_gammagamma(), s.g_gammagamma() ** 2 * s.m_S ** 3 / (64 * math.pi), rtol=1e-12)
+    # the same product in another order (one pow): a few roundings, no cancellation
+    np.testing.assert_allclose(s.width_gammagamma(), s.g_gammagamma() ** 2 * s.m_S ** 3 / (64 * math.pi),
+                               rtol=rounding(ops=16))
     # m_S = 1 MeV << 2 m_mu: muon loop is heavy, F -> -4/3; g_gg = alpha/(2 pi) (g/m_mu)(4/3)
     mu = LeptophilicScalar(1e-3, g_mu=1e-3)
     expect = ALPHA / (2 * math.pi) * 1e-3 / M_MU * 4.0 / 3.0
@@ -296,7 +301,7 @@ def test_branching_ratios_sum_and_total_width():
     for model in (LeptophilicScalar.muon_specific(ms, 1e-2), LeptophilicScalar.lepton_specific(ms, 1e-3, eps_R=0.1)):
         brs = model.branching_ratios()
         total = sum(brs.values())
-        np.testing.assert_allclose(total, 1.0, rtol=1e-12)
+        np.testing.assert_allclose(total, 1.0, rtol=rounding(ops=16))  # a sum of positive ratios: cond 1
         np.testing.assert_allclose(brs["chi"], model.br_invisible())
         assert np.all(model.br_invisible() > 0.9)           # g_chi >> g_l: mostly invisible
     zero = LeptophilicScalar(1.0)
