@@ -72,11 +72,18 @@ def _chi_mp(tmin, tmax, Z, A):
 @pytest.mark.parametrize("Z,A", [(82, 207.2), (29, 63.546), (6, 12.011)])
 def test_chi_analytic_both_branches_against_mpmath(Z, A):
     """Eqs. (14)-(16) to rounding on windows from t_max/t_min - 1 = 1e-10 to 1e6, t_min from 1e-15 to 3
-    GeV^2: both the closed form and the quadrature branch (cond <= 26.2; ~16 roundings)."""
+    GeV^2, and on both sides of the switch z = 1: the closed form (cond <= 26.2) and the quadrature
+    branch (truncation < 1e-21 with 16 points); ~16 roundings."""
     ta, td, K = elastic_flux_parts(Z, A)
     rng = np.random.default_rng(Z)
     tmin = 10 ** rng.uniform(-15, 0.5, 60)
     tmax = tmin * (1 + 10 ** rng.uniform(-10, 6, 60))
+    # and windows around the switch z = 1, where each branch is at its least accurate
+    tau = np.full(6, 0.2 * td)
+    zt = np.array([0.99, 0.999999, 1.0, 1.000001, 1.01, 0.5])
+    a_, d_ = tau + ta, tau + td
+    tmin = np.concatenate([tmin, tau])
+    tmax = np.concatenate([tmax, tau + zt * a_ * d_ / (K - zt * a_)])
     A_, D_ = tmin + ta, tmin + td
     z = (tmax - tmin) * K / (A_ * (D_ + tmax - tmin))
     assert (z >= Z_CLOSED).sum() >= 10 and (z < Z_CLOSED).sum() >= 10
