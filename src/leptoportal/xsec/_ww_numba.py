@@ -45,8 +45,7 @@ from numba import njit
 from ..particles import M_E
 from ..units import ALPHA, M_PROTON_GEV, MU_PROTON
 from .amplitudes import vertex_factors, vertex_sign
-from .flux import GL_FLUX_ORDER, Z_CLOSED
-from .formfactors import nuclear_d, screening_tsai
+from .flux import GL_FLUX_ORDER, Z_CLOSED, elastic_flux_parts
 from .quadrature import gauss_legendre
 from .ww import PSI_MAX, THETA_MAX
 
@@ -73,8 +72,7 @@ def params(m_i, m_f, m_phi, Z, A, form_factor="elastic", vertex="chiral", M=1.0,
            a_max=None):
     """The constants vector P of a process (t_a, d and a'^2 from the engine's own functions)."""
     norm, dm2 = vertex_factors(vertex, m_phi, m_i, m_f)
-    ta = float(1.0 / screening_tsai(Z) ** 2)
-    td = float(nuclear_d(A))
+    ta, td, _ = elastic_flux_parts(Z, A)
     ap2 = float((773.0 * np.asarray(Z, float) ** (-2.0 / 3.0) / M_E) ** 2)
     if a_max is None:
         a_max = THETA_MAX if frame_x else PSI_MAX

@@ -31,7 +31,7 @@ GL_FLUX_ORDER = 16
 
 
 def elastic_flux_parts(Z, A):
-    """(t_a, d, K = d - t_a): the constants of the elastic flux of :func:`chi_analytic`."""
+    """(t_a = 1/a^2, d, K = d - t_a) of the form factor of Eq. (6): the scales of the flux."""
     ta = float(1.0 / screening_tsai(Z) ** 2)
     td = float(nuclear_d(A))
     return ta, td, td - ta
@@ -101,8 +101,7 @@ def chi_numeric(tmin, tmax, Z, A, g2, order: int = 24):
     good = tmax > tmin
     lo = np.where(good, tmin, 1.0)
     hi = np.where(good, tmax, 2.0)
-    ta = float(1.0 / screening_tsai(Z) ** 2)
-    td = float(nuclear_d(A))
+    ta, td, _ = elastic_flux_parts(Z, A)
     edges = [lo] + [np.clip(b, lo, hi) for b in (ta, td, 10.0 * td)] + [hi]
     edges = np.sort(np.stack(edges, axis=-1), axis=-1)
     xi, w = gauss_legendre(order)
