@@ -252,9 +252,7 @@ def test_cli_errors_for_options_and_toml(tmp_path, capsys):
     assert cli.main(["reach", "no-such-config"]) == 2
     assert "shipped" in capsys.readouterr().err
     good = _write_toml(tmp_path / "good.toml", toy_raw())
-    with pytest.raises(SystemExit) as exc:
-        cli.main(["reach", str(good), "--workers", "2", "--scheduler", "tcp://x:1"])
-    assert exc.value.code == 2
+    assert cli.main(["reach", str(good), "--workers", "2", "--scheduler", "tcp://x:1"]) == 2
     assert cli.main(["reach", str(good), "--workers", "0"]) == 2
     assert "--workers" in capsys.readouterr().err
 

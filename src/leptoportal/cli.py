@@ -9,6 +9,7 @@ usage error) ends as one line on stderr and exit code 2 -- never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 
@@ -40,17 +41,75 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+#: API parameter names whose flag is not "--" + the name with "-" for "_"
+API_FLAGS = {"n_events": "--events", "n_showers": "--showers", "vertex": "--coupling-type", "eps_R": "--eps-r",
+             "energy_gev": "--energy", "determination": "--input", "sigma_v": "--swave-sigma-v",
+             "chunk_size": "--events", "rng": "--seed"}
+
+
+@contextlib.contextmanager
+def flags(names: dict):
+    """Re-raise an API :class:`InputError` under the command-line flag the user typed: the API's
+    ``energy`` becomes ``--energy``, ``target.A`` ``--target`` (its message keeps the detail);
+    ``names`` maps other API names to flags (``{"n_events": "--events"}``)."""
     try:
-        return int(args.func(args) or 0)
+        yield
     except InputError as exc:
-        sys.stderr.write(f"leptoportal: error: {exc}\n")
+        p = exc.parameter
+        if p.startswith("-") or p.startswith("config"):
+            raise
+        flag = names.get(p) or names.get(p.split(".")[0]) or "--" + p.split(".")[0].split("[")[0].replace("_", "-")
+        detail = f"{p}: " if "." in p else ""
+        raise InputError(flag, detail + exc.message) from None
+
+
+def _one_line(text) -> str:
+    return " ".join(str(text).split())
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    sys.stderr.write(f"leptoportal: warning: {_one_line(message)}\n")
+
+
+def main(argv=None) -> int:
+    """Run the command line; the exit code: 0 done, 2 invalid input (one line on stderr, nothing
+    computed), 1 a failure while working (one line: a file that could not be written, memory),
+    130 interrupted.  ``LEPTOPORTAL_TRACEBACK=1`` shows the full traceback of a failure."""
+    import os
+    import warnings
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # a usage error (already printed as one line), --help, --version
+        return exc.code if isinstance(exc.code, int) else 2
+    old_show = warnings.showwarning
+    warnings.showwarning = _show_warning
+    try:
+        if args.command == "reach":  # its errors name the config key (masses.n) or the flag already
+            return int(args.func(args) or 0)
+        with flags(API_FLAGS):
+            return int(args.func(args) or 0)
+    except InputError as exc:
+        sys.stderr.write(f"leptoportal: error: {_one_line(exc)}\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("leptoportal: interrupted\n")
         return 130
+    except Exception as exc:  # never a traceback on the terminal: one line, exit 1
+        if os.environ.get("LEPTOPORTAL_TRACEBACK"):
+            raise
+        if isinstance(exc, OSError):
+            what = f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
+            sys.stderr.write(f"leptoportal: error: {_one_line(what)}\n")
+        elif isinstance(exc, MemoryError):
+            sys.stderr.write("leptoportal: error: out of memory (reduce --events or the number of masses)\n")
+        else:
+            sys.stderr.write(f"leptoportal: internal error: {type(exc).__name__}: {_one_line(exc)} (please report; "
+                             "LEPTOPORTAL_TRACEBACK=1 shows where)\n")
+        return 1
+    finally:
+        warnings.showwarning = old_show
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,12 +12,11 @@ when it is a terminal.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 
 import numpy as np
 
-from .errors import InputError
+from .domains import arg, help_range
 from .xsec import api
 
 
@@ -31,20 +30,25 @@ def register(sub) -> None:
     )
     p.add_argument("--beam", default="e-", help="beam lepton: e-, e+, mu-, mu+ (default e-)")
     p.add_argument("--final", default="mu-", help="outgoing lepton, same charge as the beam (default mu-)")
-    p.add_argument("--mass", type=float, required=True, metavar="GEV", help="scalar mass m_phi [GeV]")
-    p.add_argument("--energy", type=float, required=True, metavar="GEV", help="beam energy [GeV]")
-    p.add_argument("--coupling", type=float, default=1e-4, help="coupling h (default 1e-4)")
+    p.add_argument("--mass", type=arg("mass"), required=True, metavar="GEV",
+                   help=f"scalar mass m_phi [GeV], {help_range('mass')}")
+    p.add_argument("--energy", type=arg("energy"), required=True, metavar="GEV",
+                   help=f"beam energy [GeV], above the process threshold, {help_range('energy')}")
+    p.add_argument("--coupling", type=arg("coupling_positive"), default=1e-4,
+                   help=f"coupling h (default 1e-4), {help_range('coupling_positive')}")
     p.add_argument("--target", default="Pb", help="Pb, W, Fe, Cu, Al, C, or 'Z,A,density' (default Pb)")
     p.add_argument("--method", default="ww", choices=api.METHODS, help="etl, ww or iww (default ww)")
     p.add_argument("--frame", default=None, choices=["x", "y"],
                    help="WW/IWW: sample (x, theta_k) [x, default] or (y, psi) [y]; ETL always samples the full 2->3")
     p.add_argument("--form-factor", default="elastic", choices=["elastic", "atomic-nuclear"],
                    help="G2: elastic Eq. (6) (default) or atomic+nuclear (Bjorken et al. 2009)")
-    p.add_argument("--events", type=int, required=True, help="number of events (>= 1)")
-    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument("--events", type=arg("events"), required=True,
+                   help=f"number of events, {help_range('events')} (memory; split larger samples by --seed)")
+    p.add_argument("--seed", type=arg("seed"), default=1, help=f"random seed (default 1), {help_range('seed')}")
     p.add_argument("--weighted", action="store_true", help="weighted events (weights in pb) instead of unweighted")
     p.add_argument("--output", required=True, help="output file: .hepmc3, .lhe, .lhe.gz or .parquet")
-    p.add_argument("--workers", type=int, default=1, help="processes (default 1); events identical for any value")
+    p.add_argument("--workers", type=arg("workers"), default=1,
+                   help=f"processes (default 1); events identical for any value; {help_range('workers')}")
     p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
     p.set_defaults(func=run)
 
@@ -54,15 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from .generate.writers import check_writable
     from .models import LFVScalar
 
-    if args.events <= 0:
-        raise InputError("--events", f"must be >= 1; got {args.events}")
-    if not math.isfinite(args.coupling) or args.coupling < 0:
-        raise InputError("--coupling", f"must be a finite number >= 0; got {args.coupling}")
-    if args.workers < 1:
-        raise InputError("--workers", f"must be >= 1; got {args.workers}")
-    if args.seed < 0:
-        raise InputError("--seed", f"must be >= 0; got {args.seed}")
-    check_writable(args.output)
+    check_writable(args.output, "--output")
     model = LFVScalar(mass=args.mass, coupling=args.coupling)
     bar = None
     if not args.no_progress and sys.stderr.isatty():

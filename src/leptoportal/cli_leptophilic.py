@@ -19,6 +19,7 @@ import json
 import math
 import sys
 
+from .domains import arg, help_range
 from .errors import InputError
 
 PRESETS = ("muon-specific", "lepton-specific")
@@ -27,15 +28,19 @@ PRESETS = ("muon-specific", "lepton-specific")
 def _add_model_args(p, with_coupling=True):
     p.add_argument("--model", required=True, choices=PRESETS, help="coupling pattern of Eq. (2.3)")
     if with_coupling:
-        p.add_argument("--mass", type=float, required=True, metavar="GEV", help="scalar mass m_S [GeV]")
-        p.add_argument("--g-mu", type=float, required=True, metavar="G", help="muon coupling g_mu (>= 0)")
-    p.add_argument("--g-chi", type=float, default=1.0, metavar="G", help="dark-matter coupling g_chi (default 1)")
+        p.add_argument("--mass", type=arg("mass"), required=True, metavar="GEV",
+                       help=f"scalar mass m_S [GeV], {help_range('mass')}")
+        p.add_argument("--g-mu", type=arg("coupling"), required=True, metavar="G",
+                       help=f"muon coupling g_mu, {help_range('coupling')}")
+    p.add_argument("--g-chi", type=arg("coupling"), default=1.0, metavar="G",
+                   help=f"dark-matter coupling g_chi (default 1), {help_range('coupling')}")
     rel = p.add_mutually_exclusive_group()
-    rel.add_argument("--mchi-ratio", type=float, default=None, metavar="R",
-                     help="m_chi = m_S / R (default R = 3, Eq. 2.8)")
+    rel.add_argument("--mchi-ratio", type=arg("mchi_ratio"), default=None, metavar="R",
+                     help=f"m_chi = m_S / R (default R = 3, Eq. 2.8), {help_range('mchi_ratio')}")
     rel.add_argument("--resonance", action="store_true",
                      help="m_chi = m_S / (2 sqrt(1 + eps_R)) (Eq. 2.9), with --eps-r")
-    p.add_argument("--eps-r", type=float, default=None, metavar="EPS", help="eps_R > 0 for --resonance (paper: 0.1)")
+    p.add_argument("--eps-r", type=arg("eps_r"), default=None, metavar="EPS",
+                   help=f"eps_R for --resonance (paper: 0.1), {help_range('eps_r')}")
 
 
 def _relation(args):
@@ -56,10 +61,6 @@ def _relation(args):
 def _model(args):
     from .analysis.na64mu import make_model
 
-    for flag, v in (("--mass", args.mass), ("--g-mu", args.g_mu), ("--g-chi", args.g_chi)):
-        if not math.isfinite(v) or v < 0 or (flag == "--mass" and v == 0):
-            rng = "> 0 GeV" if flag == "--mass" else ">= 0"
-            raise InputError(flag, f"must be finite and {rng}; got {v}")
     ratio, eps = _relation(args)
     return make_model(args.model, args.mass, args.g_mu, g_chi=args.g_chi, mchi_ratio=ratio, eps_R=eps)
 
@@ -78,13 +79,16 @@ def register(sub) -> None:
 
     y = what.add_parser("yield", help="NA64-mu signal yield N_chi, Eq. (3.1) incl. BR(S -> chi chi)")
     _add_model_args(y)
-    y.add_argument("--mot", type=float, required=True, help="muons on target")
-    y.add_argument("--energy", type=float, default=150.0, metavar="GEV", help="beam energy (default 150)")
+    y.add_argument("--mot", type=arg("exposure"), required=True, help=f"muons on target, {help_range('exposure')}")
+    y.add_argument("--energy", type=arg("energy"), default=150.0, metavar="GEV",
+                   help=f"beam energy (default 150), {help_range('energy')}")
     y.add_argument("--target", default="Pb", help="target material (default Pb)")
-    y.add_argument("--target-length-cm", type=float, default=20.0, help="target length (default 20 cm)")
-    y.add_argument("--dedy", type=float, default=12.7e-3, metavar="GEV_PER_CM",
-                   help="<dE/dy> of the beam in the target (default 12.7e-3 GeV/cm, Pb)")
-    y.add_argument("--x-min", type=float, default=1.0 / 3.0, help="x = E_S/E_mu cut (default 1/3)")
+    y.add_argument("--target-length-cm", type=arg("length_cm"), default=20.0,
+                   help=f"target length (default 20 cm), {help_range('length_cm')}")
+    y.add_argument("--dedy", type=arg("dedy"), default=12.7e-3, metavar="GEV_PER_CM",
+                   help=f"<dE/dy> of the beam in the target (default 12.7e-3 GeV/cm, Pb), {help_range('dedy')}")
+    y.add_argument("--x-min", type=arg("x_min"), default=1.0 / 3.0,
+                   help=f"x = E_S/E_mu cut (default 1/3), {help_range('x_min')}")
     y.add_argument("--method", default="iww", choices=["iww", "ww", "etl"],
                    help="iww = the paper's Eq. (3.2) (default); ww; etl = exact tree level")
     y.add_argument("--form-factor", default="atomic-nuclear", choices=["elastic", "atomic-nuclear"],
@@ -96,8 +100,10 @@ def register(sub) -> None:
     r = what.add_parser("reach", help="95%% CL (3 events) reach in (m_S, g_mu): CSV + PNG (paper Figs. 5-6; "
                         "also Fig. 1, the g_chi constraints)")
     _add_model_args(r, with_coupling=False)
-    r.add_argument("--mot", type=float, nargs="+", default=[1e12, 1e13], help="exposures (default 1e12 1e13)")
-    r.add_argument("--masses", type=float, nargs="+", metavar="GEV", help="mass grid (default 25 log points 0.02-10)")
+    r.add_argument("--mot", type=arg("exposure"), nargs="+", default=[1e12, 1e13],
+                   help=f"exposures (default 1e12 1e13), {help_range('exposure')}")
+    r.add_argument("--masses", type=arg("mass"), nargs="+", metavar="GEV",
+                   help=f"mass grid (default 25 log points 0.02-10), {help_range('mass')}")
     r.add_argument("--input", default=None, metavar="NAME", help="Delta a_mu determination for the g-2 bands")
     r.add_argument("--output", default="./leptoportal-leptophilic", metavar="DIR", help="output directory")
     r.add_argument("--quick", action="store_true", help="coarse mass grid (8 points)")
@@ -107,7 +113,7 @@ def register(sub) -> None:
                        description="Coupling giving the central Delta a_mu and the 2 sigma band, for the LFV "
                        "scalar (e->mu paper Eq. 3) or the diagonal scalar (NA64-mu paper Eq. 2.6).")
     g.add_argument("--model", required=True, choices=["lfv", *PRESETS])
-    g.add_argument("--mass", type=float, required=True, metavar="GEV", help="scalar mass [GeV]")
+    g.add_argument("--mass", type=arg("mass"), required=True, metavar="GEV", help=f"scalar mass [GeV], {help_range('mass')}")
     g.add_argument("--input", default=None, metavar="NAME", help="Delta a_mu determination (data/g2_inputs.toml)")
     g.add_argument("--json", action="store_true", help="one JSON object")
     g.set_defaults(func=run_g2)
@@ -160,9 +166,10 @@ def run_yield(args) -> int:
     model = _model(args)
     tt = na64mu.ThinTarget(args.energy, args.target, args.target_length_cm, args.dedy, args.x_min, args.method,
                            args.form_factor, args.beam)
-    if not (math.isfinite(args.mot) and args.mot > 0):
-        raise InputError("--mot", f"must be finite and > 0; got {args.mot}")
     integral = na64mu.production_integral(args.mass, tt)
+    if not integral > 0:
+        raise InputError("--mass", f"m_S = {args.mass:g} GeV cannot be produced with x = E_S/E_mu > --x-min = "
+                         f"{args.x_min:.4g} by a {args.energy:g} GeV beam on {args.target} (zero phase space)")
     n = na64mu.yield_from_integral(model, args.mot, tt, integral)
     rec = {
         "model": args.model, "mass_gev": args.mass, "g_mu": args.g_mu, "mot": args.mot,
@@ -184,11 +191,6 @@ def run_reach(args) -> int:
     ratio, eps = _relation(args)
     if not (math.isfinite(args.g_chi) and args.g_chi > 0):
         raise InputError("--g-chi", f"must be finite and > 0; got {args.g_chi}")
-    for v in args.mot:
-        if not (math.isfinite(v) and v > 0):
-            raise InputError("--mot", f"must be finite and > 0; got {v}")
-    if args.masses is not None and any(not (math.isfinite(m) and m > 0) for m in args.masses):
-        raise InputError("--masses", f"must be finite and > 0 GeV; got {args.masses}")
     from .constraints import g2
 
     g2.get_g2_determination(args.input)
@@ -204,8 +206,6 @@ def run_reach(args) -> int:
 def run_g2(args) -> int:
     from .constraints import g2
 
-    if not (math.isfinite(args.mass) and args.mass > 0):
-        raise InputError("--mass", f"must be finite and > 0 GeV; got {args.mass}")
     kind = "lfv" if args.model == "lfv" else "diagonal"
     det = g2.get_g2_determination(args.input)
     central = float(g2.coupling_central(args.mass, det, kind))

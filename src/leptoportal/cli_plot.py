@@ -11,9 +11,8 @@ prints the written paths, one per line.
 from __future__ import annotations
 
 import argparse
-import math
 
-from .errors import InputError
+from .domains import arg, help_range
 
 DEFAULT_OUTPUT = "./leptoportal-plots"
 
@@ -33,7 +32,8 @@ def register(sub) -> None:
                    help=f"output directory, created if missing (default {DEFAULT_OUTPUT})")
     x.add_argument("--quick", action="store_true", help="coarse grids (a few seconds instead of ~half a minute)")
     x.add_argument("--target", default="Pb", help="Pb, W, Fe, Cu, Al, C, or 'Z,A,density' (default Pb)")
-    x.add_argument("--coupling", type=float, default=1e-4, help="coupling h > 0 (default 1e-4); sigma scales as h^2")
+    x.add_argument("--coupling", type=arg("coupling_positive"), default=1e-4,
+                   help=f"coupling h (default 1e-4), {help_range('coupling_positive')}; sigma scales as h^2")
     x.add_argument("--beam", default="e-", help="beam lepton: e-, e+, mu-, mu+ (default e-)")
     x.add_argument("--final", default="mu-", help="outgoing lepton, same charge as the beam (default mu-)")
     x.set_defaults(func=run_xsec)
@@ -43,8 +43,6 @@ def run_xsec(args: argparse.Namespace) -> int:
     from . import plots
     from .xsec import api
 
-    if not (math.isfinite(args.coupling) and args.coupling > 0):
-        raise InputError("--coupling", f"must be a finite number > 0 for plots; got {args.coupling}")
     api.make_process(args.beam, args.final, args.target, "etl")  # validate before any output is made
     outdir = plots.prepare_outdir(args.output, parameter="--output")
     paths = plots.plot_xsec(outdir, quick=args.quick, target=args.target, beam=args.beam, final=args.final,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .errors import InputError
+from .domains import arg, help_range
 
 STAT_CHOICES = ("auto", "asymptotic", "poisson", "neyman", "toys", "background-free")
 
@@ -27,15 +27,16 @@ def register(sub) -> None:
     p.add_argument("config", metavar="CONFIG", help="a .toml config file or a shipped config name")
     p.add_argument("--output", metavar="DIR", default=None, help="output directory (default ./reach-<config name>)")
     ex = p.add_mutually_exclusive_group()
-    ex.add_argument("--workers", type=int, metavar="N", default=None,
-                    help="run on a local dask.distributed cluster of N single-threaded worker processes")
+    ex.add_argument("--workers", type=arg("workers"), metavar="N", default=None,
+                    help="run on a local dask.distributed cluster of N single-threaded worker processes, "
+                    + help_range("workers"))
     ex.add_argument("--scheduler", metavar="ADDRESS", default=None, help="use an existing dask scheduler")
     rg = p.add_mutually_exclusive_group()
     rg.add_argument("--resume", action="store_true", help="continue a partial scan in DIR (same inputs required)")
     rg.add_argument("--force", action="store_true", help="overwrite an existing DIR/reach.csv")
     p.add_argument("--stat", choices=STAT_CHOICES, default=None,
                    help="force the statistical method (default: the config's statistics.method)")
-    p.add_argument("--seed", type=int, default=None, help="override the config's seed")
+    p.add_argument("--seed", type=arg("seed"), default=None, help=f"override the config's seed, {help_range('seed')}")
     p.add_argument("--quick", action="store_true", help="coarse mass grid (masses.quick_n points) for smoke tests")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(func=run)
@@ -44,10 +45,6 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from .reach import load_config, run_scan
 
-    if args.workers is not None and args.workers < 1:
-        raise InputError("--workers", f"must be an integer >= 1; got {args.workers}")
-    if args.seed is not None and args.seed < 0:
-        raise InputError("--seed", f"must be an integer >= 0; got {args.seed}")
     cfg = load_config(args.config).with_overrides(stat=args.stat, quick=args.quick, seed=args.seed)
     outdir = args.output or f"./reach-{cfg.name}"
     res = run_scan(cfg, outdir, workers=args.workers, scheduler=args.scheduler, resume=args.resume,

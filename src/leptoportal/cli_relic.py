@@ -22,6 +22,7 @@ import sys
 
 import numpy as np
 
+from .domains import arg, check, help_range
 from .errors import InputError
 
 MODELS = ("muon-specific", "lepton-specific", "lfv")
@@ -37,23 +38,28 @@ def register(sub) -> None:
     line = rs.add_parser("line", help="coupling giving Omega h^2 = 0.12 versus mediator mass (CSV + PNG)")
     line.add_argument("--model", required=True, choices=MODELS)
     _relation_args(line)
-    line.add_argument("--m-min", type=float, default=None, metavar="GEV",
-                      help="lowest mediator mass (default 0.003 GeV; 0.106 for lfv)")
-    line.add_argument("--m-max", type=float, default=None, metavar="GEV", help="highest mediator mass (default 10; 3 for lfv)")
-    line.add_argument("--n", type=int, default=50, help="number of log-spaced masses (default 50)")
-    line.add_argument("--g-chi", type=float, default=1.0, help="dark coupling g_chi (default 1, as in the paper)")
+    line.add_argument("--m-min", type=arg("mass"), default=None, metavar="GEV",
+                      help=f"lowest mediator mass (default 0.003 GeV; 0.106 for lfv), {help_range('mass')}")
+    line.add_argument("--m-max", type=arg("mass"), default=None, metavar="GEV",
+                      help=f"highest mediator mass (default 10; 3 for lfv), {help_range('mass')}")
+    line.add_argument("--n", type=arg("n_masses"), default=50,
+                      help=f"number of log-spaced masses (default 50), {help_range('n_masses')} (>= 2)")
+    line.add_argument("--g-chi", type=arg("coupling_positive"), default=1.0,
+                      help=f"dark coupling g_chi (default 1, as in the paper), {help_range('coupling_positive')}")
     line.add_argument("--output", required=True, metavar="DIR", help="output directory")
     line.set_defaults(func=run_line)
 
     pt = rs.add_parser("point", help="Omega h^2 at one parameter point (JSON with --json)")
     pt.add_argument("--model", choices=MODELS[:2], help="leptophilic preset (with --g-mu)")
-    pt.add_argument("--mass", type=float, required=True, metavar="GEV",
-                    help="m_S for --model; m_chi for --swave-sigma-v")
-    pt.add_argument("--g-mu", type=float, help="muon coupling g_mu")
-    pt.add_argument("--g-chi", type=float, default=1.0, help="dark coupling g_chi (default 1)")
+    pt.add_argument("--mass", type=arg("any_mass"), required=True, metavar="GEV",
+                    help=f"m_S for --model ({help_range('mass')}); m_chi for --swave-sigma-v "
+                    f"({help_range('m_chi_swave')})")
+    pt.add_argument("--g-mu", type=arg("coupling_positive"), help=f"muon coupling g_mu, {help_range('coupling_positive')}")
+    pt.add_argument("--g-chi", type=arg("coupling_positive"), default=1.0,
+                    help=f"dark coupling g_chi (default 1), {help_range('coupling_positive')}")
     _relation_args(pt)
-    pt.add_argument("--swave-sigma-v", type=float, metavar="CM3_S",
-                    help="constant s-wave <sigma v> in cm^3/s (generic benchmark mode)")
+    pt.add_argument("--swave-sigma-v", type=arg("sigma_v"), metavar="CM3_S",
+                    help=f"constant s-wave <sigma v> in cm^3/s (generic benchmark mode), {help_range('sigma_v')}")
     pt.add_argument("--majorana", action="store_true", help="with --swave-sigma-v: Majorana DM (default Dirac)")
     pt.add_argument("--json", action="store_true", help="print one JSON object")
     pt.set_defaults(func=run_point)
@@ -61,11 +67,13 @@ def register(sub) -> None:
 
 def _relation_args(p) -> None:
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--mchi-ratio", type=float, default=None,
-                   help="m_chi = m_S / R (Eq. 2.8, default 3); for lfv: m_1 = m_2 = R m_phi (default 3)")
+    g.add_argument("--mchi-ratio", type=arg("mchi_ratio"), default=None,
+                   help="m_chi = m_S / R (Eq. 2.8, default 3); for lfv: m_1 = m_2 = R m_phi (default 3); "
+                   + help_range("mchi_ratio"))
     g.add_argument("--resonance", action="store_true",
                    help="m_chi = m_S / (2 sqrt(1 + eps_R)) (Eq. 2.9)")
-    p.add_argument("--eps-r", type=float, default=None, help="eps_R for --resonance (default 0.1), must be > 0")
+    p.add_argument("--eps-r", type=arg("eps_r"), default=None,
+                   help=f"eps_R for --resonance (default 0.1), {help_range('eps_r')}")
 
 
 def _relation(args):
@@ -83,12 +91,13 @@ def _relation(args):
 
 
 def run_line(args: argparse.Namespace) -> int:
+    from ._io import save_figure, write_text
     from .constraints import relic
-    from .plots import prepare_outdir
+    from .plots import new_figure, prepare_outdir
 
     ratio, eps = _relation(args)
-    if args.n < 2 or args.n > 2000:
-        raise InputError("--n", f"number of masses must be in [2, 2000]; got {args.n}")
+    if args.n < 2:
+        raise InputError("--n", f"a line needs at least 2 masses; got {args.n}")
     lfv = args.model == "lfv"
     if lfv and eps is not None:
         raise InputError("--resonance", "the lfv annihilation-rate estimate (Eq. 2) has no resonance option")
@@ -129,16 +138,13 @@ def run_line(args: argparse.Namespace) -> int:
             sys.stderr.write(f"leptoportal: note: {int(bad.sum())} masses where no g_mu in [1e-12, sqrt(4 pi)] "
                              "reaches Omega h^2 = 0.12 left as nan\n")
     csv = out / f"relic_{tag}.csv"
-    with open(csv, "w") as fh:
-        fh.write(f"# {label}\n# leptoportal.constraints.relic; nan = unreachable or outside validity\n")
-        fh.write(",".join(cols) + "\n")
-        for row in zip(*cols.values()):
-            fh.write(",".join(f"{v:.8g}" for v in row) + "\n")
+    buf = [f"# {label}\n# leptoportal.constraints.relic; nan = unreachable or outside validity\n",
+           ",".join(cols) + "\n"]
+    buf += [",".join(f"{v:.8g}" for v in row) + "\n" for row in zip(*cols.values())]
+    write_text(csv, "".join(buf))
     png = out / f"relic_{tag}.png"
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6, 4.5))
+    fig = new_figure((6, 4.5))
+    ax = fig.subplots()
     ax.loglog(masses, coupling, "r-", label=label.split(":")[0] if lfv else "relic target")
     ax.set_xlabel(xlab)
     ax.set_ylabel(ylab)
@@ -146,8 +152,7 @@ def run_line(args: argparse.Namespace) -> int:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(png, dpi=100)
-    plt.close(fig)
+    save_figure(fig, png, dpi=100)
     sys.stdout.write(f"{csv}\n{png}\n")
     return 0
 
@@ -155,9 +160,8 @@ def run_line(args: argparse.Namespace) -> int:
 def run_point(args: argparse.Namespace) -> int:
     from .constraints import relic
 
-    if not math.isfinite(args.mass) or args.mass <= 0:
-        raise InputError("--mass", f"must be a finite mass > 0 GeV; got {args.mass}")
     if args.swave_sigma_v is not None:
+        check(args.mass, "m_chi_swave", "--mass")
         if args.model is not None or args.g_mu is not None:
             raise InputError("--swave-sigma-v", "benchmark mode takes only --mass and optionally --majorana")
         res = relic.omega_h2_swave(args.swave_sigma_v, args.mass, majorana=args.majorana)
@@ -168,8 +172,9 @@ def run_point(args: argparse.Namespace) -> int:
             raise InputError("--model", "give --model muon-specific|lepton-specific (with --g-mu), or --swave-sigma-v")
         if args.majorana:
             raise InputError("--majorana", "only with --swave-sigma-v (the leptophilic chi is a Dirac fermion)")
-        if args.g_mu is None or not math.isfinite(args.g_mu) or args.g_mu <= 0:
-            raise InputError("--g-mu", f"must be a finite coupling > 0; got {args.g_mu}")
+        check(args.mass, "mass", "--mass")
+        if args.g_mu is None:
+            raise InputError("--g-mu", f"is required with --model; {help_range('coupling_positive')}")
         ratio, eps = _relation(args)
         model = relic.relic_model(args.model, args.mass, args.g_mu, mchi_ratio=ratio if ratio is not None else 3.0,
                                   eps_R=eps, g_chi=args.g_chi)

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 
+from .domains import arg, help_range
 from .errors import InputError
 
 
@@ -31,15 +31,18 @@ def register(sub) -> None:
                         description="Signal per EOT from the ECAL shower track lengths x sigma (Eq. 29), the "
                                     "final state from the generator, muon transport and the selection (Eq. 28).")
     s.add_argument("--setup", default="na64e", help="setup name (na64e) or path to a setup TOML (default na64e)")
-    s.add_argument("--mass", type=float, required=True, metavar="GEV", help="scalar mass m_phi [GeV]")
-    s.add_argument("--coupling", type=float, default=1e-4,
+    s.add_argument("--mass", type=arg("mass"), required=True, metavar="GEV",
+                   help=f"scalar mass m_phi [GeV], {help_range('mass')}")
+    s.add_argument("--coupling", type=arg("coupling_positive"), default=1e-4,
                    help="coupling: h of e->mu phi (e+- beams), g_mu of the muon-specific leptophilic scalar "
-                        "(muon beams, e.g. --setup na64mu); default 1e-4")
-    s.add_argument("--events", type=int, default=100000, help="signal events to simulate (default 100000)")
-    s.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+                        "(muon beams, e.g. --setup na64mu); default 1e-4; " + help_range("coupling_positive"))
+    s.add_argument("--events", type=arg("events"), default=100000,
+                   help=f"signal events to simulate (default 100000), {help_range('events')}")
+    s.add_argument("--seed", type=arg("seed"), default=1, help=f"random seed (default 1), {help_range('seed')}")
     s.add_argument("--method", default="ww", choices=["etl", "ww", "iww"], help="cross-section method (default ww)")
     s.add_argument("--beam", default=None, help="beam particle (default: the setup's)")
-    s.add_argument("--showers", type=int, default=200, help="showers for the track-length table (default 200, cached)")
+    s.add_argument("--showers", type=arg("showers"), default=200,
+                   help=f"showers for the track-length table (default 200, cached), {help_range('showers')}")
     s.add_argument("--nuclei", nargs="+", default=["Pb", "C"],
                    help="production nuclei of the ECAL / active target (default Pb C)")
     s.add_argument("--process", default="auto", choices=["auto", "mu-to-e"],
@@ -53,9 +56,10 @@ def register(sub) -> None:
                          description="Differential track lengths of e-, e+, gamma from the 1-D cascade MC.")
     sh.add_argument("--setup", default="na64e", help="setup name or TOML path (default na64e)")
     sh.add_argument("--beam", default="e-", choices=["e-", "e+", "gamma"])
-    sh.add_argument("--energy", type=float, default=None, metavar="GEV", help="primary energy (default: beam)")
-    sh.add_argument("--showers", type=int, default=200)
-    sh.add_argument("--seed", type=int, default=0)
+    sh.add_argument("--energy", type=arg("shower_energy"), default=None, metavar="GEV",
+                    help=f"primary energy (default: beam), {help_range('shower_energy')}")
+    sh.add_argument("--showers", type=arg("showers"), default=200, help=f"showers (default 200), {help_range('showers')}")
+    sh.add_argument("--seed", type=arg("seed"), default=0, help=f"random seed (default 0), {help_range('seed')}")
     sh.add_argument("--lpm", action="store_true", help="LPM suppression (Migdal)")
     sh.add_argument("--json", action="store_true")
     sh.set_defaults(func=run_shower)
@@ -70,21 +74,16 @@ def register(sub) -> None:
 
 
 def run_signal(args: argparse.Namespace) -> int:
+    from ._io import check_writable_dir
     from .analysis.signal import simulate_signal, write_plots
 
-    for name in ("mass", "coupling"):
-        v = getattr(args, name)
-        if not math.isfinite(v) or v < 0 or (name == "mass" and v == 0):
-            raise InputError(f"--{name}", f"must be a finite number {'> 0' if name == 'mass' else '>= 0'}; got {v}")
-    if args.events < 1:
-        raise InputError("--events", f"must be >= 1; got {args.events}")
-    if args.showers < 1:
-        raise InputError("--showers", f"must be >= 1; got {args.showers}")
+    if args.plots and args.process == "mu-to-e":
+        raise InputError("--plots", "not available with --process mu-to-e")
+    if args.plots:
+        check_writable_dir(args.plots, "--plots")
     if args.process == "mu-to-e":
         from .analysis.signal_mue import simulate_signal_mu_to_e
 
-        if args.plots:
-            raise InputError("--plots", "not available with --process mu-to-e")
         res = simulate_signal_mu_to_e(args.setup, args.mass, args.coupling, events=args.events, seed=args.seed,
                                       method=args.method, nuclei=tuple(args.nuclei))
     else:
@@ -106,8 +105,6 @@ def run_signal(args: argparse.Namespace) -> int:
 def run_shower(args: argparse.Namespace) -> int:
     from .detector.shower import track_lengths
 
-    if args.showers < 1:
-        raise InputError("--showers", f"must be >= 1; got {args.showers}")
     tab = track_lengths(args.setup, beam=args.beam, energy=args.energy, n_showers=args.showers, seed=args.seed,
                         lpm=args.lpm)
     med = tab.medium

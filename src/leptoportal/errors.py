@@ -11,4 +11,5 @@ class InputError(ValueError):
 
     def __init__(self, parameter: str, message: str):
         self.parameter = parameter
+        self.message = message
         super().__init__(f"{parameter}: {message}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from .domains import check
 from .errors import InputError
 from .units import AMU_GEV
 
@@ -82,11 +83,11 @@ BUILTIN = {
 
 def custom_material(Z: float, A: float, density: float, name: str | None = None) -> Material:
     """A user element from (Z, A [g/mol], density [g/cm^3]); X0 and lambda_int estimated."""
-    for field, value in (("Z", Z), ("A", A), ("density", density)):
-        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-            raise InputError(f"target.{field}", f"must be a positive finite number; got {value!r}")
-    if not 1 <= Z <= 100:
-        raise InputError("target.Z", f"must be in [1, 100]; got {Z}")
+    Z = check(Z, "Z", "target.Z")
+    A = check(A, "A", "target.A")
+    density = check(density, "density", "target.density")
+    if A < Z:
+        raise InputError("target.A", f"atomic mass A = {A:g} must be >= Z = {Z:g}")
     x0 = _x0_gcm2(Z, A)
     lam = 35.0 * A ** (1.0 / 3.0)
     return Material(name or f"Z{Z:g}A{A:g}", float(Z), float(A), float(density), x0 / density, lam / density,

@@ -36,11 +36,11 @@ module changes no global matplotlib state.
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from ._io import check_writable_dir, save_figure, write_csv
 from .errors import InputError
 from .models import LFVScalar
 from .xsec import api
@@ -64,15 +64,7 @@ _LATEX = {"e-": "e^-", "e+": "e^+", "mu-": r"\mu^-", "mu+": r"\mu^+"}
 # ----------------------------------------------------------------------------- helpers
 def prepare_outdir(outdir, parameter: str = "outdir") -> Path:
     """Create ``outdir`` (with parents) and check it is writable; else InputError naming ``parameter``."""
-    path = Path(outdir).expanduser()
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".leptoportal-write-test-"):
-            pass
-    except OSError as exc:
-        reason = exc.strerror or exc.__class__.__name__
-        raise InputError(parameter, f"cannot write plots to {str(path)!r}: {reason}") from None
-    return path
+    return check_writable_dir(Path(outdir).expanduser(), parameter)
 
 
 def _validate(target, beam, final, coupling):
@@ -106,15 +98,12 @@ def _energy_grid(quick: bool, n: int | None = None, lo: float = 10.0, hi: float 
 
 
 def _write_csv(path: Path, columns: dict, meta: dict) -> Path:
-    names = list(columns)
-    data = np.column_stack([np.asarray(columns[k], float).ravel() for k in names])
-    with open(path, "w", encoding="utf-8") as fh:
-        for k, v in meta.items():
-            fh.write(f"# {k}: {v}\n")
-        fh.write(",".join(names) + "\n")
-        for row in data:
-            fh.write(",".join(f"{v:.10g}" for v in row) + "\n")
-    return path
+    return write_csv(path, columns, meta)
+
+
+def new_figure(figsize):
+    """A matplotlib Figure on its own Agg canvas (no pyplot, no global backend switch)."""
+    return _figure(figsize)
 
 
 def _figure(figsize):
@@ -135,8 +124,7 @@ def _style():
 
 
 def _save(fig, path: Path) -> Path:
-    fig.savefig(path, dpi=100)
-    return path
+    return save_figure(fig, path, dpi=100)
 
 
 def _reldev_axis(ax, ylabel="(approx$-$ETL)/ETL"):

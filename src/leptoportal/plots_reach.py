@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._io import save_figure
 from .plots import _figure, _sci, _style, _write_csv
 
 __all__ = ["plot_reach", "LINESTYLES"]
@@ -110,8 +111,8 @@ def plot_reach(cfg, rows: list[dict], overlays: list[dict], outdir) -> dict:
         ax.legend(handles=handles, loc=cfg.plot.get("legend_loc", "best"), fontsize=13, frameon=False)
         png = out / "reach.png"
         pdf = out / "reach.pdf"
-        fig.savefig(png, dpi=100)
-        fig.savefig(pdf)
+        save_figure(fig, png, dpi=100)
+        save_figure(fig, pdf)
 
     cols = {"overlay_index": [], "mass_gev": [], "coupling_low": [], "coupling_high": []}
     kinds = []

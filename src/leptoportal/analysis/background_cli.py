@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 
+from ..domains import arg, help_range
 from ..errors import InputError
 
 
@@ -24,17 +24,25 @@ def register_simulate(what) -> None:
                         description="Backgrounds of the e->mu paper Sec. III C (per EOT) with importance "
                                     "sampling, and the muon trident of the NA64-mu paper Sec. 3.2 (per MOT).")
     b.add_argument("--setup", default="na64e", help="na64e (default), na64mu, or a setup TOML path")
-    b.add_argument("--eot", type=float, default=1.5e11, help="EOT-equivalent exposure reached by biasing "
-                                                              "(default 1.5e11)")
-    b.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    b.add_argument("--workers", type=int, default=None, help="processes (default: min(2, cores))")
-    b.add_argument("--hadron-decays", type=int, default=100000, help="forced decays per hadron channel")
-    b.add_argument("--showers", type=int, default=200, help="showers of the track-length table (cached)")
-    b.add_argument("--pi-per-e", type=float, default=None, help="pi-/e- admixture (default 1e-2, paper)")
-    b.add_argument("--k-per-pi", type=float, default=None, help="K-/pi- ratio (default 0.03, paper)")
-    b.add_argument("--srd-suppression", type=float, default=None, help="SRD hadron suppression (default 2e-5)")
-    b.add_argument("--d-srd-cm", type=float, default=None, help="SRD-to-ECAL distance [cm] (default: setup or 240)")
-    b.add_argument("--mot-events", type=int, default=200000, help="NA64-mu: trident MC events")
+    b.add_argument("--eot", type=arg("exposure"), default=1.5e11,
+                   help=f"EOT-equivalent exposure reached by biasing (default 1.5e11), {help_range('exposure')}")
+    b.add_argument("--seed", type=arg("seed"), default=1, help=f"random seed (default 1), {help_range('seed')}")
+    b.add_argument("--workers", type=arg("workers"), default=None,
+                   help=f"processes (default: min(2, cores)), {help_range('workers')}")
+    b.add_argument("--hadron-decays", type=arg("decays"), default=100000,
+                   help=f"forced decays per hadron channel (default 1e5), {help_range('decays')} (>= 100)")
+    b.add_argument("--showers", type=arg("showers"), default=200,
+                   help=f"showers of the track-length table (cached), {help_range('showers')}")
+    b.add_argument("--pi-per-e", type=arg("fraction"), default=None,
+                   help=f"pi-/e- admixture (default 1e-2, paper), {help_range('fraction')}")
+    b.add_argument("--k-per-pi", type=arg("fraction"), default=None,
+                   help=f"K-/pi- ratio (default 0.03, paper), {help_range('fraction')}")
+    b.add_argument("--srd-suppression", type=arg("fraction"), default=None,
+                   help=f"SRD hadron suppression (default 2e-5), {help_range('fraction')}")
+    b.add_argument("--d-srd-cm", type=arg("length_cm"), default=None,
+                   help=f"SRD-to-ECAL distance [cm] (default: setup or 240), {help_range('length_cm')}")
+    b.add_argument("--mot-events", type=arg("decays"), default=200000,
+                   help=f"NA64-mu: trident MC events (default 2e5), {help_range('decays')} (>= 100)")
     b.add_argument("--one-vs-two", action="store_true", help="NA64-mu: apply the 1-vs-2 MIP rejection")
     b.add_argument("--plots", metavar="DIR", help="write the E_miss figure (Fig. 7) and its CSV here")
     b.add_argument("--json", action="store_true", help="one JSON object on stdout")
@@ -55,14 +63,10 @@ def _hadron_config(args):
 def run_background(args: argparse.Namespace) -> int:
     from . import backgrounds
 
-    if not (math.isfinite(args.eot) and args.eot > 0):
-        raise InputError("--eot", f"must be a finite number > 0; got {args.eot}")
-    if args.seed < 0:
-        raise InputError("--seed", f"must be >= 0; got {args.seed}")
-    if args.workers is not None and args.workers < 1:
-        raise InputError("--workers", f"must be >= 1; got {args.workers}")
-    if args.showers < 1:
-        raise InputError("--showers", f"must be >= 1; got {args.showers}")
+    from .._io import check_writable_dir
+
+    if args.plots:
+        check_writable_dir(args.plots, "--plots")
     if str(args.setup).lower() == "na64mu":
         if args.mot_events < 100:
             raise InputError("--mot-events", f"must be >= 100; got {args.mot_events}")
@@ -75,9 +79,9 @@ def run_background(args: argparse.Namespace) -> int:
             for k, v in out.items():
                 sys.stdout.write(f"{k:>34}: {v}\n")
         return 0
-    cfg = _hadron_config(args)
     if args.hadron_decays < 100:
         raise InputError("--hadron-decays", f"must be >= 100; got {args.hadron_decays}")
+    cfg = _hadron_config(args)
     res = backgrounds.estimate(args.setup, eot=args.eot, seed=args.seed, workers=args.workers,
                                hadron_decays=args.hadron_decays, hadron_config=cfg, n_showers=args.showers)
     out = res.to_dict()

@@ -455,10 +455,8 @@ def write_plots(result: SignalResult, outdir, scan: dict | None = None) -> list:
     """Figs. 6 (HCAL deposits per module) and 7 (E_miss, signal) of the e->mu paper, with CSVs beside them."""
     from pathlib import Path
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from .._io import save_figure, write_csv
+    from ..plots import new_figure
 
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
@@ -466,7 +464,8 @@ def write_plots(result: SignalResult, outdir, scan: dict | None = None) -> list:
     a = result.arrays
     hc = np.asarray(a["hcal"], float)
     bins = np.linspace(0, 10, 51)
-    fig, axes = plt.subplots(1, hc.shape[1], figsize=(4 * hc.shape[1], 3.2), squeeze=False)
+    fig = new_figure((4 * hc.shape[1], 3.2))
+    axes = fig.subplots(1, hc.shape[1], squeeze=False)
     rows = [bins[:-1], bins[1:]]
     for k in range(hc.shape[1]):
         h, _ = np.histogram(hc[:, k], bins=bins, weights=a["weight"])
@@ -478,10 +477,9 @@ def write_plots(result: SignalResult, outdir, scan: dict | None = None) -> list:
     axes[0, 0].set_ylabel("fraction of events")
     fig.suptitle(f"signal, m_phi = {result.mass:g} GeV (no cuts)")
     fig.tight_layout()
-    fig.savefig(out / "hcal_deposits.png", dpi=120)
-    plt.close(fig)
-    np.savetxt(out / "hcal_deposits.csv", np.column_stack(rows), delimiter=",",
-               header="lo_gev,hi_gev," + ",".join(f"hcal{k}_fraction" for k in range(hc.shape[1])))
+    save_figure(fig, out / "hcal_deposits.png", dpi=120)
+    write_csv(out / "hcal_deposits.csv",
+              dict(zip(["lo_gev", "hi_gev"] + [f"hcal{k}_fraction" for k in range(hc.shape[1])], rows)))
     files += [out / "hcal_deposits.png", out / "hcal_deposits.csv"]
     sel = a["selection"]
     # Fig. 7: all selection criteria except the E_miss cut (iii)
@@ -489,29 +487,28 @@ def write_plots(result: SignalResult, outdir, scan: dict | None = None) -> list:
     b2 = np.linspace(0, 100, 51)
     h, _ = np.histogram(a["e_miss"][base], bins=b2, weights=a["weight"][base])
     h = h / max(a["weight"].sum(), 1e-300)
-    fig, ax = plt.subplots(figsize=(5, 3.5))
+    fig = new_figure((5, 3.5))
+    ax = fig.subplots()
     ax.step(b2[:-1], h, where="post")
     ax.set_yscale("log")
     ax.set_xlabel("E_miss [GeV]")
     ax.set_ylabel("fraction of produced events (cuts i, ii)")
     fig.tight_layout()
-    fig.savefig(out / "e_miss.png", dpi=120)
-    plt.close(fig)
-    np.savetxt(out / "e_miss.csv", np.column_stack([b2[:-1], b2[1:], h]), delimiter=",",
-               header="lo_gev,hi_gev,fraction")
+    save_figure(fig, out / "e_miss.png", dpi=120)
+    write_csv(out / "e_miss.csv", {"lo_gev": b2[:-1], "hi_gev": b2[1:], "fraction": h})
     files += [out / "e_miss.png", out / "e_miss.csv"]
     if scan:
-        fig, ax = plt.subplots(figsize=(5, 3.5))
+        fig = new_figure((5, 3.5))
+        ax = fig.subplots()
         ax.errorbar(scan["mass"], scan["efficiency"], yerr=scan["efficiency_error"], marker="o")
         ax.set_xscale("log")
         ax.set_xlabel("m_phi [GeV]")
         ax.set_ylabel("efficiency")
         fig.tight_layout()
-        fig.savefig(out / "efficiency_vs_mass.png", dpi=120)
-        plt.close(fig)
-        np.savetxt(out / "efficiency_vs_mass.csv",
-                   np.column_stack([scan["mass"], scan["efficiency"], scan["efficiency_error"],
-                                    scan["yield_per_eot"], scan["selected_per_eot"]]), delimiter=",",
-                   header="mass_gev,efficiency,efficiency_error,yield_per_eot,selected_per_eot")
+        save_figure(fig, out / "efficiency_vs_mass.png", dpi=120)
+        write_csv(out / "efficiency_vs_mass.csv",
+                  {"mass_gev": scan["mass"], "efficiency": scan["efficiency"],
+                   "efficiency_error": scan["efficiency_error"], "yield_per_eot": scan["yield_per_eot"],
+                   "selected_per_eot": scan["selected_per_eot"]})
         files += [out / "efficiency_vs_mass.png", out / "efficiency_vs_mass.csv"]
     return files

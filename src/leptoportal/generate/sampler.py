@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..domains import DOMAINS, check
 from ..errors import InputError
 from ..units import GEV2_TO_PB
 from ..xsec import api
@@ -95,8 +96,9 @@ class EventBatch:
 
 
 def _check_inputs(model, energy, n_events, rng, target, method, beam, final, form_factor, frame):
-    if isinstance(n_events, bool) or not isinstance(n_events, (int, np.integer)) or n_events <= 0:
-        raise InputError("n_events", f"must be an integer >= 1; got {n_events!r}")
+    if isinstance(n_events, bool) or not isinstance(n_events, (int, np.integer)):
+        raise InputError("n_events", DOMAINS["events"].message(n_events))
+    check(n_events, "events", "n_events")  # the cap bounds memory (~320 bytes per event at peak)
     if not isinstance(rng, np.random.Generator):
         raise InputError("rng", f"must be a seeded numpy.random.Generator; got {type(rng).__name__}")
     proc = api.make_process(beam, final, target, method, form_factor, getattr(model, "vertex", "chiral"))

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import _io
 from .._io import atomic_write
 from ..errors import InputError
 
@@ -28,27 +29,22 @@ SCALAR_PDGID = 9000006
 FORMATS = {".hepmc3": "hepmc3", ".hepmc": "hepmc3", ".lhe": "lhe", ".lhe.gz": "lhe.gz", ".parquet": "parquet"}
 
 
-def format_from_path(path) -> str:
-    """Output format from the file name; :class:`InputError` for an unknown suffix."""
-    name = Path(path).name.lower()
+def format_from_path(path, name: str = "output") -> str:
+    """Output format from the file name; :class:`InputError` (naming ``name``) for an unknown suffix."""
+    label = name
+    fname = Path(path).name.lower()
     for suf in sorted(FORMATS, key=len, reverse=True):
-        if name.endswith(suf):
+        if fname.endswith(suf):
             return FORMATS[suf]
-    raise InputError("output", f"unknown output suffix in {str(path)!r}; valid: .hepmc3, .lhe, .lhe.gz, .parquet")
+    raise InputError(label, f"unknown output suffix in {str(path)!r}; valid: .hepmc3, .lhe, .lhe.gz, .parquet")
 
 
-def check_writable(path) -> Path:
-    """Fail early (InputError) if ``path`` cannot be created: missing or unwritable directory."""
-    p = Path(path)
-    format_from_path(p)
-    d = p.parent if str(p.parent) else Path(".")
-    if not d.is_dir():
-        raise InputError("output", f"directory {str(d)!r} does not exist")
-    if not os.access(d, os.W_OK | os.X_OK):
-        raise InputError("output", f"directory {str(d)!r} is not writable")
-    if p.is_dir():
-        raise InputError("output", f"{str(p)!r} is a directory")
-    return p
+def check_writable(path, name: str = "output") -> Path:
+    """Fail early (InputError naming ``output``) if ``path`` cannot be created: unknown format,
+    missing or unwritable directory, or a directory in its place (a file is created and removed
+    in the directory to prove it)."""
+    format_from_path(Path(path), name)
+    return _io.check_writable(path, name)
 
 
 def nucleus_pdgid(Z, A) -> int:
@@ -155,7 +151,7 @@ _LHE_PARTICLE = ("{id:11d} {status:3d} {mother1:3d} {mother2:3d} {color1:3d} {co
 _LHE_EVENTINFO = "{nparticles:3d} {pid:6d} {weight: 24.16e} {scale: 15.10e} {aqed: 15.10e} {aqcd: 15.10e}"
 
 
-def _write_lhe(batch, tmp, compress):
+def _write_lhe(batch, fh):
     import pylhe
 
     from .. import __version__
@@ -192,8 +188,8 @@ def _write_lhe(batch, tmp, compress):
 
     comment = json.dumps(_metadata(batch), sort_keys=True)
     lhe = pylhe.LHEFile(init=init, events=events(), comment=comment)
-    fmt = pylhe.LHEXMLFormat(compress=compress, particle=_LHE_PARTICLE, eventinfo=_LHE_EVENTINFO)
-    lhe.tofile(tmp, fmt)
+    fmt = pylhe.LHEXMLFormat(compress=False, particle=_LHE_PARTICLE, eventinfo=_LHE_EVENTINFO)
+    lhe.write(fh, fmt)
 
 
 def _read_lhe(path):
@@ -261,8 +257,10 @@ def write_events(batch, path, fmt=None) -> Path:
     check_writable(path)
     if fmt == "hepmc3":
         return _atomic(path, lambda tmp: _write_hepmc3(batch, tmp))
-    if fmt in ("lhe", "lhe.gz"):
-        return _atomic(path, lambda tmp: _write_lhe(batch, tmp, fmt == "lhe.gz"))
+    if fmt == "lhe":
+        return _io.write_text_stream(path, lambda fh: _write_lhe(batch, fh))
+    if fmt == "lhe.gz":  # byte-reproducible: gzip header with mtime 0 and no file name
+        return _io.write_gzip_text(path, lambda fh: _write_lhe(batch, fh))
     if fmt == "parquet":
         return _atomic(path, lambda tmp: _write_parquet(batch, tmp))
     raise InputError("format", f"unknown format {fmt!r}; valid: hepmc3, lhe, lhe.gz, parquet")

@@ -3,11 +3,11 @@ or, with ``vertex="scalar"`` / ``"pseudoscalar"``, g l_f-bar l_i phi / g l_f-bar
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..domains import DOMAINS, check, check_array
 from ..errors import InputError
 
 from ..xsec.amplitudes import VERTICES
@@ -28,11 +28,10 @@ class LFVScalar:
     vertex: str = "chiral"
 
     def __post_init__(self):
-        m = np.asarray(self.mass, float)
-        if m.size == 0 or not np.all(np.isfinite(m)) or np.any(m <= 0):
-            raise InputError("mass", f"scalar mass must be > 0 GeV and finite; got {np.ravel(m).tolist()}")
-        if not (isinstance(self.coupling, (int, float)) and math.isfinite(self.coupling) and self.coupling >= 0):
-            raise InputError("coupling", f"must be a finite number >= 0; got {self.coupling!r}")
+        check_array(self.mass, "mass", "mass")
+        if isinstance(self.coupling, (bool, str)) or not isinstance(self.coupling, (int, float, np.floating)):
+            raise InputError("coupling", f"must be a number in {DOMAINS['coupling'].range_text()}; got {self.coupling!r}")
+        check(self.coupling, "coupling", "coupling")
         if self.vertex not in VERTICES:
             raise InputError("vertex", f"unknown vertex {self.vertex!r}; valid: {', '.join(VERTICES)}")
 

@@ -31,6 +31,7 @@ which the CLI prints as one line with exit code 2.  The schema (all sections but
 
 from __future__ import annotations
 
+import codecs
 import copy
 import hashlib
 import json
@@ -42,6 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..domains import DOMAINS, N_MASSES_MAX, check
 from ..errors import InputError
 
 __all__ = ["ReachConfig", "load_config", "parse_config", "shipped_configs", "STAT_METHODS"]
@@ -63,12 +65,19 @@ def _is_num(v) -> bool:
 
 
 def _num(d: dict, key: str, path: str, *, default=None, required=False, lo=None, hi=None,
-         lo_open=False, hi_open=False, integer=False):
+         lo_open=False, hi_open=False, integer=False, domain=None):
+    """A number of the config; ``domain`` (a kind of :data:`leptoportal.domains.DOMAINS`) gives its
+    valid range instead of lo/hi."""
     name = f"{path}.{key}" if path else key
     if key not in d:
         if required:
             raise InputError(name, "is required")
         return default
+    if domain is not None:
+        v = d[key]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or (DOMAINS[domain].integer and isinstance(v, float)):
+            raise InputError(name, DOMAINS[domain].message(v))
+        return check(v, domain, name)
     v = d[key]
     kind = "an integer" if integer else "a finite number"
     if integer:
@@ -261,7 +270,7 @@ def _parse_masses(raw: dict) -> tuple:
         path = "masses"
     elif isinstance(v, dict):
         _no_unknown(v, {"values", "min", "max", "n", "log", "quick_n"}, "masses")
-        _num(v, "quick_n", "masses", default=6, lo=1, integer=True)
+        _num(v, "quick_n", "masses", default=6, domain="n_masses")
         if "values" in v:
             for k in ("min", "max", "n", "log"):
                 if k in v:
@@ -271,9 +280,9 @@ def _parse_masses(raw: dict) -> tuple:
             if not isinstance(vals, list):
                 raise InputError(path, f"must be a list of masses in GeV; got {vals!r}")
         else:
-            lo = _num(v, "min", "masses", required=True, lo=0.0, lo_open=True)
-            hi = _num(v, "max", "masses", required=True, lo=0.0, lo_open=True)
-            n = _num(v, "n", "masses", required=True, lo=1, integer=True)
+            lo = _num(v, "min", "masses", required=True, domain="mass")
+            hi = _num(v, "max", "masses", required=True, domain="mass")
+            n = _num(v, "n", "masses", required=True, domain="n_masses")
             log = v.get("log", True)
             if not isinstance(log, bool):
                 raise InputError("masses.log", f"must be true or false; got {log!r}")
@@ -285,9 +294,12 @@ def _parse_masses(raw: dict) -> tuple:
         raise InputError("masses", f"must be a list of masses in GeV or a table {{min, max, n, log}}; got {type(v).__name__}")
     if len(vals) == 0:
         raise InputError(path, "is empty: give at least one mass in GeV")
+    if len(vals) > N_MASSES_MAX:
+        raise InputError(path, f"{len(vals)} masses: at most {N_MASSES_MAX} per scan")
     for i, m in enumerate(vals):
-        if not _is_num(m) or m <= 0:
-            raise InputError(f"{path}[{i}]", f"must be a finite mass > 0 GeV; got {m!r}")
+        if isinstance(m, bool) or not isinstance(m, (int, float)):
+            raise InputError(f"{path}[{i}]", DOMAINS["mass"].message(m))
+        check(m, "mass", f"{path}[{i}]")
     arr = np.asarray(vals, float)
     if len(np.unique(arr)) != len(arr):
         raise InputError(path, "contains repeated masses")
@@ -297,14 +309,32 @@ def _parse_masses(raw: dict) -> tuple:
 def _parse_coupling(raw: dict, model: dict) -> dict:
     d = _table(raw, "coupling")
     _no_unknown(d, {"min", "max", "points_per_decade", "label"}, "coupling")
-    lo = _num(d, "min", "coupling", default=1e-7, lo=0.0, lo_open=True)
-    hi = _num(d, "max", "coupling", default=1.0, lo=0.0, lo_open=True)
+    lo = _num(d, "min", "coupling", default=1e-7, domain="coupling_positive")
+    hi = _num(d, "max", "coupling", default=1.0, domain="coupling_positive")
     if hi <= lo:
         raise InputError("coupling.max", f"must be > coupling.min = {lo:g}; got {hi:g}")
     default_label = r"$g_\mu$" if model["name"] == "leptophilic" else r"$h$"
     return {"min": lo, "max": hi,
             "points_per_decade": _num(d, "points_per_decade", "coupling", default=8, lo=2, hi=200, integer=True),
             "label": _str(d, "label", "coupling", default=default_label)}
+
+
+def _parse_setup(raw: dict) -> str:
+    """The setup name or path; when the provider simulates a detector it must load (an unknown
+    name fails here, naming ``setup``)."""
+    from ..detector.setup import load_setup
+    from .providers import get_provider
+
+    name = _str(raw, "setup", "", default="na64e")
+    prov = raw.get("provider")
+    if isinstance(prov, dict) and isinstance(prov.get("name"), str):
+        try:
+            needs = get_provider(prov["name"]).needs_setup
+        except InputError:
+            needs = False  # reported by _parse_provider
+        if needs:
+            load_setup(name)
+    return name
 
 
 def _parse_provider(raw: dict, model: dict) -> dict:
@@ -366,13 +396,30 @@ def _parse_overlays(raw: dict, model: dict) -> tuple:
             p = ov.get("params", {})
             if not isinstance(p, dict):
                 raise InputError(f"{path}.params", "must be a table of keyword arguments")
-            o["params"] = dict(p)
+            o["params"] = _relic_lfv_params(p, f"{path}.params")
         elif kind == "sidm":
             o["g_chi"] = _num(ov, "g_chi", path, default=model.get("g_chi", 1.0), lo=0.0, lo_open=True)
             o.update(_dm_mass_relation(ov, path, model))
             o["limit_cm2_g"] = _num(ov, "limit_cm2_g", path, default=1.0, lo=0.0, lo_open=True)
         out.append(o)
     return tuple(out)
+
+
+#: keyword arguments of leptoportal.constraints.relic.lfv_annihilation_rate_line (a test keeps them in step)
+RELIC_LFV_PARAMS = ("g_dark", "psi_mass_ratio", "sigma_v_pb")
+
+
+def _relic_lfv_params(p: dict, path: str) -> dict:
+    """Keyword arguments of the e->mu paper's Eq. (2) line: names from :data:`RELIC_LFV_PARAMS`
+    (a misspelt name is an error), values finite numbers > 0."""
+    out = {}
+    for k, v in p.items():
+        if k not in RELIC_LFV_PARAMS:
+            raise InputError(f"{path}.{k}", f"unknown parameter; valid: {', '.join(RELIC_LFV_PARAMS)}")
+        if not (_is_num(v) and v > 0):
+            raise InputError(f"{path}.{k}", f"must be a finite number > 0; got {v!r}")
+        out[k] = float(v)
+    return out
 
 
 def _parse_plot(raw: dict) -> dict:
@@ -411,11 +458,12 @@ def parse_config(raw: dict, *, name: str = "config") -> ReachConfig:
         if len(ex) == 0:
             raise InputError("exposures", "is empty: give at least one EOT/MOT number > 0")
         for i, x in enumerate(ex):
-            if not _is_num(x) or x <= 0:
-                raise InputError(f"exposures[{i}]", f"must be a finite number of EOT/MOT > 0; got {x!r}")
+            if isinstance(x, bool) or not isinstance(x, (int, float)):
+                raise InputError(f"exposures[{i}]", DOMAINS["exposure"].message(x))
+            check(x, "exposure", f"exposures[{i}]")
         exposures = tuple(float(x) for x in ex)
     elif "exposure" in raw:
-        exposures = (_num(raw, "exposure", "", lo=0.0, lo_open=True),)
+        exposures = (_num(raw, "exposure", "", domain="exposure"),)
     else:
         raise InputError("exposures", "is required: a list of EOT/MOT numbers > 0")
     if len(set(exposures)) != len(exposures):
@@ -428,11 +476,11 @@ def parse_config(raw: dict, *, name: str = "config") -> ReachConfig:
         name=name,
         title=_str(raw, "title", "", default=name),
         source=_str(raw, "source", "", default=""),
-        setup=_str(raw, "setup", "", default="na64e"),
+        setup=_parse_setup(raw),
         exposures=exposures,
         exposure_unit=_str(raw, "exposure_unit", "", default="EOT", choices=EXPOSURE_UNITS),
         cl=cl,
-        seed=_num(raw, "seed", "", default=1, lo=0, integer=True),
+        seed=_num(raw, "seed", "", default=1, domain="seed"),
         model=model,
         statistics=stats_cfg,
         background=_parse_background(raw),
@@ -456,15 +504,36 @@ def shipped_configs() -> list[str]:
     return sorted(p.name[:-5] for p in d.iterdir() if p.name.endswith(".toml"))
 
 
+def decode_toml_bytes(data: bytes, where: str) -> str:
+    """TOML text from a file's bytes: UTF-8 (TOML's encoding; a UTF-8 byte-order mark is dropped)
+    or, when the file starts with a UTF-16 byte-order mark (Windows editors), UTF-16, which is
+    decoded.  Anything else that is not UTF-8 is refused, naming the line and byte."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputError("config", f"{where}: starts with a UTF-16 byte-order mark but is not UTF-16 "
+                             f"(byte {exc.start})") from None
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise InputError("config", f"{where}: not UTF-8 (TOML files are UTF-8): byte {exc.start} on line {line} is "
+                         f"0x{data[exc.start]:02x}") from None
+
+
 def load_config(name_or_path) -> ReachConfig:
     """Read and validate a config: a path to a ``.toml`` file or a shipped name (``na64e-lfv``)."""
     text = None
     p = Path(str(name_or_path)).expanduser()
     if p.suffix == ".toml" or p.exists():
         try:
-            text = p.read_text(encoding="utf-8")
+            data = p.read_bytes()
         except OSError as exc:
             raise InputError("config", f"cannot read {str(p)!r}: {exc.strerror or exc}") from None
+        text = decode_toml_bytes(data, str(p))
         name = p.stem
     else:
         name = str(name_or_path)

@@ -58,13 +58,14 @@ import os
 import platform
 import sys
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from scipy import optimize
 
-from .._io import atomic_write
+from .._io import AppendLog, DirectoryLock, clean_stale_temps, write_text
 from ..errors import InputError
 from .config import ReachConfig
 from .providers import get_provider
@@ -75,6 +76,8 @@ __all__ = ["COLUMNS", "LimitSearch", "RequiredSignal", "ScanResult", "find_limit
 COLUMNS = ("mass_index", "mass_gev", "exposure", "coupling_limit", "coupling_upper_edge", "status",
            "n_required", "background_events", "sigma_background_events", "stat_method", "n_yield_evaluations",
            "info")
+CHECK_COLUMN = "crc32"
+STATUSES = ("excluded", "excluded-window", "below-range", "not-excluded")
 _STATS_TAG = 0x5E1EC7  # entropy word separating the statistics stream from the mass streams
 
 
@@ -280,81 +283,102 @@ def _header_lines(cfg: ReachConfig, inputs_hash: str) -> list[str]:
         f"# provider: {cfg.provider['name']}\n",
         f"# exposure_unit: {cfg.exposure_unit}; cl: {cfg.cl:g}; seed: {cfg.seed}\n",
         "# units: mass_gev in GeV; exposure in the exposure_unit; coupling_limit/coupling_upper_edge dimensionless "
-        "(nan = none, see status); n_required, background_events, sigma_background_events in events\n",
-        ",".join(COLUMNS) + "\n",
+        "(nan = none, see status); n_required, background_events, sigma_background_events in events; "
+        "crc32 = CRC-32 of the row's text before it (a damaged row is detected and recomputed by --resume)\n",
+        ",".join(COLUMNS) + f",{CHECK_COLUMN}\n",
     ]
 
 
 def _row_line(row) -> str:
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow([_fmt(v) for v in row])
-    return buf.getvalue()
+    csv.writer(buf, lineterminator="").writerow([_fmt(v) for v in row])
+    text = buf.getvalue()
+    return f"{text},{zlib.crc32(text.encode('utf-8')):08x}\n"
 
 
 class _CsvSink:
-    """Appends rows, flushes and fsyncs after every mass point."""
+    """Appends rows, flushes and fsyncs after every mass point (an :class:`~leptoportal._io.AppendLog`)."""
 
     def __init__(self, path: Path, header: list[str], existing_rows: list[list]):
         self.path = path
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.writelines(header)
-            for row in existing_rows:
-                fh.write(_row_line(row))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        self.fh = open(path, "a", encoding="utf-8", newline="")
+        self.log = AppendLog(path, "".join(header), [_row_line(row) for row in existing_rows])
 
     def append(self, rows) -> None:
-        self.fh.write("".join(_row_line(r) for r in rows))
-        self.fh.flush()
-        os.fsync(self.fh.fileno())
+        self.log.append("".join(_row_line(r) for r in rows))
 
     def close(self) -> None:
-        self.fh.close()
+        self.log.close()
 
 
-def read_reach_csv(path) -> tuple[dict, list[dict]]:
+def read_reach_csv(path, damaged: list | None = None) -> tuple[dict, list[dict]]:
     """Read a reach.csv: (metadata from '#' lines, list of row dicts with typed values).
 
-    A truncated last line (no newline, as a kill during a write can leave) is dropped.
+    Every data row carries the CRC-32 of its text; a row that is not valid UTF-8, holds a NUL
+    byte, has the wrong number of fields, a bad checksum or a value that does not parse is
+    *damaged*.  With ``damaged`` (a list) each damaged row is reported there as "line N: why"
+    and left out (``--resume`` recomputes its mass point); without it the first damaged row
+    raises :class:`InputError` naming the line.  An unterminated last line (a write cut by a
+    kill) counts as damaged too.
     """
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
-    lines = text.split("\n")
-    if lines and lines[-1] != "":
-        lines = lines[:-1]  # unterminated last line: incomplete write
-    meta, body = {}, []
+    raw = path.read_bytes()
+    lines = raw.split(b"\n")
+    last_cut = lines[-1] != b""
+    meta, rows = {}, []
     header = None
-    for ln in lines:
-        if not ln:
+
+    def bad(n, why):
+        msg = f"line {n}: {why}"
+        if damaged is None:
+            raise InputError(str(path), f"{msg}; rerun with --resume to recompute it, or --force")
+        damaged.append(msg)
+
+    for n, b in enumerate(lines, start=1):
+        if not b:
             continue
-        if ln.startswith("#"):
-            if ":" in ln:
-                k, v = ln[1:].split(":", 1)
-                meta[k.strip()] = v.strip()
-            continue
-        if header is None:
-            header = next(csv.reader([ln]))
-            continue
-        body.append(next(csv.reader([ln])))
-    if header is None:
-        return meta, []
-    if tuple(header) != COLUMNS:
-        raise InputError("--resume", f"{path} has columns {header}, expected {list(COLUMNS)}")
-    rows = []
-    for r in body:
-        if len(r) != len(COLUMNS):
+        if n == len(lines) and last_cut:
+            bad(n, "unterminated (the write was cut)")
             continue
         try:
-            rows.append({"mass_index": int(r[0]), "mass_gev": float(r[1]), "exposure": float(r[2]),
-                         "coupling_limit": float(r[3]), "coupling_upper_edge": float(r[4]), "status": r[5],
-                         "n_required": float(r[6]), "background_events": float(r[7]),
-                         "sigma_background_events": float(r[8]), "stat_method": r[9],
-                         "n_yield_evaluations": int(r[10]), "info": r[11]})
-        except ValueError:
+            ln = b.decode("utf-8")
+        except UnicodeDecodeError:
+            bad(n, "not valid UTF-8")
             continue
+        if "\x00" in ln:
+            bad(n, "contains a NUL byte")
+            continue
+        if header is None:
+            if ln.startswith("#"):
+                if ":" in ln:
+                    k, v = ln[1:].split(":", 1)
+                    meta[k.strip()] = v.strip()
+                continue
+            header = next(csv.reader([ln]))
+            if tuple(header) != (*COLUMNS, CHECK_COLUMN):
+                raise InputError(str(path), f"line {n}: columns {header}, expected {[*COLUMNS, CHECK_COLUMN]} "
+                                            "(a table from another version, or damaged: use --force)")
+            continue
+        text, _, crc = ln.rpartition(",")
+        if crc != f"{zlib.crc32(text.encode('utf-8')):08x}":
+            bad(n, "checksum mismatch")
+            continue
+        r = next(csv.reader([text]))
+        if len(r) != len(COLUMNS):
+            bad(n, f"{len(r)} fields, expected {len(COLUMNS)}")
+            continue
+        try:
+            row = {"mass_index": int(r[0]), "mass_gev": float(r[1]), "exposure": float(r[2]),
+                   "coupling_limit": float(r[3]), "coupling_upper_edge": float(r[4]), "status": r[5],
+                   "n_required": float(r[6]), "background_events": float(r[7]),
+                   "sigma_background_events": float(r[8]), "stat_method": r[9],
+                   "n_yield_evaluations": int(r[10]), "info": r[11]}
+        except ValueError as exc:
+            bad(n, f"unreadable value ({exc})")
+            continue
+        if row["status"] not in STATUSES:
+            bad(n, f"unknown status {row['status']!r}")
+            continue
+        rows.append(row)
     return meta, rows
 
 
@@ -414,20 +438,65 @@ def run_scan(cfg: ReachConfig, outdir, *, workers: int | None = None, scheduler:
         raise InputError("--workers", f"must be an integer >= 1; got {workers!r}")
     if max_points is not None and (not isinstance(max_points, int) or max_points < 0):
         raise InputError("max_points", f"must be an integer >= 0; got {max_points!r}")
-    out = prepare_outdir(outdir, parameter="--output")
-    csv_path = out / "reach.csv"
+    if scheduler is not None:
+        check_scheduler(scheduler)
     provider = get_provider(cfg.provider["name"])
     provider.check_available()
+    out = prepare_outdir(outdir, parameter="--output")
+    lock = DirectoryLock(out, "--output").acquire()
+    try:
+        clean_stale_temps(out)
+        return _run_locked(cfg, out, provider, workers, scheduler, resume, force, progress, max_points, plot, quiet,
+                           execution_note, t_start)
+    finally:
+        lock.release()
+
+
+def check_scheduler(address: str, timeout: float = 5.0) -> None:
+    """Refuse an unreachable dask scheduler before any work (InputError naming --scheduler)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    u = urlsplit(address if "://" in address else f"tcp://{address}")
+    if u.scheme not in ("tcp", "tls"):
+        raise InputError("--scheduler", f"must be tcp://HOST:PORT or tls://HOST:PORT; got {address!r}")
+    try:
+        host, port = u.hostname, u.port
+    except ValueError:
+        host, port = None, None
+    if not host or not port:
+        raise InputError("--scheduler", f"must be tcp://HOST:PORT; got {address!r}")
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        raise InputError("--scheduler", f"no dask scheduler reachable at {address}: {exc.strerror or exc}") from None
+
+
+def _has_rows(csv_path: Path) -> bool:
+    """True if ``csv_path`` holds at least one data row (a header-only table is no result)."""
+    try:
+        lines = [ln for ln in csv_path.read_bytes().split(b"\n") if ln and not ln.startswith(b"#")]
+    except OSError:
+        return False
+    return len(lines) > 1
+
+
+def _run_locked(cfg, out, provider, workers, scheduler, resume, force, progress, max_points, plot, quiet,
+                execution_note, t_start) -> ScanResult:
+    csv_path = out / "reach.csv"
     inputs_hash = cfg.inputs_hash()
     warnings: list[str] = []
 
     # ---- previous rows (resume)
     n_exp = len(cfg.exposures)
     done_rows: dict[int, list] = {}
-    if csv_path.exists() and not resume and not force:
+    if csv_path.exists() and not resume and not force and _has_rows(csv_path):
         raise InputError("--output", f"{csv_path} exists: use --resume to continue that scan or --force to overwrite it")
     if resume and csv_path.exists():
-        meta, rows = read_reach_csv(csv_path)
+        damaged: list[str] = []
+        meta, rows = read_reach_csv(csv_path, damaged)
+        for d in damaged:
+            _warn(f"{csv_path.name} {d}: its mass point is recomputed", warnings, quiet)
         old = meta.get("inputs_sha256")
         if old != inputs_hash:
             raise InputError("--resume", f"{csv_path} was written for different inputs (inputs_sha256 {old} != "
@@ -476,8 +545,10 @@ def _scan_body(cfg, out, csv_path, provider, inputs_hash, warnings, done_rows, p
               "seed": seeds[i], "required": required, "g_min": cfg.coupling["min"], "g_max": cfg.coupling["max"],
               "points_per_decade": cfg.coupling["points_per_decade"]} for i in pending_run]
 
-    sink = _CsvSink(csv_path, _header_lines(cfg, inputs_hash),
-                    [row for i in sorted(done_rows) for row in done_rows[i]])
+    # the table is (re)written when the first row is known: a run that fails before leaves no stub
+    sink = None
+    if done_rows:
+        sink = _CsvSink(csv_path, _header_lines(cfg, inputs_hash), [row for i in sorted(done_rows) for row in done_rows[i]])
     point_seconds: dict[int, float] = {}
     point_cpu: dict[int, float] = {}
     points: list[dict] = []
@@ -490,6 +561,8 @@ def _scan_body(cfg, out, csv_path, provider, inputs_hash, warnings, done_rows, p
     bar = _progress(len(cfg.masses), len(done_rows), progress)
     try:
         for res in runner.run(tasks):
+            if sink is None:
+                sink = _CsvSink(csv_path, _header_lines(cfg, inputs_hash), [])
             sink.append(res["rows"])
             done_rows[res["index"]] = res["rows"]
             point_seconds[res["index"]] = res["seconds"]
@@ -506,7 +579,8 @@ def _scan_body(cfg, out, csv_path, provider, inputs_hash, warnings, done_rows, p
         interrupted = True
         raise
     finally:
-        sink.close()
+        if sink is not None:
+            sink.close()
         if bar is not None:
             bar.close()
         if interrupted:
@@ -522,7 +596,8 @@ def _scan_body(cfg, out, csv_path, provider, inputs_hash, warnings, done_rows, p
         sink = _CsvSink(csv_path, _header_lines(cfg, inputs_hash), all_rows)
         sink.close()
     files = {"csv": csv_path}
-    result_rows = read_reach_csv(csv_path)[1]  # the numbers exactly as written (same for resumed scans)
+    # the numbers exactly as written (same for resumed scans)
+    result_rows = read_reach_csv(csv_path)[1] if csv_path.exists() else []
 
     t_plot = 0.0
     if complete and plot:
@@ -561,7 +636,7 @@ def _scan_body(cfg, out, csv_path, provider, inputs_hash, warnings, done_rows, p
     }
     json_path = out / "reach.json"
     text = json.dumps(meta, indent=2, default=_json_default) + "\n"
-    atomic_write(json_path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"), suffix=".tmp")
+    write_text(json_path, text)
     files["json"] = json_path
     return ScanResult(result_rows, complete, out, files, warnings, required, timings)
 

@@ -133,7 +133,7 @@ def _one(ov, lo_m, hi_m, n, cfg) -> dict:
         else:
             kw["mchi_ratio"] = ov["mchi_ratio"]
         g = np.asarray(relic.relic_coupling(ov["model"], m, **kw), float)
-        ratio = f"m_S/(2\\sqrt{{1+\\epsilon_R}})" if "eps_R" in ov else f"m_S/{ov['mchi_ratio']:g}"
+        ratio = "m_S/(2\\sqrt{1+\\epsilon_R})" if "eps_R" in ov else f"m_S/{ov['mchi_ratio']:g}"
         label = ov["label"] or rf"relic $\Omega h^2 = 0.12$ ($m_\chi = {ratio}$)"
         style.setdefault("color", DEFAULT_STYLE["relic"])
         return {"kind": kind, "label": label, "style": style, "m": m, "lo": g, "hi": g,

@@ -42,6 +42,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..domains import check
 from ..errors import InputError
 
 __all__ = ["PointYield", "YieldProvider", "register_provider", "get_provider", "provider_names", "seed_int"]
@@ -67,8 +68,10 @@ class PointYield:
 class YieldProvider:
     """A named yield provider: ``make(mass, model, options, seed, setup) -> PointYield``.
 
-    ``options``: option name -> (type, default) with type one of float, int, str, bool; a
-    default of ``None`` means "not passed on unless given".  ``models``: model names it accepts.
+    ``options``: option name -> (type, default) or (type, default, valid) with type one of float,
+    int, str, bool; a default of ``None`` means "not passed on unless given"; ``valid`` is a
+    kind of :data:`leptoportal.domains.DOMAINS` (numbers) or a tuple of allowed strings, checked
+    when the config is loaded.  ``models``: model names it accepts.
     ``requires``: module that must be importable (checked by :meth:`check_available`).
     """
 
@@ -78,6 +81,7 @@ class YieldProvider:
     options: dict = field(default_factory=dict)
     models: tuple = ()
     requires: str | None = None
+    needs_setup: bool = False  #: simulates the config's ``setup`` (validated when the config loads)
 
     def validate(self, opts: dict, model: dict) -> dict:
         """Check ``[provider]`` options (unknown keys, types) and fill defaults."""
@@ -89,7 +93,8 @@ class YieldProvider:
             if k not in self.options:
                 raise InputError(f"provider.{k}", f"unknown option for provider {self.name!r}; valid: "
                                  f"{', '.join(sorted(self.options)) or '(none)'}")
-            typ, _ = self.options[k]
+            typ = self.options[k][0]
+            valid = self.options[k][2] if len(self.options[k]) > 2 else None
             ok = (isinstance(v, typ) and not isinstance(v, bool)) if typ is not bool else isinstance(v, bool)
             if typ is float and isinstance(v, int) and not isinstance(v, bool):
                 ok, v = True, float(v)
@@ -97,10 +102,14 @@ class YieldProvider:
                 raise InputError(f"provider.{k}", f"must be of type {typ.__name__}; got {v!r}")
             if typ in (float, int) and v < 0:
                 raise InputError(f"provider.{k}", f"must be >= 0; got {v!r}")
+            if isinstance(valid, str):
+                v = check(v, valid, f"provider.{k}")
+            elif valid is not None and v not in valid:
+                raise InputError(f"provider.{k}", f"must be one of {', '.join(map(str, valid))}; got {v!r}")
             out[k] = v
-        for k, (_, default) in self.options.items():
-            if k not in out and default is not None:
-                out[k] = default
+        for k, spec in self.options.items():
+            if k not in out and spec[1] is not None:
+                out[k] = spec[1]
         return out
 
     def check_available(self) -> None:
@@ -200,7 +209,7 @@ register_provider(YieldProvider("toy-decay-window", _make_decay_window,
                                 "analytic N = A E g^2 exp(-C g^2 (m/m0)^p) (upper edge)",
                                 {**_TOY_OPTS, "C": (float, 1.0), "p": (float, 0.0)}))
 register_provider(YieldProvider("toy-cpu", _make_cpu, "CPU-bound Monte-Carlo stand-in (benchmarks)",
-                                {**_TOY_OPTS, "events": (int, 100_000), "repeat": (int, 20)}))
+                                {**_TOY_OPTS, "events": (int, 100_000, "events"), "repeat": (int, 20, "events")}))
 
 
 # ----------------------------------------------------------------------------- real providers
@@ -242,11 +251,13 @@ def _make_na64e(mass, model, o, seed, setup):
 
 register_provider(YieldProvider(
     "na64mu-thin-target", _make_na64mu, "NA64-mu thin-target yield, Eq. (3.1) of arXiv:1807.03790",
-    {"energy_gev": (float, None), "target": (str, None), "target_length_cm": (float, None),
-     "dedy_gev_per_cm": (float, None), "x_min": (float, None), "method": (str, None), "form_factor": (str, None),
-     "beam": (str, None), "order": (int, None), "n_atoms_per_cm3": (float, None)},
+    {"energy_gev": (float, None, "energy"), "target": (str, None), "target_length_cm": (float, None, "length_cm"),
+     "dedy_gev_per_cm": (float, None, "dedy"), "x_min": (float, None, "x_min"),
+     "method": (str, None, ("iww", "ww", "etl")), "form_factor": (str, None, ("elastic", "atomic-nuclear")),
+     "beam": (str, None, ("mu+", "mu-")), "order": (int, None, "order"), "n_atoms_per_cm3": (float, None, "density_n")},
     models=("leptophilic",), requires="leptoportal.analysis.na64mu"))
 register_provider(YieldProvider(
     "na64e-simulation", _make_na64e, "NA64e e->mu signal simulation (yield_per_eot x efficiency)",
-    {"events": (int, 100_000), "method": (str, "ww"), "reference_coupling": (float, 1e-4), "beam": (str, None)},
-    models=("lfv-scalar",), requires="leptoportal.analysis.signal"))
+    {"events": (int, 100_000, "events"), "method": (str, "ww", ("etl", "ww", "iww")),
+     "reference_coupling": (float, 1e-4, "coupling_positive"), "beam": (str, None, ("e-", "e+"))},
+    models=("lfv-scalar",), requires="leptoportal.analysis.signal", needs_setup=True))

@@ -38,7 +38,6 @@ traces (tests/test_amplitudes_trace.py):
 
 from __future__ import annotations
 
-import numpy as np
 
 from ..errors import InputError
 

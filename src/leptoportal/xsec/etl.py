@@ -26,8 +26,8 @@ import numpy as np
 from ..units import ALPHA
 from .formfactors import nuclear_d, screening_tsai
 from .amplitudes import vertex_factors
-from .kinematics import frame, q_polar
-from .quadrature import gauss_legendre, panel_nodes
+from .kinematics import frame, lab_energy_range, q_polar
+from .quadrature import panel_nodes
 
 #: default Gauss-Legendre points per panel (x, theta, t, phi_q); ``order`` multiplies them
 BASE_ORDER = {"x": 8, "theta": 5, "t": 6, "phi": 8}
@@ -125,9 +125,18 @@ def _theta_nodes(E, Ea, m_i, m_a, m_b, n):
 def dsigma_dx(E, x, m_i, m_f, m_phi, Z, A, M, g2, order=1, vertex="chiral"):
     """d sigma/dx per h^2 [GeV^-2]: Eq. (12) integrated over the full cos(theta_k) range."""
     E, x = np.broadcast_arrays(np.asarray(E, float), np.asarray(x, float))
+    # outside the exact range of E_phi/E (kinematics.lab_energy_range) the phase space is empty: exactly 0
+    lo, hi = lab_energy_range(E, m_i, m_phi, m_f, M)
+    inside, x = _inside(x, lo / E, hi / E)
     th, w = _theta_nodes(E, x * E, m_i, m_phi, m_f, BASE_ORDER["theta"] * order)
     d2 = d2sigma_dx_dcos(E[..., None], x[..., None], th, m_i, m_f, m_phi, Z, A, M, g2, order, vertex)
-    return np.sum(w * np.sin(th) * d2, axis=-1)
+    return np.where(inside, np.sum(w * np.sin(th) * d2, axis=-1), 0.0)
+
+
+def _inside(v, lo, hi):
+    """(mask of lo < v < hi, v with the outside points moved to the middle of the range)."""
+    inside = (v > lo) & (v < hi)
+    return inside, np.where(inside, v, 0.5 * (lo + hi))
 
 
 def x_nodes(xlo, xhi, n, scale_hi=None):
@@ -157,8 +166,8 @@ def _x_scale_hi(m_f, m_phi, span):
 
 def sigma_total(E, m_i, m_f, m_phi, Z, A, M, g2, order=1, vertex="chiral"):
     """Total ETL cross section per h^2 [GeV^-2] at one beam energy E (scalar)."""
-    xlo = m_phi / E
-    xhi = 1.0 - m_f / E
+    lo, hi = lab_energy_range(E, m_i, m_phi, m_f, M)  # exact (with the nuclear recoil)
+    xlo, xhi = float(lo) / E, float(hi) / E
     xs, wx = x_nodes(xlo, xhi, BASE_ORDER["x"] * order // 2 + 2, _x_scale_hi(m_f, m_phi, xhi - xlo))
     return float(np.sum(wx * dsigma_dx(E, xs, m_i, m_f, m_phi, Z, A, M, g2, order, vertex)))
 
@@ -239,16 +248,19 @@ def d2sigma_dy_dcos(E, y, psi, m_i, m_f, m_phi, Z, A, M, g2, order=1, vertex="ch
 def dsigma_dy(E, y, m_i, m_f, m_phi, Z, A, M, g2, order=1, vertex="chiral"):
     """ETL d sigma/dy per h^2 [GeV^-2] (lepton energy fraction; full angular range)."""
     E, y = np.broadcast_arrays(np.asarray(E, float), np.asarray(y, float))
+    # outside the exact range of E_f/E the phase space is empty: exactly 0
+    lo, hi = lab_energy_range(E, m_i, m_f, m_phi, M)
+    inside, y = _inside(y, lo / E, hi / E)
     th, w = _theta_nodes(E, y * E, m_i, m_f, m_phi, BASE_ORDER["theta"] * order)
     d2 = d2sigma_dy_dcos(E[..., None], y[..., None], th, m_i, m_f, m_phi, Z, A, M, g2, order, vertex)
-    return np.sum(w * np.sin(th) * d2, axis=-1)
+    return np.where(inside, np.sum(w * np.sin(th) * d2, axis=-1), 0.0)
 
 
 def dsigma_dcos_psi(E, psi, m_i, m_f, m_phi, Z, A, M, g2, order=1, vertex="chiral"):
     """ETL d sigma/dcos(psi) per h^2 [GeV^-2]: d^2 sigma/(dy dcos psi) integrated over y."""
     E, psi = np.broadcast_arrays(np.asarray(E, float), np.asarray(psi, float))
-    ylo = m_f / E
-    yhi = 1.0 - m_phi / E
+    lo, hi = lab_energy_range(E, m_i, m_f, m_phi, M)  # exact (with the nuclear recoil)
+    ylo, yhi = lo / E, hi / E
     ys, wy = x_nodes(ylo, yhi, BASE_ORDER["x"] * order // 2 + 2)
     d2 = d2sigma_dy_dcos(E[..., None], ys, psi[..., None], m_i, m_f, m_phi, Z, A, M, g2, order, vertex)
     return np.sum(wy * d2, axis=-1)

@@ -96,6 +96,37 @@ def frame(E, m_i, Ea, m_a, m_b, theta, M):
                  Ea_minus_az, -Eb0_minus_V)
 
 
+def lab_energy_range(E, m_i, m_a, m_b, M):
+    """Exact range (E_a,min, E_a,max) of the lab energy of ``a`` in l_i N -> a b N (nucleus at rest).
+
+    The endpoints of the three-body range are two-body endpoints with b and the recoil moving
+    together, i.e. with the (b N) invariant mass at its minimum m_b + M: in the CM frame
+    (s = m_i^2 + M^2 + 2 E M) a has E* = (s + m_a^2 - (m_b+M)^2)/(2 sqrt s) and momentum p*, and the
+    boost (gamma = (E+M)/sqrt s, gamma beta = |p|/sqrt s) gives the upper end gamma E* + gamma beta p*.
+    The lower end: for a CM momentum p <= p* (larger (b N) masses) the lab energy
+    gamma sqrt(p^2 + m_a^2) - gamma beta p is convex in p with its minimum m_a (a at rest in the lab)
+    at p = gamma beta m_a; so it is m_a when p* >= gamma beta m_a and gamma E* - gamma beta p*
+    otherwise.  Threshold: s = (m_a + m_b + M)^2, where the range
+    closes to one point.  Arrays broadcast over E."""
+    E = np.asarray(E, float)
+    s = m_i * m_i + M * M + 2.0 * E * M
+    rs = np.sqrt(s)
+    mY = m_b + M
+    lam = np.maximum((s - (m_a + mY) ** 2) * (s - (mY - m_a) ** 2), 0.0)
+    pstar = np.sqrt(lam) / (2.0 * rs)
+    Estar = (s + m_a * m_a - mY * mY) / (2.0 * rs)
+    gam = (E + M) / rs
+    gb = np.sqrt(np.maximum(E * E - m_i * m_i, 0.0)) / rs
+    lo = np.where(pstar >= gb * m_a, m_a, gam * Estar - gb * pstar)
+    return lo, gam * Estar + gb * pstar
+
+
+def threshold_energy(m_i, m_f, m_phi, M):
+    """Exact beam-energy threshold of l_i N -> l_f N phi on a nucleus of mass M at rest:
+    s = m_i^2 + M^2 + 2 E M = (m_f + m_phi + M)^2."""
+    return ((m_f + m_phi + M) ** 2 - m_i * m_i - M * M) / (2.0 * M)
+
+
 def q_polar(fr: Frame, t, M):
     """|q|, q_z and q_T (= |q| sin theta_q) in the V frame at momentum transfer t.
 

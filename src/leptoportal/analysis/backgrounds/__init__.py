@@ -229,10 +229,8 @@ def write_plots(result: BackgroundResult, outdir, signal=None) -> list:
     """
     from pathlib import Path
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from ..._io import save_figure, write_csv
+    from ...plots import new_figure
 
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
@@ -241,7 +239,8 @@ def write_plots(result: BackgroundResult, outdir, signal=None) -> list:
     h_dm, _ = np.histogram(a.get("dimuon_e_miss", []), edges, weights=a.get("dimuon_w", []))
     h_hd, _ = np.histogram(a.get("hadron_e_miss", []), edges, weights=a.get("hadron_w", []))
     cols = {"e_miss_lo_gev": edges[:-1], "e_miss_hi_gev": edges[1:], "dimuon_per_eot": h_dm, "hadron_per_eot": h_hd}
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = new_figure((6, 4))
+    ax = fig.subplots()
     ax.stairs(h_dm, edges, label="dimuon background", color="green")
     ax.stairs(h_hd, edges, label="hadron decays in flight", color="orange")
     if signal is not None:
@@ -260,12 +259,6 @@ def write_plots(result: BackgroundResult, outdir, signal=None) -> list:
     ax.legend(fontsize=8)
     png = out / "background_emiss.png"
     fig.tight_layout()
-    fig.savefig(png, dpi=120)
-    plt.close(fig)
-    csv = out / "background_emiss.csv"
-    keys = list(cols)
-    with open(csv, "w") as fh:
-        fh.write(",".join(keys) + "\n")
-        for i in range(edges.size - 1):
-            fh.write(",".join(f"{float(cols[k][i]):.6g}" for k in keys) + "\n")
+    save_figure(fig, png, dpi=120)
+    csv = write_csv(out / "background_emiss.csv", cols, fmt="{:.6g}")
     return [png, csv]
