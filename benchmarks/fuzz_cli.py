@@ -151,13 +151,21 @@ def _reach_cases(out: str) -> list:
 
 
 def _files_finite(paths) -> str | None:
+    """A written CSV/JSON with inf anywhere, or a CSV column that is nan in every row (a result
+    that says nothing); isolated nan documented by the file's header (e.g. "unreachable") is fine."""
     for p in paths:
         p = Path(p)
-        if p.is_file() and p.suffix in (".csv", ".json"):
-            text = p.read_text(errors="replace").lower()
-            body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
-            if re.search(r"(?<![a-z_])(nan|inf|infinity)(?![a-z_])", body):
-                return f"non-finite value in {p.name}"
+        if not (p.is_file() and p.suffix in (".csv", ".json")):
+            continue
+        text = p.read_text(errors="replace").lower()
+        body = [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
+        if re.search(r"(?<![a-z_])(inf|infinity)(?![a-z_])", "\n".join(body)):
+            return f"inf in {p.name}"
+        if p.suffix == ".csv" and len(body) > 1:
+            cols = list(zip(*[ln.split(",") for ln in body[1:]]))
+            for name, col in zip(body[0].split(","), cols):
+                if all(v.strip() == "nan" for v in col):
+                    return f"column {name} of {p.name} is nan in every row"
     return None
 
 

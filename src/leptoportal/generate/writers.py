@@ -16,7 +16,6 @@ Numbers are written with 17 significant digits, so doubles round-trip exactly.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
