@@ -98,6 +98,13 @@ def test_help_shows_the_valid_range(capsys):
     assert DOMAINS["energy"].range_text() == "(0, 10000] GeV"
 
 
+def test_docs_show_the_same_table():
+    from leptoportal.domains import markdown_table
+
+    guide = (SRC.parent.parent / "docs" / "guide.md").read_text(encoding="utf-8")
+    assert markdown_table() in guide
+
+
 # ------------------------------------------------------------------------ reported inputs
 REPORTED = [
     (["xsec", "--coupling", "1e300", "--mass", "0.3", "--energy", "100"], "--coupling"),

@@ -32,7 +32,7 @@ import numpy as np
 
 from .errors import InputError
 
-__all__ = ["Domain", "DOMAINS", "check", "check_array", "arg", "help_range", "EVENTS_MAX", "N_MASSES_MAX",
+__all__ = ["Domain", "DOMAINS", "check", "check_array", "arg", "help_range", "markdown_table", "EVENTS_MAX", "N_MASSES_MAX",
            "EXPOSURE_MAX", "COUPLING_MAX"]
 
 COUPLING_MAX = 4.0 * math.pi
@@ -45,6 +45,8 @@ SEED_MAX = 2**63 - 1
 def _fmt(v: float) -> str:
     if v == COUPLING_MAX:
         return "4pi"
+    if v == math.pi:
+        return "pi"
     if v == SEED_MAX:
         return "2^63-1"
     if float(v).is_integer() and abs(v) < 1e6:
@@ -189,6 +191,13 @@ def arg(kind: str):
     convert.__name__ = d.what  # argparse names the type in some messages
     convert.domain = d  # what --help and the tests read
     return convert
+
+
+def markdown_table() -> str:
+    """The table of valid ranges as docs/guide.md shows it (a test keeps the two identical)."""
+    rows = ["| kind | quantity | valid |", "|---|---|---|"]
+    rows += [f"| `{k}` | {d.what} | {d.range_text()}{' (integer)' if d.integer else ''} |" for k, d in DOMAINS.items()]
+    return "\n".join(rows) + "\n"
 
 
 def help_range(kind: str) -> str:
