@@ -34,8 +34,8 @@ def register(sub) -> None:
                    help=f"scalar mass m_phi [GeV], {help_range('mass')}")
     p.add_argument("--energy", type=arg("energy"), required=True, metavar="GEV",
                    help=f"beam energy [GeV], above the process threshold, {help_range('energy')}")
-    p.add_argument("--coupling", type=arg("coupling_positive"), default=1e-4,
-                   help=f"coupling h (default 1e-4), {help_range('coupling_positive')}")
+    p.add_argument("--coupling", type=arg("coupling"), default=1e-4,
+                   help=f"coupling h (default 1e-4), {help_range('coupling')}")
     p.add_argument("--target", default="Pb", help="Pb, W, Fe, Cu, Al, C, or 'Z,A,density' (default Pb)")
     p.add_argument("--method", default="ww", choices=api.METHODS, help="etl, ww or iww (default ww)")
     p.add_argument("--frame", default=None, choices=["x", "y"],

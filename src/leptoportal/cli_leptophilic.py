@@ -32,8 +32,8 @@ def _add_model_args(p, with_coupling=True):
                        help=f"scalar mass m_S [GeV], {help_range('mass')}")
         p.add_argument("--g-mu", type=arg("coupling"), required=True, metavar="G",
                        help=f"muon coupling g_mu, {help_range('coupling')}")
-    p.add_argument("--g-chi", type=arg("coupling"), default=1.0, metavar="G",
-                   help=f"dark-matter coupling g_chi (default 1), {help_range('coupling')}")
+    p.add_argument("--g-chi", type=arg("g_chi"), default=1.0, metavar="G",
+                   help=f"dark-matter coupling g_chi (default 1), {help_range('g_chi')}")
     rel = p.add_mutually_exclusive_group()
     rel.add_argument("--mchi-ratio", type=arg("mchi_ratio"), default=None, metavar="R",
                      help=f"m_chi = m_S / R (default R = 3, Eq. 2.8), {help_range('mchi_ratio')}")

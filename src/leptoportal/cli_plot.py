@@ -32,8 +32,8 @@ def register(sub) -> None:
                    help=f"output directory, created if missing (default {DEFAULT_OUTPUT})")
     x.add_argument("--quick", action="store_true", help="coarse grids (a few seconds instead of ~half a minute)")
     x.add_argument("--target", default="Pb", help="Pb, W, Fe, Cu, Al, C, or 'Z,A,density' (default Pb)")
-    x.add_argument("--coupling", type=arg("coupling_positive"), default=1e-4,
-                   help=f"coupling h (default 1e-4), {help_range('coupling_positive')}; sigma scales as h^2")
+    x.add_argument("--coupling", type=arg("coupling"), default=1e-4,
+                   help=f"coupling h (default 1e-4), {help_range('coupling')}; sigma scales as h^2")
     x.add_argument("--beam", default="e-", help="beam lepton: e-, e+, mu-, mu+ (default e-)")
     x.add_argument("--final", default="mu-", help="outgoing lepton, same charge as the beam (default mu-)")
     x.set_defaults(func=run_xsec)

@@ -44,8 +44,8 @@ def register(sub) -> None:
                       help=f"highest mediator mass (default 10; 3 for lfv), {help_range('mass')}")
     line.add_argument("--n", type=arg("n_masses"), default=50,
                       help=f"number of log-spaced masses (default 50), {help_range('n_masses')} (>= 2)")
-    line.add_argument("--g-chi", type=arg("coupling_positive"), default=1.0,
-                      help=f"dark coupling g_chi (default 1, as in the paper), {help_range('coupling_positive')}")
+    line.add_argument("--g-chi", type=arg("g_chi"), default=1.0,
+                      help=f"dark coupling g_chi (default 1, as in the paper), {help_range('g_chi')}")
     line.add_argument("--output", required=True, metavar="DIR", help="output directory")
     line.set_defaults(func=run_line)
 
@@ -54,9 +54,9 @@ def register(sub) -> None:
     pt.add_argument("--mass", type=arg("any_mass"), required=True, metavar="GEV",
                     help=f"m_S for --model ({help_range('mass')}); m_chi for --swave-sigma-v "
                     f"({help_range('m_chi_swave')})")
-    pt.add_argument("--g-mu", type=arg("coupling_positive"), help=f"muon coupling g_mu, {help_range('coupling_positive')}")
-    pt.add_argument("--g-chi", type=arg("coupling_positive"), default=1.0,
-                    help=f"dark coupling g_chi (default 1), {help_range('coupling_positive')}")
+    pt.add_argument("--g-mu", type=arg("coupling"), help=f"muon coupling g_mu, {help_range('coupling')}")
+    pt.add_argument("--g-chi", type=arg("g_chi"), default=1.0,
+                    help=f"dark coupling g_chi (default 1), {help_range('g_chi')}")
     _relation_args(pt)
     pt.add_argument("--swave-sigma-v", type=arg("sigma_v"), metavar="CM3_S",
                     help=f"constant s-wave <sigma v> in cm^3/s (generic benchmark mode), {help_range('sigma_v')}")
@@ -134,6 +134,9 @@ def run_line(args: argparse.Namespace) -> int:
         if np.any(low):
             sys.stderr.write(f"leptoportal: note: {int(low.sum())} masses with m_chi < 1 MeV (BBN era) left as nan\n")
         bad = ~low & ~np.isfinite(coupling)
+        if np.all(~np.isfinite(coupling)):
+            raise InputError("--g-chi", f"no g_mu in [1e-12, sqrt(4 pi)] reaches Omega h^2 = 0.12 at any mass in "
+                             f"[{lo:g}, {hi:g}] GeV with g_chi = {args.g_chi:g}: nothing to draw")
         if np.any(bad):
             sys.stderr.write(f"leptoportal: note: {int(bad.sum())} masses where no g_mu in [1e-12, sqrt(4 pi)] "
                              "reaches Omega h^2 = 0.12 left as nan\n")
@@ -174,7 +177,7 @@ def run_point(args: argparse.Namespace) -> int:
             raise InputError("--majorana", "only with --swave-sigma-v (the leptophilic chi is a Dirac fermion)")
         check(args.mass, "mass", "--mass")
         if args.g_mu is None:
-            raise InputError("--g-mu", f"is required with --model; {help_range('coupling_positive')}")
+            raise InputError("--g-mu", f"is required with --model; {help_range('coupling')}")
         ratio, eps = _relation(args)
         model = relic.relic_model(args.model, args.mass, args.g_mu, mchi_ratio=ratio if ratio is not None else 3.0,
                                   eps_R=eps, g_chi=args.g_chi)

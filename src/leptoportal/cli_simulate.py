@@ -33,9 +33,9 @@ def register(sub) -> None:
     s.add_argument("--setup", default="na64e", help="setup name (na64e) or path to a setup TOML (default na64e)")
     s.add_argument("--mass", type=arg("mass"), required=True, metavar="GEV",
                    help=f"scalar mass m_phi [GeV], {help_range('mass')}")
-    s.add_argument("--coupling", type=arg("coupling_positive"), default=1e-4,
+    s.add_argument("--coupling", type=arg("coupling"), default=1e-4,
                    help="coupling: h of e->mu phi (e+- beams), g_mu of the muon-specific leptophilic scalar "
-                        "(muon beams, e.g. --setup na64mu); default 1e-4; " + help_range("coupling_positive"))
+                        "(muon beams, e.g. --setup na64mu); default 1e-4; " + help_range("coupling"))
     s.add_argument("--events", type=arg("events"), default=100000,
                    help=f"signal events to simulate (default 100000), {help_range('events')}")
     s.add_argument("--seed", type=arg("seed"), default=1, help=f"random seed (default 1), {help_range('seed')}")

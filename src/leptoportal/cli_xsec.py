@@ -39,9 +39,9 @@ def register(sub) -> None:
                    help=f"scalar mass(es) m_phi [GeV], {help_range('mass')}")
     p.add_argument("--energy", type=arg("energy"), nargs="+", required=True, metavar="GEV",
                    help=f"beam energy(ies) [GeV], above the process threshold, {help_range('energy')}")
-    p.add_argument("--coupling", type=arg("coupling_positive"), default=1e-4,
+    p.add_argument("--coupling", type=arg("coupling"), default=1e-4,
                    help="coupling h (chiral) or g (scalar/pseudoscalar), default 1e-4; sigma scales as its square; "
-                   + help_range("coupling_positive"))
+                   + help_range("coupling"))
     p.add_argument("--coupling-type", default="chiral", choices=["chiral", "scalar", "pseudoscalar"],
                    help="vertex: chiral h l_f-bar P_R l_i phi (e->mu paper, default), scalar g l-bar l S, "
                    "pseudoscalar g l-bar i gamma5 l a")

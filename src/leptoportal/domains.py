@@ -36,6 +36,8 @@ __all__ = ["Domain", "DOMAINS", "check", "check_array", "arg", "help_range", "ma
            "EXPOSURE_MAX", "COUPLING_MAX"]
 
 COUPLING_MAX = 4.0 * math.pi
+COUPLING_MIN = 1e-12  # sigma ~ g^2: below this the rates underflow any exposure (N < 1e-6 at 1e20)
+G_CHI_MIN = 1e-6
 EVENTS_MAX = 10_000_000
 N_MASSES_MAX = 2000
 EXPOSURE_MAX = 1e20
@@ -123,9 +125,9 @@ class Domain:
 DOMAINS: dict[str, Domain] = {
     "energy": Domain("beam energy", 0.0, 1e4, "GeV", lo_open=True),
     "mass": Domain("scalar mass", 1e-4, 100.0, "GeV"),
-    "coupling": Domain("coupling", 0.0, COUPLING_MAX),
-    "coupling_positive": Domain("coupling", 0.0, COUPLING_MAX, lo_open=True),
-    "exposure": Domain("exposure (particles on target)", 0.0, EXPOSURE_MAX, lo_open=True),
+    "coupling": Domain("coupling", COUPLING_MIN, COUPLING_MAX),
+    "g_chi": Domain("dark-matter coupling", G_CHI_MIN, COUPLING_MAX),
+    "exposure": Domain("exposure (particles on target)", 1.0, EXPOSURE_MAX),
     "events": Domain("number of events", 1, EVENTS_MAX, integer=True),
     "n_masses": Domain("number of masses", 1, N_MASSES_MAX, integer=True),
     "seed": Domain("seed", 0, SEED_MAX, integer=True),
@@ -136,11 +138,11 @@ DOMAINS: dict[str, Domain] = {
     "x": Domain("energy fraction x", 0.0, 1.0, lo_open=True, hi_open=True),
     "x_min": Domain("x cut", 0.0, 1.0, hi_open=True),
     "psi": Domain("angle", 0.0, math.pi, "rad"),
-    "mchi_ratio": Domain("m_S/m_chi ratio R", 0.0, 1e3, lo_open=True),
+    "mchi_ratio": Domain("m_S/m_chi ratio R", 1e-2, 1e3),
     "eps_r": Domain("eps_R", 0.0, 10.0, lo_open=True),
     "length_cm": Domain("length", 0.0, 1e5, "cm", lo_open=True),
     "dedy": Domain("mean energy loss", 0.0, 1.0, "GeV/cm"),
-    "fraction": Domain("fraction", 0.0, 1.0),
+    "fraction": Domain("fraction", 0.0, 1.0, lo_open=True),
     "cl": Domain("confidence level", 0.0, 1.0, lo_open=True, hi_open=True),
     "sigma_v": Domain("<sigma v>", 1e-35, 1e-18, "cm^3/s"),
     "m_chi_swave": Domain("dark-matter mass", 1e-3, 1e5, "GeV"),

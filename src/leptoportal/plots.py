@@ -461,7 +461,13 @@ def plot_leptophilic_reach(outdir, preset="muon-specific", masses=None, mots=(1e
     if relic is not None and hasattr(relic, "relic_coupling"):
         columns["g_mu_relic"] = np.asarray(relic.relic_coupling(preset, ms, mchi_ratio=mchi_ratio, eps_R=eps_R,
                                                                 g_chi=g_chi), float)
-        relic_note = "drawn (leptoportal.constraints.relic.relic_coupling)"
+        relic_note = "drawn (leptoportal.constraints.relic.relic_coupling); nan = no g_mu <= sqrt(4 pi) reaches it"
+        if not np.any(np.isfinite(columns["g_mu_relic"])):
+            del columns["g_mu_relic"]
+            relic_note = f"not drawn: no g_mu <= sqrt(4 pi) gives Omega h^2 = 0.12 at any mass with g_chi = {g_chi:g}"
+            import warnings
+
+            warnings.warn(f"relic line {relic_note}", stacklevel=2)
     relation = f"mchi=mS/{mchi_ratio:g}" if eps_R is None else f"resonance eps_R={eps_R:g}"
     stem = f"leptophilic-reach-{preset}-" + ("ratio" if eps_R is None else "resonance")
     tt = thin_target or na64mu.ThinTarget()

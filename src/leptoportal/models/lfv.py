@@ -31,7 +31,8 @@ class LFVScalar:
         check_array(self.mass, "mass", "mass")
         if isinstance(self.coupling, (bool, str)) or not isinstance(self.coupling, (int, float, np.floating)):
             raise InputError("coupling", f"must be a number in {DOMAINS['coupling'].range_text()}; got {self.coupling!r}")
-        check(self.coupling, "coupling", "coupling")
+        if self.coupling != 0:  # exactly 0 is a valid (non-interacting) model
+            check(self.coupling, "coupling", "coupling")
         if self.vertex not in VERTICES:
             raise InputError("vertex", f"unknown vertex {self.vertex!r}; valid: {', '.join(VERTICES)}")
 

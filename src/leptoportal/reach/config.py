@@ -309,8 +309,8 @@ def _parse_masses(raw: dict) -> tuple:
 def _parse_coupling(raw: dict, model: dict) -> dict:
     d = _table(raw, "coupling")
     _no_unknown(d, {"min", "max", "points_per_decade", "label"}, "coupling")
-    lo = _num(d, "min", "coupling", default=1e-7, domain="coupling_positive")
-    hi = _num(d, "max", "coupling", default=1.0, domain="coupling_positive")
+    lo = _num(d, "min", "coupling", default=1e-7, domain="coupling")
+    hi = _num(d, "max", "coupling", default=1.0, domain="coupling")
     if hi <= lo:
         raise InputError("coupling.max", f"must be > coupling.min = {lo:g}; got {hi:g}")
     default_label = r"$g_\mu$" if model["name"] == "leptophilic" else r"$h$"

@@ -259,5 +259,5 @@ register_provider(YieldProvider(
 register_provider(YieldProvider(
     "na64e-simulation", _make_na64e, "NA64e e->mu signal simulation (yield_per_eot x efficiency)",
     {"events": (int, 100_000, "events"), "method": (str, "ww", ("etl", "ww", "iww")),
-     "reference_coupling": (float, 1e-4, "coupling_positive"), "beam": (str, None, ("e-", "e+"))},
+     "reference_coupling": (float, 1e-4, "coupling"), "beam": (str, None, ("e-", "e+"))},
     models=("lfv-scalar",), requires="leptoportal.analysis.signal", needs_setup=True))
