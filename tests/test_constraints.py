@@ -163,13 +163,16 @@ def test_g2_inputs_file():
     for d in dets.values():
         assert d.source and d.confidence and d.sigma > 0
     default = g2.get_g2_determination()
-    assert default.name == raw["default"]
-    assert default.value == pytest.approx(268e-11)
-    assert default.sigma == pytest.approx(math.hypot(63, 43) * 1e-11)       # 76.3e-11, 3.5 sigma
-    assert default.value / default.sigma == pytest.approx(3.5, abs=0.05)
+    assert default.name == raw["default"] == "fnal2023_wp2020"
+    assert all(d.label for d in dets.values())  # readable names for legends
+    assert default.value / default.sigma == pytest.approx(5.2, abs=0.05)  # 249(22)(43)e-11
+    paper = dets["pdg2016_na64mu2018"]
+    assert paper.value == pytest.approx(268e-11)
+    assert paper.sigma == pytest.approx(math.hypot(63, 43) * 1e-11)       # 76.3e-11, 3.5 sigma
+    assert paper.value / paper.sigma == pytest.approx(3.5, abs=0.05)
     fut = dets["pdg2016_na64mu2018_future"]
     assert fut.exp_error == pytest.approx(63e-11 / 4) and fut.theory_error == pytest.approx(43e-11 / 2)
-    scaled = default.scaled(0.25, 0.5)
+    scaled = paper.scaled(0.25, 0.5)
     assert scaled.sigma == pytest.approx(fut.sigma)
     with pytest.raises(InputError, match="determination"):
         g2.get_g2_determination("nope")
@@ -189,7 +192,9 @@ def test_band_edges_reproduce_targets(kind):
     ex = g2.coupling_excluded_above(ms, kind=kind)
     assert np.all(g2.is_excluded(ms, ex * 1.001, kind=kind))
     assert not np.any(g2.is_excluded(ms, ex * 0.999, kind=kind))
-    assert not np.any(g2.is_excluded(ms, 0.0, kind=kind))     # 268 - 5 x 76 < 0
+    # the default (BNL+FNAL 2023, WP2020) is 249(48)e-11, 5.2 sigma from 0: the SM point is excluded at 5 sigma
+    assert np.all(g2.is_excluded(ms, 0.0, kind=kind))
+    assert not np.any(g2.is_excluded(ms, 0.0, determination="pdg2016_na64mu2018", kind=kind))  # 268 - 5 x 76 < 0
 
 
 def test_band_includes_zero_for_2025_inputs():

@@ -212,7 +212,7 @@ def run_g2(args) -> int:
     lo, hi = g2.coupling_band(args.mass, 2.0, det, kind)
     lo3, hi3 = g2.coupling_band(args.mass, 3.0, det, kind)
     rec = {
-        "model": args.model, "mass_gev": args.mass, "input": det.name,
+        "model": args.model, "mass_gev": args.mass, "input": det.name, "input_label": det.title,
         "delta_a_mu": det.value, "sigma": det.sigma,
         "coupling_name": "h" if kind == "lfv" else "g_mu",
         "coupling_central": central,
@@ -221,5 +221,8 @@ def run_g2(args) -> int:
         "excluded_5sigma_above": float(g2.coupling_excluded_above(args.mass, 5.0, det, kind)),
         "equation": "e->mu paper Eq. (3)" if kind == "lfv" else "NA64-mu paper Eq. (2.6)",
     }
+    if det.consistent_with_zero(2.0):
+        rec["note"] = ("Delta a_mu is consistent with 0 at 2 sigma: no favoured band; band_2sigma[1] is an upper "
+                       "exclusion edge")
     _emit(rec, args.json)
     return 0

@@ -48,10 +48,39 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config).with_overrides(stat=args.stat, quick=args.quick, seed=args.seed)
     outdir = args.output or f"./reach-{cfg.name}"
     res = run_scan(cfg, outdir, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
-                   force=args.force, progress=not args.no_progress)
+                   force=args.force, progress=not args.no_progress and sys.stderr.isatty())
     for r in res.required:
         sys.stderr.write(f"leptoportal reach: exposure {r.exposure:.3g} {cfg.exposure_unit}: N_req = "
                          f"{r.n_required:.4g} events ({r.method}; {r.reason})\n")
+    sys.stdout.write(summary_table(cfg, res))
     for path in res.files.values():
         print(path, flush=True)
     return 0
+
+
+def summary_table(cfg, res) -> str:
+    """The end-of-run summary: one line per mass (the expected limit per exposure and its status),
+    then the paper comparison when the config names a published number."""
+    kind = "observed" if cfg.statistics.get("n_obs") is not None else "expected"
+    head = "".join(f" {kind + ' ' + format(E, '.3g') + ' ' + cfg.exposure_unit:>24} {'status':>16}"
+                   for E in cfg.exposures)
+    lines = [f"# {cfg.title}: {100 * cfg.cl:g}% CL {kind} limit on the coupling"
+             + ("" if res.complete else " (partial: continue with --resume)"),
+             f"{'mass [GeV]':>12}{head}"]
+    by_mass: dict = {}
+    for r in res.rows:
+        by_mass.setdefault(r["mass_gev"], {})[r["exposure"]] = r
+    for m in sorted(by_mass):
+        cells = ""
+        for E in cfg.exposures:
+            r = by_mass[m].get(E)
+            cells += (f" {r['coupling_limit']:>24.4g} {r['status']:>16}" if r else f" {'-':>24} {'-':>16}")
+        lines.append(f"{m:>12.5g}{cells}")
+    pc = res.paper_comparison
+    if pc:
+        line = (f"# paper: {pc['paper']:.3g} at {pc['mass_gev']:g} GeV ({pc['paper_source']}); this scan: "
+                f"{pc['ours']:.3g} ({pc['ours_over_paper']:.3g} x the paper)")
+        if "no_selection" in pc:
+            line += f"; all produced, no selection: {pc['no_selection']:.3g} ({pc['no_selection_over_paper']:.3g} x)"
+        lines += [line, f"# why: {pc['explanation']}"]
+    return "\n".join(lines) + "\n"

@@ -448,8 +448,12 @@ def plot_leptophilic_reach(outdir, preset="muon-specific", masses=None, mots=(1e
     columns = {"mass_gev": ms}
     for (method, mot), vals in curves.items():
         columns[f"g_mu_reach_{method}_mot{mot:.0e}"] = vals
-    columns.update({"g2_2sigma_low": band_lo, "g2_2sigma_high": band_hi, "g2_5sigma_excluded_above": excl,
-                    "sidm_excluded": sidm.astype(float)})
+    band = not det.consistent_with_zero(2.0)  # no favoured band when the 2 sigma interval contains 0
+    if band:
+        columns.update({"g2_2sigma_low": band_lo, "g2_2sigma_high": band_hi})
+    else:
+        columns["g2_2sigma_excluded_above"] = band_hi
+    columns.update({"g2_5sigma_excluded_above": excl, "sidm_excluded": sidm.astype(float)})
     if fut is not None:
         flo, fhi = g2.coupling_band(ms, 2.0, fut)
         columns.update({"g2_future_2sigma_low": flo, "g2_future_2sigma_high": fhi})
@@ -472,7 +476,9 @@ def plot_leptophilic_reach(outdir, preset="muon-specific", masses=None, mots=(1e
     stem = f"leptophilic-reach-{preset}-" + ("ratio" if eps_R is None else "resonance")
     tt = thin_target or na64mu.ThinTarget()
     meta = {"figure": "NA64-mu paper Figs. 5-6 (95% CL = 3 signal events, background free)",
-            "model": preset, "relation": relation, "g_chi": g_chi, "g2_input": det.name,
+            "model": preset, "relation": relation, "g_chi": g_chi, "g2_input": f"{det.name} ({det.title})"
+            + ("" if band else "; Delta a_mu consistent with 0 at 2 sigma: no favoured band, its upper edge drawn as "
+               "an exclusion"),
             "beam": f"{tt.beam} {tt.energy_gev:g} GeV on {tt.target_length_cm:g} cm {tt.target}",
             "x_min": tt.x_min, "form_factor": tt.form_factor, "relic_line": relic_note,
             "nan": "no sensitivity at that mass (N_chi < 3 for every g_mu <= 10)"}
@@ -480,8 +486,13 @@ def plot_leptophilic_reach(outdir, preset="muon-specific", masses=None, mots=(1e
     with _style():
         fig = _figure((9, 7))
         ax = fig.add_subplot(1, 1, 1)
-        ax.fill_between(ms, excl, 1.0, color="0.75", label=r"$(g-2)_\mu$ 5$\sigma$ excluded", lw=0)
-        ax.fill_between(ms, band_lo, band_hi, color="#2ca02c", alpha=0.5, label=r"$(g-2)_\mu$ 2$\sigma$", lw=0)
+        ax.fill_between(ms, excl, 1.0, color="0.75", label=rf"$(g-2)_\mu$ 5$\sigma$ excluded ({det.title})", lw=0)
+        if band:
+            ax.fill_between(ms, band_lo, band_hi, color="#2ca02c", alpha=0.5,
+                            label=rf"$(g-2)_\mu$ 2$\sigma$ ({det.title})", lw=0)
+        else:
+            ax.fill_between(ms, band_hi, 1.0, color="0.6", alpha=0.5, lw=0,
+                            label=rf"$(g-2)_\mu$ excluded above 2$\sigma$ ($\Delta a_\mu$ consistent with 0)")
         if fut is not None:
             ax.fill_between(ms, columns["g2_future_2sigma_low"], columns["g2_future_2sigma_high"], facecolor="none",
                             edgecolor="#2ca02c", hatch="//", lw=0, label=r"$(g-2)_\mu$ future 2$\sigma$")

@@ -22,7 +22,11 @@ from .plots import _figure, _sci, _style, _write_csv
 
 __all__ = ["plot_reach", "LINESTYLES"]
 
-LINESTYLES = ("-", "--", ":", "-.")
+#: expected limits are dashed (one dash pattern per exposure), observed limits solid, comparison curves
+#: dotted grey (docs/design.md, "Plot convention")
+LINESTYLES = ("--", (0, (8, 2, 2, 2)), (0, (3, 1.5)), (0, (10, 3)))
+OBSERVED_LINESTYLE = "-"
+COMPARISON_STYLE = {"color": "0.45", "ls": ":", "lw": 2.0}
 
 
 def _curve_label(cfg, i: int, exposure: float) -> str:
@@ -35,8 +39,9 @@ def _mass_label(cfg) -> str:
     return r"$m_S$ [GeV]" if cfg.model["name"] == "leptophilic" else r"$m_\phi$ [GeV]"
 
 
-def plot_reach(cfg, rows: list[dict], overlays: list[dict], outdir) -> dict:
-    """Draw the reach of ``rows`` (reach.csv rows) with ``overlays``; returns the written paths."""
+def plot_reach(cfg, rows: list[dict], overlays: list[dict], outdir, comparisons=()) -> dict:
+    """Draw the reach of ``rows`` (reach.csv rows) with ``overlays`` and ``comparisons`` (curves
+    {m, g, label} drawn dotted grey); returns the written paths."""
     from .reach.overlays import mass_range
 
     out = Path(outdir)
@@ -86,13 +91,17 @@ def plot_reach(cfg, rows: list[dict], overlays: list[dict], outdir) -> dict:
             m = np.array([r["mass_gev"] for r in rr])
             lo = np.array([r["coupling_limit"] for r in rr])
             hi = np.array([r["coupling_upper_edge"] for r in rr])
-            ls = LINESTYLES[i % len(LINESTYLES)]
+            observed = cfg.statistics.get("n_obs") is not None
+            ls = OBSERVED_LINESTYLE if observed else LINESTYLES[i % len(LINESTYLES)]
             (h,) = ax.plot(m, lo, color=color, ls=ls, lw=2.5, label=_curve_label(cfg, i, E), zorder=4)
             handles.append(h)
             if np.isfinite(hi).any():
                 ax.plot(m, hi, color=color, ls=ls, lw=2.5, zorder=4)
             top = np.where(np.isfinite(hi), hi, y_hi * 10)
             ax.fill_between(m, lo, top, where=np.isfinite(lo), color=color, alpha=0.06, lw=0.0, zorder=0.5)
+        for c in comparisons:
+            (h,) = ax.plot(c["m"], c["g"], label=c["label"], zorder=3, **COMPARISON_STYLE)
+            handles.append(h)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlim(x_lo, x_hi)
@@ -123,6 +132,13 @@ def plot_reach(cfg, rows: list[dict], overlays: list[dict], outdir) -> dict:
         cols["coupling_low"].append(np.asarray(o["lo"], float))
         cols["coupling_high"].append(np.asarray(o["hi"], float))
         kinds.append(f"{o['index']}={o['kind']} [{o['label']}] from {o['source']}")
+    for j, c in enumerate(comparisons):
+        k = len(c["m"])
+        cols["overlay_index"].append(np.full(k, -1.0 - j))
+        cols["mass_gev"].append(np.asarray(c["m"], float))
+        cols["coupling_low"].append(np.asarray(c["g"], float))
+        cols["coupling_high"].append(np.asarray(c["g"], float))
+        kinds.append(f"{-1 - j}=comparison [{c['label']}] at exposure {c['exposure']:g} (dotted grey)")
     data = {k: (np.concatenate(v) if v else np.array([])) for k, v in cols.items()}
     csv = _write_csv(out / "reach_overlays.csv", data, {
         "figure": "reach.png overlays (the reach curves are in reach.csv)",

@@ -5,8 +5,9 @@ keyword arguments.
 
 NA64e, e->mu paper Eq. (28):
     E_miss = E_beam - E_ECAL - E_HCAL - E_mu,   E_mu = sqrt(p_measured^2 + m_mu^2)
-cuts: (i) one and only one muon track in the MBPL spectrometer (``p_measured`` finite, and
-``n_tracks == 1`` if given); (ii) every HCAL module and the VETO consistent with one MIP
+cuts: (i) one and only one track "compatible with the trajectory expected for a mu-" in the MBPL
+spectrometer (``p_measured`` finite, ``n_tracks == 1`` if given, and the charge measured from the
+bend equal to ``muon_charge``, -1, when ``charge`` is given); (ii) every HCAL module and the VETO consistent with one MIP
 (``hcal_mip_window_gev``, ``veto_max_mip``); (iii) E_miss > ``e_miss_min_gev`` (20 GeV).
 
 NA64-mu (Sec. 3.2): one scattered muon with p_out <= ``p_out_max_gev`` (100 GeV) measured by
@@ -24,7 +25,7 @@ from ..detector.setup import load_setup
 from ..errors import InputError
 from ..particles import M_MU
 
-NA64E_CUTS = ("n_tracks", "hcal_mip_window_gev", "veto_max_mip", "e_miss_min_gev")
+NA64E_CUTS = ("n_tracks", "hcal_mip_window_gev", "veto_max_mip", "e_miss_min_gev", "muon_charge")
 NA64MU_CUTS = ("p_out_max_gev", "calo_sum_max_gev", "veto_max_mip", "p_miss_min_gev")
 
 
@@ -55,23 +56,25 @@ def _arr(name, a, n=None, ndim=1):
 
 
 def na64e_selection(e_ecal, hcal_deposits, p_measured, setup="na64e", *, veto=None, n_tracks=None,
-                    e_beam=None, **cuts) -> dict:
+                    e_beam=None, charge=None, **cuts) -> dict:
     """Eq. (28) and cuts (i)-(iii) of the e->mu paper for n events.
 
     e_ecal: (n,) measured ECAL energy [GeV]; hcal_deposits: (n, n_hcal) calibrated HCAL signals
     [GeV] (e.g. from :func:`leptoportal.detector.response.hcal_response`); p_measured: (n,)
     muon momentum from the MBPL spectrometer [GeV] (nan = no track); veto: (n,) VETO signal in
     MIP units (optional); n_tracks: (n,) number of tracks (optional; default 1 where p is
-    finite); e_beam: beam energy (scalar or (n,), default setup.beam.energy_gev).
-    Cut overrides: n_tracks_required, hcal_mip_window_gev=(lo, hi), veto_max_mip, e_miss_min_gev.
+    finite); e_beam: beam energy (scalar or (n,), default setup.beam.energy_gev); charge: (n,)
+    charge measured from the spectrometer bend (optional; then cut (i) requires ``muon_charge``).
+    Cut overrides: n_tracks_required, hcal_mip_window_gev=(lo, hi), veto_max_mip, e_miss_min_gev,
+    muon_charge.
 
     Returns a dict with ``mask`` (all cuts), ``e_miss``, ``e_mu``, ``cut_i``, ``cut_ii``,
-    ``cut_iii`` (bool arrays) and ``thresholds``.
+    ``cut_iii``, ``cut_charge`` (bool arrays; cut_i includes the charge) and ``thresholds``.
     """
     setup = load_setup(setup)
     if "n_tracks_required" in cuts:
         cuts["n_tracks"] = cuts.pop("n_tracks_required")
-    th = _thresholds(setup, NA64E_CUTS, cuts, {"n_tracks": 1, "veto_max_mip": math.inf})
+    th = _thresholds(setup, NA64E_CUTS, cuts, {"n_tracks": 1, "veto_max_mip": math.inf, "muon_charge": -1})
     e_ecal = _arr("e_ecal", e_ecal)
     n = e_ecal.size
     h = _arr("hcal_deposits", hcal_deposits, n, ndim=2)
@@ -80,7 +83,8 @@ def na64e_selection(e_ecal, hcal_deposits, p_measured, setup="na64e", *, veto=No
     lo, hi = th["hcal_mip_window_gev"]
     has_track = np.isfinite(p) & (p > 0)
     ntr = np.where(has_track, 1, 0) if n_tracks is None else _arr("n_tracks", n_tracks, n)
-    cut_i = has_track & (ntr == th["n_tracks"])
+    cut_charge = np.ones(n, bool) if charge is None else _arr("charge", charge, n) == th["muon_charge"]
+    cut_i = has_track & (ntr == th["n_tracks"]) & cut_charge
     e_mu = np.where(has_track, np.sqrt(np.where(has_track, p, 0.0) ** 2 + M_MU ** 2), 0.0)
     cut_ii = np.all((h >= lo) & (h <= hi), axis=1)
     if veto is not None:
@@ -88,7 +92,7 @@ def na64e_selection(e_ecal, hcal_deposits, p_measured, setup="na64e", *, veto=No
     e_miss = eb - e_ecal - h.sum(axis=1) - e_mu
     cut_iii = e_miss > th["e_miss_min_gev"]
     return {"mask": cut_i & cut_ii & cut_iii, "e_miss": e_miss, "e_mu": e_mu, "cut_i": cut_i,
-            "cut_ii": cut_ii, "cut_iii": cut_iii, "thresholds": th}
+            "cut_ii": cut_ii, "cut_iii": cut_iii, "cut_charge": cut_charge, "thresholds": th}
 
 
 def na64mu_selection(p_in, p_out, e_ecal, hcal, setup="na64mu", *, veto=None, **cuts) -> dict:

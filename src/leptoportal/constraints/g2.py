@@ -234,6 +234,16 @@ class G2Determination:
     source: str = ""
     confidence: str = ""
     note: str = ""
+    label: str = ""  #: readable name for legends and outputs ("BNL+FNAL 2023, WP2020 theory")
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name
+
+    def consistent_with_zero(self, n_sigma: float) -> bool:
+        """True when the n_sigma interval of Delta a_mu contains 0: no favoured band exists, only
+        an upper exclusion edge (value + n_sigma sigma)."""
+        return self.value - n_sigma * self.sigma <= 0.0
 
     def __post_init__(self):
         for field in ("value", "exp_error", "theory_error"):
@@ -272,7 +282,7 @@ def _load(path: str | None):
         try:
             out[name] = G2Determination(name, float(d["value"]) * unit, float(d["exp_error"]) * unit,
                                         float(d["theory_error"]) * unit, d.get("source", ""),
-                                        d.get("confidence", ""), d.get("note", ""))
+                                        d.get("confidence", ""), d.get("note", ""), d.get("label", ""))
         except KeyError as exc:
             raise InputError("g2_inputs", f"determination {name!r} lacks field {exc.args[0]!r}") from None
     default = data.get("default")

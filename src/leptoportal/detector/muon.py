@@ -610,6 +610,7 @@ class MuonTrack:
     lost: np.ndarray  #: (n,) bool, left the detector laterally (outside an element's aperture)
     stop_element: np.ndarray  #: (n,) int index of the element where it stopped (-1 if not)
     p_spectrometer: np.ndarray  #: (n,) true momentum at the spectrometer entrance (nan if not reached)
+    q_measured: np.ndarray | None = None  #: (n,) charge from the spectrometer bend (+-1; 0 if not measured)
 
 
 MAX_STEP_CM = 70.0  # maximum step length in dense media (2 steps per NA64 HCAL module)
@@ -784,9 +785,10 @@ def transport(setup, p4, z_cm, rng, *, charge=-1, x_cm=0.0, y_cm=0.0, max_step_c
     p4_exit[:, 2] = np.where(stopped, 0.0, p * ty / norm)
     p4_exit[:, 3] = np.where(stopped, 0.0, p / norm)
     p_meas = np.full(n, np.nan)
+    q_meas = np.zeros(n)
     if spec is not None and np.any(in_acc):
-        p_meas = spec.measure(p_spec, in_acc, hits, rng, charge)
-    return MuonTrack(dep, p4_exit, stopped, in_acc, p_meas, lost, stop_el, p_spec)
+        p_meas, q_meas = spec.measure_with_charge(p_spec, in_acc, hits, rng, charge)
+    return MuonTrack(dep, p4_exit, stopped, in_acc, p_meas, lost, stop_el, p_spec, q_meas)
 
 
 def _traverse(el, ie, idx, E, p, tx, ty, x, y, z, dep, alive, stopped, stop_el, rng, charge, max_step_cm,

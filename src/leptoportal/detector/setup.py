@@ -85,15 +85,25 @@ class Spectrometer:
 
     def measure(self, p_true, in_acc, hits, rng, charge):
         """Measured momentum [GeV] for muons in acceptance (nan elsewhere)."""
+        return self.measure_with_charge(p_true, in_acc, hits, rng, charge)[0]
+
+    def measure_with_charge(self, p_true, in_acc, hits, rng, charge):
+        """(measured momentum [GeV], measured charge) for muons in acceptance (nan, 0 elsewhere).
+
+        The charge is the sign of the bend: with a positive field integral a charge q is deflected
+        by Delta(theta) = q 0.29979 int B dl / p, so q = sign(Delta theta) (hits); the parametrised
+        spectrometer has no hits and returns the true charge."""
         n = p_true.size
         out = np.full(n, np.nan)
+        q = np.zeros(n)
         m = in_acc & np.isfinite(p_true)
         if not np.any(m):
-            return out
+            return out, q
         if self.method == "parametrised":
             rel = np.sqrt(self.sigma_p_const ** 2 + (self.sigma_p_slope_per_gev * p_true[m]) ** 2)
             out[m] = p_true[m] * (1.0 + rel * rng.standard_normal(int(m.sum())))
-            return out
+            q[m] = float(charge)
+            return out, q
         # hit-based: straight-line slopes before and after the magnet
         up = [i for i in self.tracker_indices if i < self.magnet_index]
         dn = [i for i in self.tracker_indices if i > self.magnet_index]
@@ -109,8 +119,10 @@ class Spectrometer:
         dth = slope(dn) - slope(up)
         with np.errstate(divide="ignore"):
             pm = np.abs(GEV_PER_TESLA_METER * self.field_integral_tm / dth)
-        out[m] = np.where(np.isfinite(pm), pm, np.nan)
-        return out
+        ok = np.isfinite(pm)
+        out[m] = np.where(ok, pm, np.nan)
+        q[m] = np.where(ok, np.sign(dth) * np.sign(self.field_integral_tm), 0.0)
+        return out, q
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ which the CLI prints as one line with exit code 2.  The schema (all sections but
     [provider]     name = a registered yield provider; its own options (see providers.py)
     [[overlays]]   kind = "g2-band" | "g2-excluded" | "relic" | "relic-lfv" | "sidm", + options
     [plot]         xlim, ylim, legend_loc, curve_color, curve_labels
+    [paper]        a published number to compare with: mass_gev, coupling, source, explanation,
+                   no_selection_label (reach.json "paper_comparison", the end-of-run summary, the plot)
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ BACKGROUND_SOURCES = ("none", "fixed", "na64e-estimate")
 OVERLAY_KINDS = ("g2-band", "g2-excluded", "relic", "relic-lfv", "sidm")
 
 _TOP_KEYS = {"title", "source", "setup", "exposures", "exposure", "exposure_unit", "cl", "seed", "model",
-             "statistics", "background", "masses", "coupling", "provider", "overlays", "plot"}
+             "statistics", "background", "masses", "coupling", "provider", "overlays", "plot", "paper"}
 
 
 # ------------------------------------------------------------------------ small checkers
@@ -149,6 +151,7 @@ class ReachConfig:
     provider: dict
     overlays: tuple
     plot: dict
+    paper: dict = field(default_factory=dict)
     raw: dict = field(repr=False, compare=False, default_factory=dict)
 
     def inputs(self) -> dict:
@@ -168,7 +171,7 @@ class ReachConfig:
     def to_dict(self) -> dict:
         d = self.inputs()
         d.update({"name": self.name, "title": self.title, "source": self.source,
-                  "overlays": list(self.overlays), "plot": self.plot})
+                  "overlays": list(self.overlays), "plot": self.plot, "paper": self.paper})
         return d
 
     def with_overrides(self, *, stat: str | None = None, quick: bool = False, seed: int | None = None) -> "ReachConfig":
@@ -422,6 +425,19 @@ def _relic_lfv_params(p: dict, path: str) -> dict:
     return out
 
 
+def _parse_paper(raw: dict) -> dict:
+    """The published number the scan is compared with (optional)."""
+    if "paper" not in raw:
+        return {}
+    d = _table(raw, "paper")
+    _no_unknown(d, {"mass_gev", "coupling", "source", "explanation", "no_selection_label"}, "paper")
+    return {"mass_gev": _num(d, "mass_gev", "paper", required=True, domain="mass"),
+            "coupling": _num(d, "coupling", "paper", required=True, domain="coupling"),
+            "source": _str(d, "source", "paper", required=True),
+            "explanation": _str(d, "explanation", "paper", default=""),
+            "no_selection_label": _str(d, "no_selection_label", "paper", default="all produced, no selection")}
+
+
 def _parse_plot(raw: dict) -> dict:
     d = _table(raw, "plot")
     _no_unknown(d, {"xlim", "ylim", "legend_loc", "curve_color", "curve_labels", "overlay_points"}, "plot")
@@ -489,6 +505,7 @@ def parse_config(raw: dict, *, name: str = "config") -> ReachConfig:
         provider=_parse_provider(raw, model),
         overlays=_parse_overlays(raw, model),
         plot=_parse_plot(raw),
+        paper=_parse_paper(raw),
         raw=copy.deepcopy(raw),
     )
     if cfg.statistics["method"] == "background-free" and cfg.background["source"] != "none":

@@ -398,6 +398,7 @@ class ScanResult:
     warnings: list = field(default_factory=list)
     required: list = field(default_factory=list)
     timings: dict = field(default_factory=dict)
+    paper_comparison: dict | None = None
 
 
 def _versions() -> dict:
@@ -599,12 +600,14 @@ def _scan_body(cfg, out, csv_path, provider, inputs_hash, warnings, done_rows, p
     # the numbers exactly as written (same for resumed scans)
     result_rows = read_reach_csv(csv_path)[1] if csv_path.exists() else []
 
+    comparisons = no_selection_curves(cfg, result_rows) if complete else []
+    paper_cmp = paper_comparison(cfg, result_rows, comparisons) if complete and cfg.paper else None
     t_plot = 0.0
     if complete and plot:
         t0 = time.perf_counter()
         from .. import plots_reach
 
-        files.update(plots_reach.plot_reach(cfg, result_rows, overlays, out))
+        files.update(plots_reach.plot_reach(cfg, result_rows, overlays, out, comparisons=comparisons))
         t_plot = time.perf_counter() - t0 + t_overlays
 
     timings = {"total_s": time.perf_counter() - t_start, "scan_s": t_scan, "plot_s": t_plot,
@@ -634,11 +637,79 @@ def _scan_body(cfg, out, csv_path, provider, inputs_hash, warnings, done_rows, p
         "warnings": warnings,
         "files": {k: str(Path(v).name) for k, v in files.items()},
     }
+    meta["overlays"] = [{k: o[k] for k in ("kind", "label", "source", "determination", "determination_label",
+                                           "consistent_with_zero") if k in o} for o in overlays]
+    if paper_cmp is not None:
+        meta["paper_comparison"] = paper_cmp
+    if comparisons:
+        meta["comparison_curves"] = [{"label": c["label"], "exposure": c["exposure"], "mass_gev": c["m"].tolist(),
+                                      "coupling": c["g"].tolist(), "definition": c["definition"]}
+                                     for c in comparisons]
     json_path = out / "reach.json"
     text = json.dumps(meta, indent=2, default=_json_default) + "\n"
     write_text(json_path, text)
     files["json"] = json_path
-    return ScanResult(result_rows, complete, out, files, warnings, required, timings)
+    return ScanResult(result_rows, complete, out, files, warnings, required, timings, paper_cmp)
+
+
+def _info(row: dict) -> dict:
+    """The provider's per-mass numbers recorded in a row's ``info`` column (k=v;k=v)."""
+    out = {}
+    for part in str(row.get("info", "")).split(";"):
+        k, _, v = part.partition("=")
+        try:
+            out[k.strip()] = float(v)
+        except ValueError:
+            pass
+    return out
+
+
+def no_selection_curves(cfg: ReachConfig, rows: list) -> list:
+    """The coupling at which the *produced* signal (no selection) equals N_req, per exposure.
+
+    Available when the provider records ``yield_per_eot_ref``, the produced yield per EOT at its
+    ``reference_coupling`` h_ref, for a yield proportional to h^2 (the invisibly decaying LFV phi):
+    h = h_ref sqrt(N_req / (yield_per_eot_ref * exposure))."""
+    h_ref = cfg.provider.get("reference_coupling")
+    if h_ref is None:
+        return []
+    out = []
+    for E in cfg.exposures:
+        rr = sorted((r for r in rows if r["exposure"] == E), key=lambda r: r["mass_gev"])
+        ys = [_info(r).get("yield_per_eot_ref") for r in rr]
+        if not rr or any(y is None or not y > 0 for y in ys):
+            return []
+        m = np.array([r["mass_gev"] for r in rr])
+        g = np.array([h_ref * math.sqrt(r["n_required"] / (y * E)) for r, y in zip(rr, ys)])
+        out.append({"exposure": E, "m": m, "g": g, "label": cfg.paper.get("no_selection_label",
+                                                                          "all produced, no selection"),
+                    "definition": "h where the produced yield (e- and e+ induced, before any cut) equals N_req"})
+    return out
+
+
+def _loglog_at(m, g, m0: float) -> float:
+    ok = np.isfinite(g) & (g > 0)
+    if not ok.any():
+        return math.nan
+    return float(10.0 ** np.interp(math.log10(m0), np.log10(m[ok]), np.log10(g[ok])))
+
+
+def paper_comparison(cfg: ReachConfig, rows: list, comparisons: list) -> dict:
+    """The config's published number beside ours (first exposure) and the no-selection number,
+    log-log interpolated at the paper's mass."""
+    p = cfg.paper
+    E = cfg.exposures[0]
+    rr = sorted((r for r in rows if r["exposure"] == E), key=lambda r: r["mass_gev"])
+    m = np.array([r["mass_gev"] for r in rr])
+    ours = _loglog_at(m, np.array([r["coupling_limit"] for r in rr]), p["mass_gev"])
+    nosel = next((c for c in comparisons if c["exposure"] == E), None)
+    out = {"mass_gev": p["mass_gev"], "exposure": E, "paper": p["coupling"], "paper_source": p["source"],
+           "ours": ours, "ours_over_paper": ours / p["coupling"] if math.isfinite(ours) else None,
+           "explanation": p["explanation"]}
+    if nosel is not None:
+        ns = _loglog_at(nosel["m"], nosel["g"], p["mass_gev"])
+        out.update({"no_selection": ns, "no_selection_over_paper": ns / p["coupling"]})
+    return out
 
 
 def _json_default(x):

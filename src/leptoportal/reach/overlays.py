@@ -113,17 +113,27 @@ def _one(ov, lo_m, hi_m, n, cfg) -> dict:
             near = thr + np.geomspace(1e-7, 0.2, 25) * thr
             m = np.unique(np.concatenate([m, near[(near >= m_lo) & (near <= hi_m)]]))
         det = g2.get_g2_determination(ov["determination"])
-        if kind == "g2-band":
+        if kind == "g2-band" and det.consistent_with_zero(ov["n_sigma"]):
+            # no favoured region: the band's upper edge is an exclusion, drawn as such
+            lo = g2.coupling_excluded_above(m, ov["n_sigma"], det, kind=loop)
+            hi = np.full_like(lo, np.inf)
+            kind = "g2-excluded"
+            label = ov["label"] or (rf"$(g-2)_\mu$ excluded above {ov['n_sigma']:g}$\sigma$ "
+                                    rf"({det.title}: $\Delta a_\mu$ consistent with 0)")
+            style.setdefault("color", DEFAULT_STYLE["g2-excluded"])
+        elif kind == "g2-band":
             lo, hi = g2.coupling_band(m, ov["n_sigma"], det, kind=loop)
-            label = ov["label"] or rf"$(g-2)_\mu$ {ov['n_sigma']:g}$\sigma$ ({det.name})"
+            label = ov["label"] or rf"$(g-2)_\mu$ {ov['n_sigma']:g}$\sigma$ ({det.title})"
             style.setdefault("color", DEFAULT_STYLE["g2-band"][loop])
         else:
             lo = g2.coupling_excluded_above(m, ov["n_sigma"], det, kind=loop)
             hi = np.full_like(lo, np.inf)
-            label = ov["label"] or rf"$(g-2)_\mu$ excluded at {ov['n_sigma']:g}$\sigma$"
+            label = ov["label"] or rf"$(g-2)_\mu$ excluded at {ov['n_sigma']:g}$\sigma$ ({det.title})"
             style.setdefault("color", DEFAULT_STYLE["g2-excluded"])
         return {"kind": kind, "label": label, "style": style, "m": m, "lo": np.asarray(lo, float),
-                "hi": np.asarray(hi, float), "source": f"leptoportal.constraints.g2 ({det.name}: {det.source})"}
+                "hi": np.asarray(hi, float), "source": f"leptoportal.constraints.g2 ({det.name}: {det.source})",
+                "determination": det.name, "determination_label": det.title,
+                "consistent_with_zero": det.consistent_with_zero(ov["n_sigma"])}
     if kind == "relic":
         relic = importlib.import_module("leptoportal.constraints.relic")
         m = _grid(lo_m, hi_m, n)
