@@ -82,8 +82,10 @@ def run_background(args: argparse.Namespace) -> int:
     if args.hadron_decays < 100:
         raise InputError("--hadron-decays", f"must be >= 100; got {args.hadron_decays}")
     cfg = _hadron_config(args)
+    report = (lambda msg: sys.stderr.write(f"leptoportal: {msg}\n")) if sys.stderr.isatty() else None
     res = backgrounds.estimate(args.setup, eot=args.eot, seed=args.seed, workers=args.workers,
-                               hadron_decays=args.hadron_decays, hadron_config=cfg, n_showers=args.showers)
+                               hadron_decays=args.hadron_decays, hadron_config=cfg, n_showers=args.showers,
+                               report=report)
     out = res.to_dict()
     if args.plots:
         signal = None

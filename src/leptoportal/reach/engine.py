@@ -167,7 +167,7 @@ class RequiredSignal:
     reason: str
 
 
-def background_model(cfg: ReachConfig) -> dict:
+def background_model(cfg: ReachConfig, report=None) -> dict:
     """Background per unit exposure and its relative uncertainty, from the config.
 
     ``fixed``: the configured number.  ``na64e-estimate``:
@@ -190,6 +190,8 @@ def background_model(cfg: ReachConfig) -> dict:
         raise InputError("background.source", f"'na64e-estimate' not available yet: "
                          f"leptoportal.analysis.backgrounds.estimate cannot be imported ({exc})") from None
     extra = {k: bg[k] for k in ("hadron_decays", "max_dimuon_events", "n_showers") if k in bg}
+    if report is not None:
+        extra["report"] = report
     res = estimate(setup=cfg.setup, eot=bg["eot"], seed=bg["seed"], **extra)
     per = float(res.total_after_cuts_per_eot)
     stat_rel = 0.0
@@ -528,7 +530,8 @@ def _run_locked(cfg, out, provider, workers, scheduler, resume, force, progress,
 def _scan_body(cfg, out, csv_path, provider, inputs_hash, warnings, done_rows, pending_run, options, runner,
                workers, scheduler, progress, plot, quiet, execution_note, t_start) -> ScanResult:
     # ---- statistics once per exposure (background does not depend on the mass)
-    bkg = background_model(cfg)
+    report = (lambda msg: sys.stderr.write(f"leptoportal reach: {msg}\n")) if progress and not quiet else None
+    bkg = background_model(cfg, report)
     required = [required_signal(cfg, E, bkg) for E in cfg.exposures]
 
     # ---- overlays up front: a bad overlay option fails before any scan work; missing modules warn

@@ -118,13 +118,15 @@ def _finite(obj):
 
 def estimate(setup="na64e", *, eot: float = 1.5e11, seed: int = 1, workers: int | None = None,
              hadron_decays: int = 100_000, hadron_config=None, n_showers: int = 200,
-             max_dimuon_events: int | None = None) -> BackgroundResult:
+             max_dimuon_events: int | None = None, report=None) -> BackgroundResult:
     """NA64e backgrounds for ``eot`` EOT-equivalent (e->mu paper Sec. III C).
 
     Dimuons: forced conversions of the shower photons (see :mod:`.pipeline`); hadrons:
     ``hadron_decays`` forced decays per channel.  ``max_dimuon_events`` caps the dimuon sample
-    (the reached EOT-equivalent is then reported, smaller than ``eot``).
+    (the reached EOT-equivalent is then reported, smaller than ``eot``).  ``report``: optional
+    callable receiving a one-line message as each stage starts and ends (the CLI prints them).
     """
+    say = report or (lambda msg: None)
     from . import pipeline
     from .hadrons import HadronConfig
 
@@ -139,12 +141,16 @@ def estimate(setup="na64e", *, eot: float = 1.5e11, seed: int = 1, workers: int 
         raise InputError("setup", f"estimate() needs an electron-beam setup with a spectrometer (NA64e); got "
                                   f"{st.name!r} -- use estimate_na64mu() for the muon beam")
     t0 = time.perf_counter()
+    say(f"background 1/2: dimuon conversions in the shower for {eot:.3g} EOT-equivalent ...")
     dm = pipeline.simulate_dimuons(st, eot=eot, seed=seed, workers=workers, n_showers=n_showers,
                                    max_events=max_dimuon_events)
     t1 = time.perf_counter()
+    say(f"background 1/2: dimuons done in {t1 - t0:.0f} s; 2/2: {int(hadron_decays)} forced hadron decays per "
+        "channel ...")
     hd = pipeline.simulate_hadrons(st, n_per_channel=int(hadron_decays), seed=seed,
                                    config=hadron_config or HadronConfig())
     t2 = time.perf_counter()
+    say(f"background 2/2: hadron decays done in {t2 - t1:.0f} s")
     total = dm.after_cuts_per_eot + hd.per_eot
     total_err = math.hypot(dm.after_cuts_err, hd.per_eot_err)
     details = {
