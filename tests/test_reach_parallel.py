@@ -107,7 +107,7 @@ def test_error_after_cluster_start_closes_the_cluster(tmp_path, monkeypatch):
     """The cluster starts in a background thread before the background/statistics are computed; an
     error there must still shut it down (no orphaned worker processes) and surface unchanged."""
 
-    def broken(cfg):
+    def broken(cfg, report=None):
         time.sleep(0.2)
         raise InputError("background.source", "broken on purpose")
 

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from .domains import arg, help_range
@@ -74,7 +75,11 @@ def summary_table(cfg, res) -> str:
         cells = ""
         for E in cfg.exposures:
             r = by_mass[m].get(E)
-            cells += (f" {r['coupling_limit']:>24.4g} {r['status']:>16}" if r else f" {'-':>24} {'-':>16}")
+            if r is None:
+                cells += f" {'-':>24} {'-':>16}"
+            else:
+                g = r["coupling_limit"]
+                cells += f" {(format(g, '.4g') if math.isfinite(g) else 'none'):>24} {r['status']:>16}"
         lines.append(f"{m:>12.5g}{cells}")
     pc = res.paper_comparison
     if pc:
