@@ -103,7 +103,7 @@ def main() -> int:
         runs = {}
         for label, kw in (("serial", {}), ("dask", {"workers": args.workers})):
             c0, t0 = time.process_time(), time.perf_counter()
-            res = run_scan(cfg, Path(tmp) / label, progress=False, quiet=True, plot=False, **kw)
+            res = run_scan(cfg, Path(tmp) / label, progress=False, quiet=True, overlays=False, **kw)
             runs[label] = {"wall": time.perf_counter() - t0, "main_cpu": time.process_time() - c0,
                            "timings": res.timings}
         same = (Path(tmp) / "serial" / "reach.csv").read_text() == (Path(tmp) / "dask" / "reach.csv").read_text()

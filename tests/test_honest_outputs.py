@@ -104,7 +104,7 @@ def test_paper_comparison_and_no_selection_curve(tmp_path, capsys):
     assert ov["kind"] == "g2-excluded" and ov["consistent_with_zero"] and "consistent with 0" in ov["label"]
     assert "BNL+FNAL 2025" in ov["label"] and "fnal2025" not in ov["label"]
     # the end-of-run summary a user reads
-    from leptoportal.cli_reach import summary_table
+    from leptoportal.cli.reach import summary_table
 
     text = summary_table(cfg, res)
     assert "expected 1e+11" in text and "paper: 0.0001 at 0.2 GeV" in text and "no selection" in text

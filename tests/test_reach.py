@@ -23,8 +23,8 @@ from scipy import special
 
 from leptoportal import cli
 from leptoportal.errors import InputError
+from leptoportal.stats import find_limits
 from leptoportal.reach import (
-    find_limits,
     get_provider,
     load_config,
     parse_config,
@@ -112,7 +112,7 @@ def test_statuses_and_undeclared_edge_warning():
 
 def test_scan_matches_closed_form_and_records_statistics(tmp_path):
     cfg = parse_config(toy_raw("toy-invisible-br", gamma_inv=1e-4, B=1.0))
-    res = run_scan(cfg, tmp_path, progress=False, quiet=True, plot=False)
+    res = run_scan(cfg, tmp_path, progress=False, quiet=True, overlays=False)
     assert res.complete and len(res.rows) == 2 * 7
     info = json.loads((tmp_path / "reach.json").read_text())
     stats = {s["exposure"]: s for s in info["statistics"]}
@@ -135,14 +135,14 @@ def test_stat_override_background_free_and_asymptotic(tmp_path):
     raw.pop("background")
     raw["cl"] = 0.95
     raw["statistics"] = {"method": "background-free", "rule": "3events"}
-    res = run_scan(parse_config(raw), tmp_path / "bf", progress=False, quiet=True, plot=False)
+    res = run_scan(parse_config(raw), tmp_path / "bf", progress=False, quiet=True, overlays=False)
     assert all(r["n_required"] == 3.0 and r["stat_method"] == "background-free (3events)" for r in res.rows)
     cfg = parse_config(toy_raw()).with_overrides(stat="asymptotic")
-    res = run_scan(cfg, tmp_path / "as", progress=False, quiet=True, plot=False)
+    res = run_scan(cfg, tmp_path / "as", progress=False, quiet=True, overlays=False)
     assert {r["stat_method"] for r in res.rows} == {"asymptotic"}
     # the asymptotic limit is the lower one at small b (module docstring of stats.limits)
     exact = parse_config(toy_raw()).with_overrides(stat="poisson")
-    res2 = run_scan(exact, tmp_path / "po", progress=False, quiet=True, plot=False)
+    res2 = run_scan(exact, tmp_path / "po", progress=False, quiet=True, overlays=False)
     for r1, r2 in zip(res.rows, res2.rows):
         assert r1["n_required"] < r2["n_required"]
 
@@ -150,9 +150,9 @@ def test_stat_override_background_free_and_asymptotic(tmp_path):
 # ------------------------------------------------------------------------------------ resume
 def test_resume_without_duplicates(tmp_path):
     cfg = parse_config(toy_raw("toy-cpu", events=2000, repeat=1))
-    full = run_scan(cfg, tmp_path / "full", progress=False, quiet=True, plot=False)
+    full = run_scan(cfg, tmp_path / "full", progress=False, quiet=True, overlays=False)
     part_dir = tmp_path / "part"
-    part = run_scan(cfg, part_dir, progress=False, quiet=True, plot=False, max_points=3)  # "killed" after 3 points
+    part = run_scan(cfg, part_dir, progress=False, quiet=True, overlays=False, max_points=3)  # "killed" after 3 points
     assert not part.complete
     meta, rows = read_reach_csv(part_dir / "reach.csv")
     assert sorted({r["mass_index"] for r in rows}) == [0, 1, 2] and len(rows) == 6
@@ -160,9 +160,9 @@ def test_resume_without_duplicates(tmp_path):
     with open(part_dir / "reach.csv", "a") as fh:
         fh.write("3,0.4,1e10,0.00")
     with pytest.raises(InputError, match="--resume"):
-        run_scan(cfg, part_dir, progress=False, quiet=True, plot=False)  # exists, no --resume
+        run_scan(cfg, part_dir, progress=False, quiet=True, overlays=False)  # exists, no --resume
     t0 = time.perf_counter()
-    res = run_scan(cfg, part_dir, progress=False, quiet=True, plot=False, resume=True)
+    res = run_scan(cfg, part_dir, progress=False, quiet=True, overlays=False, resume=True)
     assert time.perf_counter() - t0 < 60
     assert res.complete and res.timings["points_computed"] == 4 and res.timings["points_resumed"] == 3
     _, rows = read_reach_csv(part_dir / "reach.csv")
@@ -172,7 +172,7 @@ def test_resume_without_duplicates(tmp_path):
     # a different config does not resume that file
     other = parse_config({**toy_raw("toy-cpu", events=2000, repeat=1), "seed": 8})
     with pytest.raises(InputError, match="different inputs"):
-        run_scan(other, part_dir, progress=False, quiet=True, plot=False, resume=True)
+        run_scan(other, part_dir, progress=False, quiet=True, overlays=False, resume=True)
 
 
 def test_partial_csv_is_valid_after_interrupt(tmp_path):
@@ -192,12 +192,12 @@ def test_partial_csv_is_valid_after_interrupt(tmp_path):
     eng.run_point = flaky
     try:
         with pytest.raises(KeyboardInterrupt):
-            run_scan(cfg, tmp_path, progress=False, quiet=True, plot=False)
+            run_scan(cfg, tmp_path, progress=False, quiet=True, overlays=False)
     finally:
         eng.run_point = real
     _, rows = read_reach_csv(tmp_path / "reach.csv")
     assert sorted({r["mass_index"] for r in rows}) == [0, 1, 2] and len(rows) == 6
-    res = run_scan(cfg, tmp_path, progress=False, quiet=True, resume=True, plot=False)
+    res = run_scan(cfg, tmp_path, progress=False, quiet=True, resume=True, overlays=False)
     assert res.complete and len(res.rows) == 14
 
 
@@ -270,18 +270,27 @@ def test_shipped_configs_validate():
 
 
 # ------------------------------------------------------------------------------------ real provider
-def test_na64mu_provider_matches_independent_root_finder():
-    """Engine + na64mu-thin-target provider vs the lead's own brentq in leptoportal.analysis.na64mu."""
-    na64mu = pytest.importorskip("leptoportal.analysis.na64mu")
+def test_na64mu_provider_root_matches_closed_form():
+    """Engine + na64mu-thin-target provider against the closed form: for the muon-specific preset
+    every visible width is ~ g_mu^2, so N = A g^2 Gamma_chi / (Gamma_chi + B g^2) and the root is
+    g^2 = N_req Gamma_chi / (A Gamma_chi - N_req B), with A the production per g^2 per MOT and
+    B = Gamma_visible / g^2 taken from the model at g = 1 (NA64-mu paper Eqs. 2.5, 3.1)."""
+    from leptoportal.analysis import na64mu
+
     prov = get_provider("na64mu-thin-target")
     model = {"name": "leptophilic", "pattern": "muon-specific", "g_chi": 1.0, "mchi_ratio": 3.0}
     for m in (0.02, 0.5, 6.0):
         pt = prov.make(m, model, {}, np.random.SeedSequence(0), "na64mu")
         assert pt.info["factorised"] == 1.0
+        unit = na64mu.make_model("muon-specific", m, 1.0)
+        g_chi_width = float(unit.width_chichi())
+        B = float(unit.total_width()) - g_chi_width
+        tiny = na64mu.make_model("muon-specific", m, 1e-6)
         for mot in (1e12, 1e13):
+            A = float(pt.events(np.array([1e-6]), mot)[0]) / 1e-12 / float(tiny.br_invisible())
+            closed = math.sqrt(3.0 * g_chi_width / (A * g_chi_width - 3.0 * B))
             res = find_limits(lambda g: pt.events(g, mot), 3.0, 1e-8, 10.0)
-            ref = na64mu.reach_coupling("muon-specific", m, mot, n_required=3.0)
-            assert res.lower == pytest.approx(ref, rel=1e-7)
+            assert res.lower == pytest.approx(closed, rel=1e-8)
     # BR(S -> chi chi) < 1 is kept: at a large coupling the yield is below the g^2 extrapolation
     pt = prov.make(6.0, model, {}, np.random.SeedSequence(0), "na64mu")
     y = pt.events(np.array([1e-3, 1.0]), 1e12)
@@ -328,7 +337,11 @@ def test_missing_overlay_module_is_a_warning(tmp_path, monkeypatch, capsys):
     assert "overlay 0 (relic-lfv) skipped" in err
     info = json.loads((tmp_path / "reach.json").read_text())
     assert any("relic-lfv" in w for w in info["warnings"])
-    assert res.files["png"].read_bytes()[:8] == PNG_MAGIC and res.files["pdf"].stat().st_size > 1000
+    assert "png" not in res.files  # the scan draws nothing; the figure is drawn from its result
+    from leptoportal.plots import plot_reach
+
+    files = plot_reach(res_cfg := parse_config(raw), res.rows, res.overlays, tmp_path, comparisons=res.comparisons)
+    assert res_cfg.overlays and files["png"].read_bytes()[:8] == PNG_MAGIC and files["pdf"].stat().st_size > 1000
     with open(tmp_path / "reach_overlays.csv") as fh:
         lines = [ln for ln in fh if not ln.startswith("#")]
     assert lines[0].strip() == "overlay_index,mass_gev,coupling_low,coupling_high"
@@ -353,15 +366,15 @@ def test_dask_two_workers_identical_to_serial(tmp_path):
     raw = toy_raw("toy-cpu", events=20_000, repeat=2)
     raw["masses"] = {"min": 0.1, "max": 3.0, "n": 8}
     cfg = parse_config(raw)
-    run_scan(cfg, tmp_path / "serial", progress=False, quiet=True, plot=False)
-    res = run_scan(cfg, tmp_path / "dask", workers=2, progress=False, quiet=True, plot=False)
+    run_scan(cfg, tmp_path / "serial", progress=False, quiet=True, overlays=False)
+    res = run_scan(cfg, tmp_path / "dask", workers=2, progress=False, quiet=True, overlays=False)
     assert res.complete
     assert (tmp_path / "dask" / "reach.csv").read_text() == (tmp_path / "serial" / "reach.csv").read_text()
     info = json.loads((tmp_path / "dask" / "reach.json").read_text())
     assert "LocalCluster (2 workers" in info["execution"]
     # the MC stand-in really depends on the per-mass seed: another seed changes its numbers
     other = parse_config({**raw, "seed": 8})
-    run_scan(other, tmp_path / "seed8", progress=False, quiet=True, plot=False)
+    run_scan(other, tmp_path / "seed8", progress=False, quiet=True, overlays=False)
     assert (tmp_path / "seed8" / "reach.csv").read_text() != (tmp_path / "serial" / "reach.csv").read_text()
 
 

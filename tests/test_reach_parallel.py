@@ -82,10 +82,10 @@ def test_local_cluster_settings_reach_the_worker_processes():
 
 def test_resume_on_cluster_equals_serial_and_accounting_is_consistent(tmp_path):
     cfg = parse_config(cpu_raw())
-    run_scan(cfg, tmp_path / "serial", progress=False, quiet=True, plot=False)
-    part = run_scan(cfg, tmp_path / "dask", progress=False, quiet=True, plot=False, max_points=3)
+    run_scan(cfg, tmp_path / "serial", progress=False, quiet=True, overlays=False)
+    part = run_scan(cfg, tmp_path / "dask", progress=False, quiet=True, overlays=False, max_points=3)
     assert not part.complete
-    res = run_scan(cfg, tmp_path / "dask", workers=2, resume=True, progress=False, quiet=True, plot=False)
+    res = run_scan(cfg, tmp_path / "dask", workers=2, resume=True, progress=False, quiet=True, overlays=False)
     assert res.complete
     assert (tmp_path / "dask" / "reach.csv").read_text() == (tmp_path / "serial" / "reach.csv").read_text()
     tm = json.loads((tmp_path / "dask" / "reach.json").read_text())["timings"]
@@ -113,7 +113,7 @@ def test_error_after_cluster_start_closes_the_cluster(tmp_path, monkeypatch):
 
     monkeypatch.setattr(engine, "background_model", broken)
     with pytest.raises(InputError, match="broken on purpose"):
-        run_scan(parse_config(cpu_raw(n=3)), tmp_path / "out", workers=2, progress=False, quiet=True, plot=False)
+        run_scan(parse_config(cpu_raw(n=3)), tmp_path / "out", workers=2, progress=False, quiet=True, overlays=False)
     deadline = time.time() + 10
     while _worker_processes() and time.time() < deadline:
         time.sleep(0.1)

@@ -431,7 +431,7 @@ def _corrupt(text: bytes, how: str) -> bytes:
 @pytest.mark.parametrize("how", ["utf8", "nul", "digit", "info", "fields", "truncate"])
 def test_resume_detects_every_damaged_line(how, tmp_path):
     cfg = parse_config(toy_raw())
-    ref = run_scan(cfg, tmp_path / "ref", progress=False, plot=False, quiet=True)
+    ref = run_scan(cfg, tmp_path / "ref", progress=False, overlays=False, quiet=True)
     p = tmp_path / "ref" / "reach.csv"
     clean = p.read_bytes()
     data = _corrupt(clean, how)
@@ -442,7 +442,7 @@ def test_resume_detects_every_damaged_line(how, tmp_path):
     assert len(damaged) == 1 and damaged[0].startswith("line "), damaged
     with pytest.raises(InputError, match="line"):
         read_reach_csv(p)
-    res = run_scan(cfg, tmp_path / "ref", resume=True, progress=False, plot=False, quiet=True)
+    res = run_scan(cfg, tmp_path / "ref", resume=True, progress=False, overlays=False, quiet=True)
     assert any("recomputed" in w for w in res.warnings)
     assert [r["coupling_limit"] for r in res.rows] == [r["coupling_limit"] for r in ref.rows]
     assert p.read_bytes() == clean  # the recomputed table is the undamaged one, byte for byte
@@ -460,10 +460,10 @@ def test_failed_run_leaves_no_stub_and_second_run_needs_no_force(tmp_path, monke
         prov.name, boom, prov.description, prov.options))
     cfg = parse_config(toy_raw())
     with pytest.raises(RuntimeError):
-        run_scan(cfg, tmp_path, progress=False, plot=False, quiet=True)
+        run_scan(cfg, tmp_path, progress=False, overlays=False, quiet=True)
     assert not (tmp_path / "reach.csv").exists() and not (tmp_path / ".lock").exists()
     monkeypatch.setitem(providers._REGISTRY, "toy-power-law", prov)
-    res = run_scan(cfg, tmp_path, progress=False, plot=False, quiet=True)
+    res = run_scan(cfg, tmp_path, progress=False, overlays=False, quiet=True)
     assert res.complete
 
 
@@ -473,7 +473,7 @@ def test_second_run_into_a_locked_directory_refuses(tmp_path):
         tmp_path.mkdir(exist_ok=True)
         (tmp_path / ".lock").write_text(f"{sleeper.pid}\n")
         with pytest.raises(InputError, match="in use by another run"):
-            run_scan(parse_config(toy_raw()), tmp_path, progress=False, plot=False, quiet=True)
+            run_scan(parse_config(toy_raw()), tmp_path, progress=False, overlays=False, quiet=True)
         assert not (tmp_path / "reach.csv").exists()
     finally:
         sleeper.kill()

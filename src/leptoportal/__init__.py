@@ -7,11 +7,11 @@ Quick start::
                                    target="Pb", method="etl", beam="e-", final="mu-")
 """
 
+from ._version import __version__
 from .errors import InputError
 from .materials import Material, custom_material, get_material
 from .models import LFVScalar
 
-__version__ = "0.1.0"
 
 __all__ = ["InputError", "Material", "custom_material", "get_material", "LFVScalar", "__version__"]
 

@@ -25,7 +25,7 @@ default) or "elastic" (Eq. 6 of the e->mu paper).
 
 The sensitivity (Sec. 3.2): "background free, 95 % CL" means N_chi >= 3; the reach in g_mu
 at each m_S is the root of N_chi(g_mu) = N_required, found by the reach engine's root finder
-(:func:`leptoportal.reach.engine.find_limits`: N on a grid of 8 points per decade of g_mu, the
+(:func:`leptoportal.stats.intervals.find_limits`: N on a grid of 8 points per decade of g_mu, the
 first upward crossing refined by brentq in log10 g_mu, |dt| <= 1e-10); N_chi grows
 monotonically with g_mu (g^2 Gamma_chi/(Gamma_chi + B g^2) with B > 0), so that crossing is the
 only one.
@@ -243,7 +243,7 @@ def reach_curves(preset: str, masses, mots=(1e12, 1e13), methods=("iww", "etl"),
 def _limit_from_integral(preset, m_S, mot, tt, integral, n_required, g_chi, mchi_ratio, eps_R, g_range=(1e-8, 10.0)):
     """The reach engine's root finder on N_chi(g_mu) with the mass's production integral:
     the lower edge; g_range[0] when N_chi >= n_required already there; nan when never reached."""
-    from ..reach.engine import find_limits
+    from ..stats.intervals import find_limits
 
     if integral <= 0:
         return float("nan")

@@ -90,7 +90,7 @@ def _atomic(path, write_fn):
 def _write_hepmc3(batch, tmp):
     import pyhepmc
 
-    from .. import __version__
+    from .._version import __version__
 
     beam, final, nuc = _ids(batch)
     M = batch.info["nucleus_mass_gev"]
@@ -153,7 +153,7 @@ _LHE_EVENTINFO = "{nparticles:3d} {pid:6d} {weight: 24.16e} {scale: 15.10e} {aqe
 def _write_lhe(batch, fh):
     import pylhe
 
-    from .. import __version__
+    from .._version import __version__
 
     beam, final, nuc = _ids(batch)
     M = batch.info["nucleus_mass_gev"]

@@ -16,11 +16,9 @@ The CLI is ``leptoportal reach`` (:mod:`leptoportal.cli_reach`).
 from .config import ReachConfig, load_config, parse_config, shipped_configs
 from .engine import (
     COLUMNS,
-    LimitSearch,
     RequiredSignal,
     ScanResult,
     background_model,
-    find_limits,
     mass_seeds,
     read_reach_csv,
     required_signal,
@@ -30,8 +28,8 @@ from .engine import (
 from .providers import PointYield, YieldProvider, get_provider, provider_names, register_provider
 
 __all__ = [
-    "COLUMNS", "LimitSearch", "PointYield", "ReachConfig", "RequiredSignal", "ScanResult", "YieldProvider",
-    "background_model", "find_limits", "get_provider", "load_config", "mass_seeds", "parse_config",
+    "COLUMNS", "PointYield", "ReachConfig", "RequiredSignal", "ScanResult", "YieldProvider",
+    "background_model", "get_provider", "load_config", "mass_seeds", "parse_config",
     "provider_names", "read_reach_csv", "register_provider", "required_signal", "run_point", "run_scan",
     "shipped_configs",
 ]

@@ -8,26 +8,10 @@ selected signal events N(m, g; E) equals the signal yield N_req excluded at the 
 ∝ g^2 (branching ratios and widths may depend on g: e.g. BR(S -> chi chi-bar) =
 Gamma_chi / (Gamma_chi + Gamma_ll(g_mu)) in the NA64-mu paper, Eqs. (2.5) and (3.1)).
 
-Root finding (:func:`find_limits`)
-----------------------------------
-f(t) = ln N(10^t) - ln N_req on t = log10 g over [coupling.min, coupling.max]:
-
-1. f is evaluated on a grid of ``points_per_decade`` points per decade (one vectorised
-   provider call);
-2. the first upward crossing (f < 0 -> f >= 0) is refined with Brent's method
-   (``scipy.optimize.brentq``, |dt| <= 1e-10): the lower edge of the excluded region,
-   ``coupling_limit``;
-3. the next downward crossing above it, refined the same way, is the upper edge
-   ``coupling_upper_edge`` (e.g. the scalar decaying visibly before the detector at large
-   coupling).  It is looked for whenever the grid shows one; a provider that declares
-   ``upper_edge=False`` but shows one gets a warning in reach.json.
-
-An excluded window narrower than the grid spacing (1/points_per_decade decades) can be
-missed by step 1; raise ``coupling.points_per_decade`` for yields with sharp features.
-
-Statuses: ``excluded`` (lower edge found), ``excluded-window`` (lower and upper edges),
-``not-excluded`` (N < N_req over the whole range: no limit, coupling columns are nan),
-``below-range`` (N >= N_req already at coupling.min: the limit lies below the range).
+Root finding: :func:`leptoportal.stats.intervals.find_limits` (f(t) = ln N(10^t) - ln N_req on
+t = log10 g: a grid of ``coupling.points_per_decade`` points per decade, Brent refinement of the
+lower edge ``coupling_limit`` and of an upper edge ``coupling_upper_edge``; statuses
+``excluded``, ``excluded-window``, ``not-excluded``, ``below-range``).
 
 Execution and reproducibility
 -----------------------------
@@ -63,14 +47,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy import optimize
 
-from .._io import AppendLog, DirectoryLock, clean_stale_temps, write_text
+from .._io import AppendLog, DirectoryLock, check_writable_dir, clean_stale_temps, write_text
 from ..errors import InputError
+from ..stats.intervals import find_limits
 from .config import ReachConfig
 from .providers import get_provider
 
-__all__ = ["COLUMNS", "LimitSearch", "RequiredSignal", "ScanResult", "find_limits", "required_signal",
+__all__ = ["COLUMNS", "RequiredSignal", "ScanResult", "required_signal",
            "background_model", "run_scan", "read_reach_csv", "mass_seeds", "local_cluster_config"]
 
 COLUMNS = ("mass_index", "mass_gev", "exposure", "coupling_limit", "coupling_upper_edge", "status",
@@ -79,79 +63,6 @@ COLUMNS = ("mass_index", "mass_gev", "exposure", "coupling_limit", "coupling_upp
 CHECK_COLUMN = "crc32"
 STATUSES = ("excluded", "excluded-window", "below-range", "not-excluded")
 _STATS_TAG = 0x5E1EC7  # entropy word separating the statistics stream from the mass streams
-
-
-# ============================================================================ root finding
-@dataclass(frozen=True)
-class LimitSearch:
-    """Result of :func:`find_limits`: edges (nan if absent), status, evaluations, warnings."""
-
-    lower: float
-    upper: float
-    status: str
-    n_evaluations: int
-    warnings: tuple = ()
-
-
-def find_limits(events, n_required: float, g_min: float, g_max: float, *, points_per_decade: int = 8,
-                upper_edge: bool = False, xtol: float = 1e-10) -> LimitSearch:
-    """Couplings where ``events(g)`` crosses ``n_required`` (module docstring, steps 1-3).
-
-    ``events``: callable mapping a 1-d array of couplings to expected events (same shape).
-    Returns the lower edge of the first excluded interval and its upper edge (nan when the
-    yield stays above ``n_required`` up to ``g_max``).
-    """
-    if not (n_required > 0 and math.isfinite(n_required)):
-        raise InputError("n_required", f"must be a finite number of events > 0; got {n_required!r}")
-    if not (0 < g_min < g_max and math.isfinite(g_max)):
-        raise InputError("coupling", f"need 0 < min < max < inf; got min={g_min!r}, max={g_max!r}")
-    lo, hi = math.log10(g_min), math.log10(g_max)
-    n = max(2, int(math.ceil((hi - lo) * points_per_decade)) + 1)
-    t = np.linspace(lo, hi, n)
-    count = [0]
-    log_req = math.log(n_required)
-
-    def evaluate(tt: np.ndarray) -> np.ndarray:
-        g = 10.0 ** np.asarray(tt, float)
-        val = np.asarray(events(g), float)
-        count[0] += g.size
-        if val.shape != g.shape:
-            raise RuntimeError(f"yield provider returned shape {val.shape} for {g.shape} couplings")
-        if not np.all(np.isfinite(val)) or np.any(val < 0):
-            bad = g[~(np.isfinite(val) & (val >= 0))][0]
-            raise RuntimeError(f"yield provider returned a negative or non-finite yield at g = {bad:.6g}")
-        return np.log(np.maximum(val, 1e-300)) - log_req
-
-    def f(x: float) -> float:
-        return float(evaluate(np.array([x]))[0])
-
-    fv = evaluate(t)
-    above = fv >= 0.0
-    notes = []
-    if not above.any():
-        return LimitSearch(math.nan, math.nan, "not-excluded", count[0])
-    if above[0]:
-        i = 0
-        lower = math.nan
-        status = "below-range"
-        notes.append(f"yield >= N_req already at coupling.min = {g_min:.3g}: the limit lies below the scan range")
-    else:
-        i = int(np.argmax(above))
-        lower = 10.0 ** optimize.brentq(f, t[i - 1], t[i], xtol=xtol, rtol=4 * np.finfo(float).eps)
-        status = "excluded"
-    rest = ~above[i:]
-    upper = math.nan
-    if rest.any():
-        j = i + int(np.argmax(rest))
-        upper = 10.0 ** optimize.brentq(f, t[j - 1], t[j], xtol=xtol, rtol=4 * np.finfo(float).eps)
-        if status == "excluded":
-            status = "excluded-window"
-        if not upper_edge:
-            notes.append(f"yield falls below N_req again above g = {upper:.4g} although the provider declared "
-                         "a monotonic yield")
-        if above[j:].any():
-            notes.append("more than one excluded coupling interval: only the lowest is reported")
-    return LimitSearch(lower, upper, status, count[0], tuple(notes))
 
 
 # ============================================================================ statistics
@@ -401,6 +312,8 @@ class ScanResult:
     required: list = field(default_factory=list)
     timings: dict = field(default_factory=dict)
     paper_comparison: dict | None = None
+    overlays: list = field(default_factory=list)  #: computed overlay curves (drawn by leptoportal.plots.plot_reach)
+    comparisons: list = field(default_factory=list)  #: comparison curves (no selection), drawn dotted grey
 
 
 def _versions() -> dict:
@@ -423,17 +336,17 @@ def _warn(msg: str, warnings: list, quiet: bool) -> None:
 
 def run_scan(cfg: ReachConfig, outdir, *, workers: int | None = None, scheduler: str | None = None,
              resume: bool = False, force: bool = False, progress: bool = True, max_points: int | None = None,
-             plot: bool = True, quiet: bool = False, execution_note: str = "") -> ScanResult:
-    """Run the reach scan of ``cfg`` into ``outdir`` (reach.csv, reach.json, reach.png/.pdf).
+             overlays: bool = True, quiet: bool = False, execution_note: str = "") -> ScanResult:
+    """Run the reach scan of ``cfg`` into ``outdir`` (reach.csv, reach.json); draws nothing --
+    :func:`leptoportal.plots.plot_reach` draws the returned rows, overlays and comparisons.
 
     ``workers``: start a LocalCluster with that many single-threaded worker processes;
     ``scheduler``: address of an existing dask scheduler; neither: serial.
     ``resume``: continue a partial reach.csv (same inputs hash required).  ``force``:
     overwrite an existing reach.csv.  ``max_points``: stop after computing this many new mass
-    points (leaves a valid partial scan, as a kill would; used by the tests).
+    points (leaves a valid partial scan, as a kill would; used by the tests).  ``overlays``:
+    compute the config's overlay curves (returned in the result and summarised in reach.json).
     """
-    from ..plots import prepare_outdir
-
     t_start = time.perf_counter()
     if workers is not None and scheduler is not None:
         raise InputError("--workers", "give either --workers or --scheduler, not both")
@@ -445,11 +358,11 @@ def run_scan(cfg: ReachConfig, outdir, *, workers: int | None = None, scheduler:
         check_scheduler(scheduler)
     provider = get_provider(cfg.provider["name"])
     provider.check_available()
-    out = prepare_outdir(outdir, parameter="--output")
+    out = check_writable_dir(Path(outdir).expanduser(), "--output")
     lock = DirectoryLock(out, "--output").acquire()
     try:
         clean_stale_temps(out)
-        return _run_locked(cfg, out, provider, workers, scheduler, resume, force, progress, max_points, plot, quiet,
+        return _run_locked(cfg, out, provider, workers, scheduler, resume, force, progress, max_points, overlays, quiet,
                            execution_note, t_start)
     finally:
         lock.release()
@@ -484,7 +397,7 @@ def _has_rows(csv_path: Path) -> bool:
     return len(lines) > 1
 
 
-def _run_locked(cfg, out, provider, workers, scheduler, resume, force, progress, max_points, plot, quiet,
+def _run_locked(cfg, out, provider, workers, scheduler, resume, force, progress, max_points, with_overlays, quiet,
                 execution_note, t_start) -> ScanResult:
     csv_path = out / "reach.csv"
     inputs_hash = cfg.inputs_hash()
@@ -522,13 +435,13 @@ def _run_locked(cfg, out, provider, workers, scheduler, resume, force, progress,
     runner = _Runner(workers, scheduler, provider) if pending_run else _Runner(None, None)
     try:
         return _scan_body(cfg, out, csv_path, provider, inputs_hash, warnings, done_rows, pending_run, options,
-                          runner, workers, scheduler, progress, plot, quiet, execution_note, t_start)
+                          runner, workers, scheduler, progress, with_overlays, quiet, execution_note, t_start)
     finally:
         runner.close()
 
 
 def _scan_body(cfg, out, csv_path, provider, inputs_hash, warnings, done_rows, pending_run, options, runner,
-               workers, scheduler, progress, plot, quiet, execution_note, t_start) -> ScanResult:
+               workers, scheduler, progress, with_overlays, quiet, execution_note, t_start) -> ScanResult:
     # ---- statistics once per exposure (background does not depend on the mass)
     report = (lambda msg: sys.stderr.write(f"leptoportal reach: {msg}\n")) if progress and not quiet else None
     bkg = background_model(cfg, report)
@@ -536,7 +449,7 @@ def _scan_body(cfg, out, csv_path, provider, inputs_hash, warnings, done_rows, p
 
     # ---- overlays up front: a bad overlay option fails before any scan work; missing modules warn
     overlays, t_overlays = [], 0.0
-    if plot:
+    if with_overlays:
         from .overlays import compute_overlays
 
         t0 = time.perf_counter()
@@ -605,15 +518,8 @@ def _scan_body(cfg, out, csv_path, provider, inputs_hash, warnings, done_rows, p
 
     comparisons = no_selection_curves(cfg, result_rows) if complete else []
     paper_cmp = paper_comparison(cfg, result_rows, comparisons) if complete and cfg.paper else None
-    t_plot = 0.0
-    if complete and plot:
-        t0 = time.perf_counter()
-        from .. import plots_reach
 
-        files.update(plots_reach.plot_reach(cfg, result_rows, overlays, out, comparisons=comparisons))
-        t_plot = time.perf_counter() - t0 + t_overlays
-
-    timings = {"total_s": time.perf_counter() - t_start, "scan_s": t_scan, "plot_s": t_plot,
+    timings = {"total_s": time.perf_counter() - t_start, "scan_s": t_scan, "overlays_s": t_overlays,
                "points_computed": len(point_seconds), "points_resumed": len(done_rows) - len(point_seconds),
                "point_s_sum": float(sum(point_seconds.values())),
                "point_s_max": float(max(point_seconds.values(), default=0.0)),
@@ -652,7 +558,8 @@ def _scan_body(cfg, out, csv_path, provider, inputs_hash, warnings, done_rows, p
     text = json.dumps(meta, indent=2, default=_json_default) + "\n"
     write_text(json_path, text)
     files["json"] = json_path
-    return ScanResult(result_rows, complete, out, files, warnings, required, timings, paper_cmp)
+    return ScanResult(result_rows, complete, out, files, warnings, required, timings, paper_cmp, overlays,
+                      comparisons)
 
 
 def _info(row: dict) -> dict:

@@ -9,7 +9,9 @@ Quick start::
     events_required_background_free(0.95)                   # 2.996 (= -ln 0.05)
     events_required_background_free(0.95, rule="3events")   # 3.0, the NA64-mu rule
 
-See :mod:`leptoportal.stats.limits` for the methods and conventions.
+See :mod:`leptoportal.stats.limits` for the methods and conventions, and
+:mod:`leptoportal.stats.intervals` (``find_limits``) for the coupling where an expected yield
+N(g) reaches the excluded number of events.
 """
 
 from .limits import (
@@ -26,4 +28,7 @@ from .limits import (
     upper_limits,
 )
 
-from .limits import __all__  # noqa: E402,F401  (one list of exports, kept in limits.py)
+from .intervals import LimitSearch, find_limits
+from .limits import __all__ as _limits_all
+
+__all__ = [*_limits_all, "LimitSearch", "find_limits"]

@@ -176,7 +176,7 @@ def source_hash() -> str:
 
 
 def _package_version() -> str:
-    from .. import __version__
+    from .._version import __version__
 
     return str(__version__)
 

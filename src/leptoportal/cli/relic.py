@@ -19,11 +19,12 @@ import argparse
 import json
 import math
 import sys
+from pathlib import Path
 
 import numpy as np
 
-from .domains import arg, check, help_range
-from .errors import InputError
+from ..domains import arg, check, help_range
+from ..errors import InputError
 
 MODELS = ("muon-specific", "lepton-specific", "lfv")
 
@@ -91,9 +92,9 @@ def _relation(args):
 
 
 def run_line(args: argparse.Namespace) -> int:
-    from ._io import save_figure, write_text
-    from .constraints import relic
-    from .plots import new_figure, prepare_outdir
+    from .._io import check_writable_dir
+    from ..constraints import relic
+    from ..plots.relic import plot_relic_line
 
     ratio, eps = _relation(args)
     if args.n < 2:
@@ -108,7 +109,7 @@ def run_line(args: argparse.Namespace) -> int:
             raise InputError(name, f"must be a finite mass > 0 GeV; got {v}")
     if hi <= lo:
         raise InputError("--m-max", f"must exceed --m-min ({lo}); got {hi}")
-    out = prepare_outdir(args.output, "--output")
+    out = check_writable_dir(Path(args.output).expanduser(), "--output")
     masses = np.logspace(math.log10(lo), math.log10(hi), args.n)
     if lfv:
         coupling = relic.lfv_annihilation_rate_line(masses, psi_mass_ratio=ratio)
@@ -140,28 +141,14 @@ def run_line(args: argparse.Namespace) -> int:
         if np.any(bad):
             sys.stderr.write(f"leptoportal: note: {int(bad.sum())} masses where no g_mu in [1e-12, sqrt(4 pi)] "
                              "reaches Omega h^2 = 0.12 left as nan\n")
-    csv = out / f"relic_{tag}.csv"
-    buf = [f"# {label}\n# leptoportal.constraints.relic; nan = unreachable or outside validity\n",
-           ",".join(cols) + "\n"]
-    buf += [",".join(f"{v:.8g}" for v in row) + "\n" for row in zip(*cols.values())]
-    write_text(csv, "".join(buf))
-    png = out / f"relic_{tag}.png"
-    fig = new_figure((6, 4.5))
-    ax = fig.subplots()
-    ax.loglog(masses, coupling, "r-", label=label.split(":")[0] if lfv else "relic target")
-    ax.set_xlabel(xlab)
-    ax.set_ylabel(ylab)
-    ax.set_title(label, fontsize=7)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    save_figure(fig, png, dpi=100)
+    csv, png = plot_relic_line(out / f"relic_{tag}", masses, coupling, cols, label, xlab, ylab,
+                               legend=label.split(":")[0] if lfv else "relic target")
     sys.stdout.write(f"{csv}\n{png}\n")
     return 0
 
 
 def run_point(args: argparse.Namespace) -> int:
-    from .constraints import relic
+    from ..constraints import relic
 
     if args.swave_sigma_v is not None:
         check(args.mass, "m_chi_swave", "--mass")

@@ -1,4 +1,4 @@
-"""``leptoportal leptophilic`` and ``leptoportal g2``: the NA64-mu leptophilic-scalar study.
+"""``leptoportal leptophilic``: the NA64-mu leptophilic-scalar study.
 
     leptoportal leptophilic point --model muon-specific --mass 0.1 --g-mu 5e-4 [--g-chi 1]
         [--mchi-ratio 3 | --resonance --eps-r 0.1] --json
@@ -7,7 +7,6 @@
         [--form-factor elastic|atomic-nuclear] --json
     leptoportal leptophilic reach --model muon-specific --mot 1e12 1e13 [--resonance --eps-r 0.1]
         --output DIR
-    leptoportal g2 --model lfv|muon-specific|lepton-specific --mass M [--input NAME] --json
 
 Physics: NA64-mu paper (arXiv:1807.03790) Eqs. (2.3)-(2.11), (3.1)-(3.3), (4.1); the e->mu
 paper's Eq. (3) for ``g2 --model lfv``.
@@ -18,9 +17,10 @@ from __future__ import annotations
 import json
 import math
 import sys
+from pathlib import Path
 
-from .domains import arg, help_range
-from .errors import InputError
+from ..domains import arg, help_range
+from ..errors import InputError
 
 PRESETS = ("muon-specific", "lepton-specific")
 
@@ -59,7 +59,7 @@ def _relation(args):
 
 
 def _model(args):
-    from .analysis.na64mu import make_model
+    from ..analysis.na64mu import make_model
 
     ratio, eps = _relation(args)
     return make_model(args.model, args.mass, args.g_mu, g_chi=args.g_chi, mchi_ratio=ratio, eps_R=eps)
@@ -109,17 +109,9 @@ def register(sub) -> None:
     r.add_argument("--quick", action="store_true", help="coarse mass grid (8 points)")
     r.set_defaults(func=run_reach)
 
-    g = sub.add_parser("g2", help="(g-2)_mu: coupling explaining Delta a_mu and its 2 sigma band",
-                       description="Coupling giving the central Delta a_mu and the 2 sigma band, for the LFV "
-                       "scalar (e->mu paper Eq. 3) or the diagonal scalar (NA64-mu paper Eq. 2.6).")
-    g.add_argument("--model", required=True, choices=["lfv", *PRESETS])
-    g.add_argument("--mass", type=arg("mass"), required=True, metavar="GEV", help=f"scalar mass [GeV], {help_range('mass')}")
-    g.add_argument("--input", default=None, metavar="NAME", help="Delta a_mu determination (data/g2_inputs.toml)")
-    g.add_argument("--json", action="store_true", help="one JSON object")
-    g.set_defaults(func=run_g2)
 
 
-def _emit(rec: dict, as_json: bool) -> None:
+def emit_record(rec: dict, as_json: bool) -> None:
     if as_json:
         sys.stdout.write(json.dumps(rec) + "\n")
     else:
@@ -133,7 +125,7 @@ def _finite(v):
 
 
 def run_point(args) -> int:
-    from .constraints import darkmatter, g2
+    from ..constraints import darkmatter, g2
 
     model = _model(args)
     rec = {
@@ -156,12 +148,12 @@ def run_point(args) -> int:
         rec["sigma_e_cm2"] = float(darkmatter.sigma_e_bar_cm2(args.g_chi, model.g_e, model.m_chi, args.mass))
     if not model.invisible_open:
         rec["warning"] = "m_chi >= m_S/2: S cannot decay to chi chi-bar (br_invisible = 0)"
-    _emit(rec, args.json)
+    emit_record(rec, args.json)
     return 0
 
 
 def run_yield(args) -> int:
-    from .analysis import na64mu
+    from ..analysis import na64mu
 
     model = _model(args)
     tt = na64mu.ThinTarget(args.energy, args.target, args.target_length_cm, args.dedy, args.x_min, args.method,
@@ -181,48 +173,24 @@ def run_yield(args) -> int:
     }
     if not model.invisible_open:
         rec["warning"] = "m_chi >= m_S/2: S cannot decay to chi chi-bar, so n_signal = 0"
-    _emit(rec, args.json)
+    emit_record(rec, args.json)
     return 0
 
 
 def run_reach(args) -> int:
-    from .plots import plot_leptophilic_gchi, plot_leptophilic_reach, prepare_outdir
+    from .._io import check_writable_dir
+    from ..plots import plot_leptophilic_gchi, plot_leptophilic_reach
 
     ratio, eps = _relation(args)
     if not (math.isfinite(args.g_chi) and args.g_chi > 0):
         raise InputError("--g-chi", f"must be finite and > 0; got {args.g_chi}")
-    from .constraints import g2
+    from ..constraints import g2
 
     g2.get_g2_determination(args.input)
-    prepare_outdir(args.output, "--output")
+    check_writable_dir(Path(args.output).expanduser(), "--output")
     paths = plot_leptophilic_reach(args.output, args.model, args.masses, tuple(args.mot), mchi_ratio=ratio,
                                    eps_R=eps, g_chi=args.g_chi, g2_input=args.input, quick=args.quick)
     paths += plot_leptophilic_gchi(args.output, eps_R=0.1 if eps is None else eps)
     for pth in paths:
         sys.stdout.write(f"{pth}\n")
-    return 0
-
-
-def run_g2(args) -> int:
-    from .constraints import g2
-
-    kind = "lfv" if args.model == "lfv" else "diagonal"
-    det = g2.get_g2_determination(args.input)
-    central = float(g2.coupling_central(args.mass, det, kind))
-    lo, hi = g2.coupling_band(args.mass, 2.0, det, kind)
-    lo3, hi3 = g2.coupling_band(args.mass, 3.0, det, kind)
-    rec = {
-        "model": args.model, "mass_gev": args.mass, "input": det.name, "input_label": det.title,
-        "delta_a_mu": det.value, "sigma": det.sigma,
-        "coupling_name": "h" if kind == "lfv" else "g_mu",
-        "coupling_central": central,
-        "band_2sigma": [float(lo), float(hi)],
-        "band_3sigma": [float(lo3), float(hi3)],
-        "excluded_5sigma_above": float(g2.coupling_excluded_above(args.mass, 5.0, det, kind)),
-        "equation": "e->mu paper Eq. (3)" if kind == "lfv" else "NA64-mu paper Eq. (2.6)",
-    }
-    if det.consistent_with_zero(2.0):
-        rec["note"] = ("Delta a_mu is consistent with 0 at 2 sigma: no favoured band; band_2sigma[1] is an upper "
-                       "exclusion edge")
-    _emit(rec, args.json)
     return 0

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._io import save_figure
-from .plots import _figure, _sci, _style, _write_csv
+from .._io import save_figure, write_csv
+from .style import new_figure, sci, style
 
 __all__ = ["plot_reach", "LINESTYLES"]
 
@@ -32,7 +32,7 @@ COMPARISON_STYLE = {"color": "0.45", "ls": ":", "lw": 2.0}
 def _curve_label(cfg, i: int, exposure: float) -> str:
     if "curve_labels" in cfg.plot:
         return cfg.plot["curve_labels"][i]
-    return rf"${_sci(exposure)}$ {cfg.exposure_unit}"
+    return rf"${sci(exposure)}$ {cfg.exposure_unit}"
 
 
 def _mass_label(cfg) -> str:
@@ -42,7 +42,7 @@ def _mass_label(cfg) -> str:
 def plot_reach(cfg, rows: list[dict], overlays: list[dict], outdir, comparisons=()) -> dict:
     """Draw the reach of ``rows`` (reach.csv rows) with ``overlays`` and ``comparisons`` (curves
     {m, g, label} drawn dotted grey); returns the written paths."""
-    from .reach.overlays import mass_range
+    from ..reach.overlays import mass_range
 
     out = Path(outdir)
     x_lo, x_hi = mass_range(cfg, rows)
@@ -61,8 +61,8 @@ def plot_reach(cfg, rows: list[dict], overlays: list[dict], outdir, comparisons=
         y_lo = max(y_lo, cfg.coupling["min"] / 10)
         y_hi = min(y_hi, cfg.coupling["max"] * 10)
 
-    with _style():
-        fig = _figure((10, 8))
+    with style():
+        fig = new_figure((10, 8))
         ax = fig.add_axes((0.14, 0.12, 0.82, 0.80))
         handles = []
         for o in overlays:
@@ -140,7 +140,7 @@ def plot_reach(cfg, rows: list[dict], overlays: list[dict], outdir, comparisons=
         cols["coupling_high"].append(np.asarray(c["g"], float))
         kinds.append(f"{-1 - j}=comparison [{c['label']}] at exposure {c['exposure']:g} (dotted grey)")
     data = {k: (np.concatenate(v) if v else np.array([])) for k, v in cols.items()}
-    csv = _write_csv(out / "reach_overlays.csv", data, {
+    csv = write_csv(out / "reach_overlays.csv", data, {
         "figure": "reach.png overlays (the reach curves are in reach.csv)",
         "overlays": "; ".join(kinds) or "none",
         "units": "mass_gev in GeV; couplings dimensionless; inf = up to the top of the plot; "

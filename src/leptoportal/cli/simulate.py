@@ -8,7 +8,7 @@
 ``signal`` prints the produced signal per EOT (e- and e+ shower particles together, and the
 e+ part separately; e->mu paper Eq. 29), the selection efficiency (cuts i-iii, Eq. 28) and
 the selected signal per EOT.  ``shower`` prints the total track lengths of the ECAL shower.
-The ``background`` sub-command is registered by :mod:`leptoportal.analysis.background_cli`.
+The ``background`` sub-command is defined in :mod:`leptoportal.cli.background`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import argparse
 import json
 import sys
 
-from .domains import arg, help_range
-from .errors import InputError
+from ..domains import arg, help_range
+from ..errors import InputError
 
 
 def register(sub) -> None:
@@ -64,25 +64,22 @@ def register(sub) -> None:
     sh.add_argument("--json", action="store_true")
     sh.set_defaults(func=run_shower)
 
-    try:
-        from .analysis.background_cli import register_simulate
-    except ImportError as exc:
-        if getattr(exc, "name", None) != "leptoportal.analysis.background_cli":
-            raise
-    else:
-        register_simulate(what)
+    from .background import register_simulate
+
+    register_simulate(what)
 
 
 def run_signal(args: argparse.Namespace) -> int:
-    from ._io import check_writable_dir
-    from .analysis.signal import simulate_signal, write_plots
+    from .._io import check_writable_dir
+    from ..analysis.signal import simulate_signal
+    from ..plots.signal import write_signal_plots
 
     if args.plots and args.process == "mu-to-e":
         raise InputError("--plots", "not available with --process mu-to-e")
     if args.plots:
         check_writable_dir(args.plots, "--plots")
     if args.process == "mu-to-e":
-        from .analysis.signal_mue import simulate_signal_mu_to_e
+        from ..analysis.signal_mue import simulate_signal_mu_to_e
 
         res = simulate_signal_mu_to_e(args.setup, args.mass, args.coupling, events=args.events, seed=args.seed,
                                       method=args.method, nuclei=tuple(args.nuclei))
@@ -91,7 +88,7 @@ def run_signal(args: argparse.Namespace) -> int:
                               method=args.method, beam=args.beam, nuclei=tuple(args.nuclei), n_showers=args.showers)
     out = res.to_json()
     if args.plots:
-        files = write_plots(res, args.plots)
+        files = write_signal_plots(res, args.plots)
         out["plots"] = [str(f) for f in files]
     if args.json:
         sys.stdout.write(json.dumps(out) + "\n")
@@ -103,7 +100,7 @@ def run_signal(args: argparse.Namespace) -> int:
 
 
 def run_shower(args: argparse.Namespace) -> int:
-    from .detector.shower import track_lengths
+    from ..detector.shower import track_lengths
 
     tab = track_lengths(args.setup, beam=args.beam, energy=args.energy, n_showers=args.showers, seed=args.seed,
                         lpm=args.lpm)

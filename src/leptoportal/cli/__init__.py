@@ -1,26 +1,18 @@
 """Command-line interface: a thin layer over the Python API.
 
-Each feature module ``leptoportal/cli_<name>.py`` registers its sub-commands through a
-``register(subparsers)`` function; the modules are discovered by name (sorted), so adding a
-command never touches this file.  Every :class:`InputError` (and argparse
-usage error) ends as one line on stderr and exit code 2 -- never a traceback.
+One module per command in this package (``cli/xsec.py``, ``cli/reach.py``, ...), each with a
+``register(subparsers)`` function; :data:`COMMANDS` lists them explicitly.  Every
+:class:`InputError` (and argparse usage error) ends as one line on stderr and exit code 2 --
+never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import sys
 
-from .errors import InputError
-
-def _command_modules() -> list[str]:
-    import pkgutil
-
-    from . import __path__ as pkg_path
-
-    return sorted(f"leptoportal.{m.name}" for m in pkgutil.iter_modules(pkg_path) if m.name.startswith("cli_"))
+from ..errors import InputError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,15 +21,26 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def _commands():
+    """The command modules, in the order ``--help`` lists them."""
+    from . import g2, generate, leptophilic, plot, reach, relic, simulate, xsec
+
+    return (generate, g2, leptophilic, plot, reach, relic, simulate, xsec)
+
+
+#: the sub-commands (one module of this package each)
+COMMANDS = ("generate", "g2", "leptophilic", "plot", "reach", "relic", "simulate", "xsec")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from .._version import __version__
 
     parser = _Parser(prog="leptoportal", description="Light dark scalars at lepton fixed-target experiments.")
     parser.add_argument("--version", action="version", version=f"leptoportal {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for name in _command_modules():
-        importlib.import_module(name).register(sub)
+    for module in _commands():
+        module.register(sub)
     return parser
 
 
@@ -110,7 +113,3 @@ def main(argv=None) -> int:
         return 1
     finally:
         warnings.showwarning = old_show
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

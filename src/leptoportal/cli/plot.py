@@ -11,8 +11,9 @@ prints the written paths, one per line.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from .domains import arg, help_range
+from ..domains import arg, help_range
 
 DEFAULT_OUTPUT = "./leptoportal-plots"
 
@@ -40,11 +41,12 @@ def register(sub) -> None:
 
 
 def run_xsec(args: argparse.Namespace) -> int:
-    from . import plots
-    from .xsec import api
+    from .. import plots
+    from .._io import check_writable_dir
+    from ..xsec import api
 
     api.make_process(args.beam, args.final, args.target, "etl")  # validate before any output is made
-    outdir = plots.prepare_outdir(args.output, parameter="--output")
+    outdir = check_writable_dir(Path(args.output).expanduser(), "--output")
     paths = plots.plot_xsec(outdir, quick=args.quick, target=args.target, beam=args.beam, final=args.final,
                             coupling=args.coupling)
     for path in paths:

@@ -21,9 +21,9 @@ import warnings
 
 import numpy as np
 
-from .domains import arg, help_range
-from .models import LFVScalar
-from .xsec import api
+from ..domains import arg, help_range
+from ..models import LFVScalar
+from ..xsec import api
 
 
 def register(sub) -> None:

@@ -15,7 +15,7 @@ import argparse
 import math
 import sys
 
-from .domains import arg, help_range
+from ..domains import arg, help_range
 
 STAT_CHOICES = ("auto", "asymptotic", "poisson", "neyman", "toys", "background-free")
 
@@ -44,7 +44,7 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .reach import load_config, run_scan
+    from ..reach import load_config, run_scan
 
     cfg = load_config(args.config).with_overrides(stat=args.stat, quick=args.quick, seed=args.seed)
     outdir = args.output or f"./reach-{cfg.name}"
@@ -53,8 +53,13 @@ def run(args: argparse.Namespace) -> int:
     for r in res.required:
         sys.stderr.write(f"leptoportal reach: exposure {r.exposure:.3g} {cfg.exposure_unit}: N_req = "
                          f"{r.n_required:.4g} events ({r.method}; {r.reason})\n")
+    files = dict(res.files)
+    if res.complete:
+        from ..plots import plot_reach
+
+        files.update(plot_reach(cfg, res.rows, res.overlays, res.outdir, comparisons=res.comparisons))
     sys.stdout.write(summary_table(cfg, res))
-    for path in res.files.values():
+    for path in files.values():
         print(path, flush=True)
     return 0
 

@@ -3,8 +3,7 @@
     leptoportal simulate background --setup na64e --eot 1.5e11 --seed 1 --json [--plots DIR]
     leptoportal simulate background --setup na64mu --mot-events 200000 --json [--one-vs-two]
 
-Registered by ``cli_simulate.py`` through :func:`register_simulate` (this module is deliberately
-not named ``cli_*.py``, which would make it a top-level command).
+Registered into the ``simulate`` command by :mod:`leptoportal.cli.simulate`.
 """
 
 from __future__ import annotations
@@ -50,7 +49,7 @@ def register_simulate(what) -> None:
 
 
 def _hadron_config(args):
-    from .backgrounds.hadrons import HadronConfig
+    from ..analysis.backgrounds.hadrons import HadronConfig
 
     kw = {}
     for name in ("pi_per_e", "k_per_pi", "srd_suppression", "d_srd_cm"):
@@ -61,7 +60,7 @@ def _hadron_config(args):
 
 
 def run_background(args: argparse.Namespace) -> int:
-    from . import backgrounds
+    from ..analysis import backgrounds
 
     from .._io import check_writable_dir
 
@@ -90,12 +89,14 @@ def run_background(args: argparse.Namespace) -> int:
     if args.plots:
         signal = None
         try:
-            from .signal import simulate_signal
+            from ..analysis.signal import simulate_signal
 
             signal = simulate_signal(args.setup, 0.3, 1e-4, events=20000, seed=args.seed, n_showers=args.showers)
         except ImportError:
             signal = None
-        files = backgrounds.write_plots(res, args.plots, signal=signal)
+        from ..plots.backgrounds import write_background_plots
+
+        files = write_background_plots(res, args.plots, signal=signal)
         out["plots"] = [str(f) for f in files]
     if args.json:
         sys.stdout.write(json.dumps(out) + "\n")

@@ -16,8 +16,8 @@ import sys
 
 import numpy as np
 
-from .domains import arg, help_range
-from .xsec import api
+from ..domains import arg, help_range
+from ..xsec import api
 
 
 def register(sub) -> None:
@@ -54,9 +54,9 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .generate import sample_events, write_events
-    from .generate.writers import check_writable
-    from .models import LFVScalar
+    from ..generate import sample_events, write_events
+    from ..generate.writers import check_writable
+    from ..models import LFVScalar
 
     check_writable(args.output, "--output")
     model = LFVScalar(mass=args.mass, coupling=args.coupling)
