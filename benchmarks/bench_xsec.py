@@ -2,7 +2,7 @@
 
 Prints, in one run, each measurement next to its target:
 
-(a) ETL sigma_total time per (E, m) point (median of 10 points, ``_sigma_point``
+(a) ETL sigma_total time per (E, m) point (median of 10 points, ``sigma_point``
     directly, order=1) and its converged precision |sigma(order=1)/sigma(order=2) - 1|.
 (b) The ratio of that time to ``scipy.integrate.nquad`` integrating the same ETL
     integrand to the same 1e-3 relative tolerance.  nquad runs over (x, theta_k)
@@ -31,7 +31,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from leptoportal.xsec import etl, ww  # noqa: E402
-from leptoportal.xsec.api import _sigma_point, make_process  # noqa: E402
+from leptoportal.xsec.api import sigma_point, make_process  # noqa: E402
 from leptoportal.xsec.tables import sigma_table  # noqa: E402
 
 TARGET_ETL_MS = 50.0
@@ -57,13 +57,13 @@ def bench_etl_point(proc, n=10):
         m = float(np.exp(rng.uniform(np.log(1e-3), np.log(10.0))))
         if E > 1.05 * (proc.final.mass + m) + 0.5:
             pts.append((E, m))
-    _sigma_point(proc, 100.0, 0.1)  # warm up caches (GL rules)
+    sigma_point(proc, 100.0, 0.1)  # warm up caches (GL rules)
     times, prec = [], []
     for E, m in pts:
         t0 = time.perf_counter()
-        s1 = _sigma_point(proc, E, m, 1)
+        s1 = sigma_point(proc, E, m, 1)
         times.append(time.perf_counter() - t0)
-        s2 = _sigma_point(proc, E, m, 2)
+        s2 = sigma_point(proc, E, m, 2)
         prec.append(abs(s1 / s2 - 1.0) if s2 > 0 else float("nan"))
     return np.median(times), np.array(prec), pts
 
@@ -123,7 +123,7 @@ def main(argv=None):
 
     # (a)
     t_pt, prec, pts = bench_etl_point(proc)
-    print("\n(a) ETL sigma_total per (E, m) point (_sigma_point, order=1, median of 10 random points")
+    print("\n(a) ETL sigma_total per (E, m) point (sigma_point, order=1, median of 10 random points")
     print("    with E in [1, 1000] GeV, m in [1e-3, 10] GeV, log-uniform, above threshold)")
     _row("time per point", f"{t_pt * 1e3:.1f} ms", f"<= {TARGET_ETL_MS:.0f} ms", t_pt * 1e3 <= TARGET_ETL_MS)
     print(f"    precision |sigma(order=1)/sigma(order=2) - 1|: median {np.nanmedian(prec):.1e}, "
@@ -133,9 +133,9 @@ def main(argv=None):
     E0, m0 = 100.0, 0.1
     with np.errstate(all="ignore"):
         t0 = time.perf_counter()
-        ref = _sigma_point(proc, E0, m0, 1)
+        ref = sigma_point(proc, E0, m0, 1)
         t_ref = time.perf_counter() - t0
-        ref2 = _sigma_point(proc, E0, m0, 2)
+        ref2 = sigma_point(proc, E0, m0, 2)
     print(f"\n(b) scipy.integrate.nquad baseline at E = {E0:g} GeV, m = {m0:g} GeV, epsrel = 1e-3, cap {args.cap:g} s")
     print("    nquad integrates over (x, theta_k) (2D adaptive QUADPACK); the inner t-integral and the")
     print("    phi_q average of Eq. (12) are the engine's own (etl.d2sigma_dx_dcos), so nquad is given")

@@ -23,7 +23,7 @@ from leptoportal.particles import M_E, M_MU
 from leptoportal.units import GEV2_TO_PB
 from leptoportal.xsec import api, ww
 from leptoportal.xsec.etl import x_nodes
-from leptoportal.xsec.quadrature import gauss_legendre, panel_nodes
+from leptoportal.quadrature import gauss_legendre, panel_nodes
 from tolerances import EPS, rounding
 
 E0 = 100.0

@@ -17,7 +17,7 @@ from leptoportal import LFVScalar
 from leptoportal.generate import sample_events
 from leptoportal.particles import M_E, M_MU
 from leptoportal.xsec import api, etl, ww
-from leptoportal.xsec.quadrature import panel_nodes
+from leptoportal.quadrature import panel_nodes
 from test_generate import E0, H, bin_probs, check_dist, chi2_test, unit, ww_theta_density
 
 pytestmark = pytest.mark.slow
@@ -103,7 +103,7 @@ def test_etl_y_psi():
     edges = np.quantile(ev.y, np.linspace(0, 1, 17))
     edges[0], edges[-1] = M_MU / E0, 1 - m / E0
     probs = []
-    from leptoportal.xsec.quadrature import gauss_legendre
+    from leptoportal.quadrature import gauss_legendre
 
     g, w = gauss_legendre(3)
     for a, b in zip(edges[:-1], edges[1:]):

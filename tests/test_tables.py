@@ -15,7 +15,7 @@ import pytest
 from leptoportal.errors import InputError
 from leptoportal.units import GEV2_TO_PB
 from leptoportal.xsec import tables
-from leptoportal.xsec.api import _sigma_point, make_process
+from leptoportal.xsec.api import sigma_point, make_process
 from leptoportal.xsec.tables import SigmaTable, cache_dir, cache_key, sigma_table, threshold_energy
 
 
@@ -28,7 +28,7 @@ def _tmp_cache(tmp_path, monkeypatch):
 
 def _direct(proc, E, m, order=1):
     with np.errstate(all="ignore"):
-        return np.array([_sigma_point(proc, float(e), float(mm), order) for e, mm in zip(E, m)])
+        return np.array([sigma_point(proc, float(e), float(mm), order) for e, mm in zip(E, m)])
 
 
 def _random_points(rng, n, proc, e_range=(1.0, 1000.0), m_range=(1e-3, 10.0)):

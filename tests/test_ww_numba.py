@@ -181,7 +181,7 @@ def _chi2(sample, f, lo, hi, k=25):
     nodes, wts = x_nodes(lo, hi, 16)
     c = np.cumsum(wts * f(nodes))
     edges = np.concatenate([[lo], np.interp(np.linspace(0, 1, k + 1)[1:-1], c / c[-1], nodes), [hi]])
-    from leptoportal.xsec.quadrature import gauss_legendre
+    from leptoportal.quadrature import gauss_legendre
 
     gu, gw = gauss_legendre(8)
     probs = []

@@ -44,7 +44,7 @@ from ..models.leptophilic import LeptophilicScalar
 from ..units import PB_TO_CM2
 from ..xsec import api, iww
 from ..xsec.etl import x_nodes
-from ..xsec.quadrature import gauss_legendre
+from ..quadrature import gauss_legendre
 
 #: the NA64-mu paper's projection inputs (Sec. 3.1)
 DEFAULTS = {

@@ -57,7 +57,7 @@ _FINAL = {"e-": "mu-", "e+": "mu+"}
 MUON_NUMBA_MIN = 5000
 
 
-def _check_float(name, v, lo=0.0, strict=True):
+def check_float(name, v, lo=0.0, strict=True):
     try:
         x = float(v)
     except (TypeError, ValueError):
@@ -85,7 +85,7 @@ def _sigma_fn(beam, nucleus, method, mass, coupling, form_factor="elastic"):
     return f
 
 
-def _load_setup(setup):
+def load_setup_arg(setup):
     if isinstance(setup, str):
         from ..detector.setup import load_setup
 
@@ -118,8 +118,8 @@ def signal_yield(table_e, mass, coupling, *, method="ww", nuclei=("Pb", "C"), ta
     species are both used; ``table_p`` is ignored unless given as a different table for e+).
     sigma from ``leptoportal.xsec.tables.sigma_table(beam, final, nucleus, method)``.
     """
-    mass = _check_float("mass", mass)
-    coupling = _check_float("coupling", coupling, strict=False)
+    mass = check_float("mass", mass)
+    coupling = check_float("coupling", coupling, strict=False)
     med = table_e.medium
     dens = med.nuclei()
     e_max = float(table_e.energy_gev)
@@ -230,7 +230,7 @@ def _na64e_cutflow(w, is_e, fwd, stopped, stop_el, dep, i_ecal, i_hcal, p_meas, 
             for name, mk in steps}
 
 
-def _weighted_efficiency(w, mask, sel=None):
+def weighted_efficiency(w, mask, sel=None):
     """(efficiency, its binomial error with the effective event count, cut flow) for weights ``w``."""
     wsum = w.sum()
     eff = float(np.sum(w * mask) / wsum)
@@ -241,7 +241,7 @@ def _weighted_efficiency(w, mask, sel=None):
     return eff, err, cutflow
 
 
-def _beam_track_production(st, model, beam, final, nuclei, method, form_factor, n_z):
+def beam_track_production(st, model, beam, final, nuclei, method, form_factor, n_z):
     """A muon beam crossing the active target ``st.ecal``: E(z) at n_z mid-points (mean loss
     <dE/dx>(E), midpoint Euler steps) and the production probability per z slice and nucleus,
     n_N sigma_N(E(z)) dz (Eq. 29 of the e->mu paper with one track, dL = dz).
@@ -274,7 +274,7 @@ def _beam_track_production(st, model, beam, final, nuclei, method, form_factor, 
     return dz, z_mid, E_mid, sig_z, by
 
 
-def _sample_track_vertices(rng, events, dz, z_mid, E_mid, sig_z, by):
+def sample_track_vertices(rng, events, dz, z_mid, E_mid, sig_z, by):
     """Split ``events`` over nuclei by their yields and draw (z, E(z)) vertices from sig_z.
 
     Yields (beam, nucleus, n, z_vertex, E_vertex) for every nucleus with n > 0."""
@@ -318,15 +318,15 @@ def simulate_signal(setup="na64e", mass=0.3, coupling=1e-4, *, events: int = 100
     from ..detector import shower as _shower
 
     t0 = time.perf_counter()
-    mass = _check_float("mass", mass)
-    coupling = _check_float("coupling", coupling, strict=False)
+    mass = check_float("mass", mass)
+    coupling = check_float("coupling", coupling, strict=False)
     if isinstance(events, bool) or not isinstance(events, (int, np.integer)) or events < 1:
         raise InputError("events", f"must be an integer >= 1; got {events!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise InputError("seed", f"must be an integer >= 0; got {seed!r}")
     if method not in ("etl", "ww", "iww"):
         raise InputError("method", f"must be one of etl, ww, iww; got {method!r}")
-    st = _load_setup(setup)
+    st = load_setup_arg(setup)
     beam = beam or str(getattr(st.beam, "particle", "e-"))
     if beam in ("mu-", "mu+"):
         return simulate_signal_muon_beam(st, mass, coupling, events=events, seed=seed, method=method, beam=beam,
@@ -411,9 +411,9 @@ def simulate_signal(setup="na64e", mass=0.3, coupling=1e-4, *, events: int = 100
                       axis=1)
     sel = na64e_selection(e_ecal, hcal, p_meas, st, veto=veto, charge=q_meas, **(cuts or {}))
     mask = np.asarray(sel["mask"], bool)
-    eff, eff_err, _ = _weighted_efficiency(w_ev, mask)
+    eff, eff_err, _ = weighted_efficiency(w_ev, mask)
     is_e = sp_arr == "e-"
-    eff_e, eff_e_err, _ = _weighted_efficiency(w_ev[is_e], mask[is_e]) if np.any(is_e) else (0.0, 0.0, {})
+    eff_e, eff_e_err, _ = weighted_efficiency(w_ev[is_e], mask[is_e]) if np.any(is_e) else (0.0, 0.0, {})
     cutflow = _na64e_cutflow(w_ev, is_e, fwd, stopped, stop_el, dep, i_ecal, i_hcal, p_meas, sel)
     t_end = time.perf_counter()
     arrays = {"species": sp_arr, "nucleus": nuc_arr, "e_vertex": E_v, "z_cm": z_v, "e_mu": lep[:, 0],
@@ -459,17 +459,17 @@ def simulate_signal_muon_beam(setup="na64mu", mass=0.1, coupling=1e-4, *, events
     from ..generate import sample_events
 
     t0 = time.perf_counter()
-    st = _load_setup(setup)
+    st = load_setup_arg(setup)
     beam = beam or str(st.beam.particle)
     if beam not in ("mu-", "mu+"):
         raise InputError("beam", f"the muon-beam chain needs mu- or mu+; got {beam!r}")
-    mass = _check_float("mass", mass)
-    coupling = _check_float("coupling", coupling)
+    mass = check_float("mass", mass)
+    coupling = check_float("coupling", coupling)
     model = make_model(preset, mass, coupling)
     ecal = st.ecal
     i_ecal = st.element_index(ecal.name)
     E0 = float(st.beam.energy_gev)
-    dz, z_mid, E_mid, sig_z, by = _beam_track_production(st, model, beam, beam, nuclei, method, form_factor, n_z)
+    dz, z_mid, E_mid, sig_z, by = beam_track_production(st, model, beam, beam, nuclei, method, form_factor, n_z)
     y_tot = sum(by.values())
     t_tab = time.perf_counter()
     ss = np.random.SeedSequence(int(seed))
@@ -477,7 +477,7 @@ def simulate_signal_muon_beam(setup="na64mu", mass=0.1, coupling=1e-4, *, events
     rng_vtx, rng_gen = np.random.default_rng(s_vtx), np.random.default_rng(s_gen)
     rng_mu, rng_resp = np.random.default_rng(s_mu), np.random.default_rng(s_resp)
     parts = []
-    for b, nuc, n_k, zv, Ev in _sample_track_vertices(rng_vtx, events, dz, z_mid, E_mid, sig_z, by):
+    for b, nuc, n_k, zv, Ev in sample_track_vertices(rng_vtx, events, dz, z_mid, E_mid, sig_z, by):
         ev = sample_events(model, Ev, n_k, rng_gen, target=nuc, method=method, beam=b, final=b,
                            form_factor=form_factor)
         parts.append((beam, nuc, Ev, zv, ev))
@@ -502,7 +502,7 @@ def simulate_signal_muon_beam(setup="na64mu", mass=0.1, coupling=1e-4, *, events
         veto = np.column_stack([response.veto_response(dep[:, i], st, rng_resp, index=i) for i in st.veto_indices])
     sel = na64mu_selection(p_in, p_out, e_ecal, hcal, st, veto=veto, **(cuts or {}))
     mask = np.asarray(sel["mask"], bool)
-    eff, eff_err, cutflow = _weighted_efficiency(w_ev, mask, sel)
+    eff, eff_err, cutflow = weighted_efficiency(w_ev, mask, sel)
     t_end = time.perf_counter()
     arrays = {"species": np.full(E_v.size, beam), "nucleus": nuc_arr, "e_vertex": E_v, "z_cm": z_v,
               "e_mu": lep[:, 0], "e_phi": phi[:, 0], "e_ecal": e_ecal, "hcal": hcal, "p_measured": p_out,

@@ -65,19 +65,19 @@ def simulate_signal_mu_to_e(setup="na64mu", mass=0.3, coupling=1e-4, *, events: 
     from ..generate import sample_events
     from ..models.lfv import LFVScalar
     from ..particles import M_E, M_MU
-    from .signal import (SignalResult, _beam_track_production, _check_float, _load_setup, _sample_track_vertices,
-                         _weighted_efficiency)
+    from .signal import (SignalResult, beam_track_production, check_float, load_setup_arg, sample_track_vertices,
+                         weighted_efficiency)
 
     t0 = time.perf_counter()
-    st = _load_setup(setup)
+    st = load_setup_arg(setup)
     beam = str(st.beam.particle)
     if beam not in ("mu-", "mu+"):
         raise InputError("setup", f"mu -> e phi needs a muon beam; the setup {st.name!r} has {beam!r}")
     final = "e-" if beam == "mu-" else "e+"  # mu+ -> e+ phi: the charge conjugate, same cross section
-    mass = _check_float("mass", mass)
+    mass = check_float("mass", mass)
     if mass <= M_MU - M_E:
         raise InputError("mass", f"mu -> e phi production needs m_phi > m_mu - m_e = {M_MU - M_E:.6f} GeV")
-    coupling = _check_float("coupling", coupling)
+    coupling = check_float("coupling", coupling)
     if isinstance(events, bool) or int(events) != events or events < 1:
         raise InputError("events", f"must be an integer >= 1; got {events!r}")
     th = dict(MUE_CUTS)
@@ -93,7 +93,7 @@ def simulate_signal_mu_to_e(setup="na64mu", mass=0.3, coupling=1e-4, *, events: 
     x0_cm = float(ecal.medium.X0_cm)
     ecrit = float(medium_from(ecal).ecrit_gev)
     E0 = float(st.beam.energy_gev)
-    dz, z_mid, E_mid, sig_z, by = _beam_track_production(st, model, beam, final, nuclei, method, "elastic", n_z)
+    dz, z_mid, E_mid, sig_z, by = beam_track_production(st, model, beam, final, nuclei, method, "elastic", n_z)
     y_tot = sum(by.values())
     t_tab = time.perf_counter()
     ss = np.random.SeedSequence(int(seed))
@@ -101,7 +101,7 @@ def simulate_signal_mu_to_e(setup="na64mu", mass=0.3, coupling=1e-4, *, events: 
     if not y_tot > 0:
         raise InputError("mass", f"no mu -> e phi production at m_phi = {mass:g} GeV with a {E0:g} GeV beam")
     E_v, z_v, lep, w_ev = [], [], [], []
-    for b, nuc, n_k, zv, Ev in _sample_track_vertices(rng_vtx, events, dz, z_mid, E_mid, sig_z, by):
+    for b, nuc, n_k, zv, Ev in sample_track_vertices(rng_vtx, events, dz, z_mid, E_mid, sig_z, by):
         ev = sample_events(model, Ev, n_k, rng_gen, target=nuc, method=method, beam=b, final=final)
         E_v.append(Ev)
         z_v.append(zv)
@@ -124,7 +124,7 @@ def simulate_signal_mu_to_e(setup="na64mu", mass=0.3, coupling=1e-4, *, events: 
     cut_track = np.ones(E_v.size, bool)  # no charged track leaves the target: the electron showers
     cut_veto = np.ones(E_v.size, bool)   # leakage assumed not to reach the VETO (see docstring)
     mask = cut_emiss & cut_track & cut_veto
-    eff, eff_err, cutflow = _weighted_efficiency(w_ev, mask, {"cut_emiss": cut_emiss})
+    eff, eff_err, cutflow = weighted_efficiency(w_ev, mask, {"cut_emiss": cut_emiss})
     cutflow["contained_mean"] = float(np.mean(frac))
     t_end = time.perf_counter()
     arrays = {"species": np.full(E_v.size, beam), "e_vertex": E_v, "z_cm": z_v, "e_electron": E_e,

@@ -291,12 +291,12 @@ def _table_cache_file(symbol: str):
     import hashlib
 
     try:
-        from ..xsec.tables import cache_dir
+        from ..cache import cache_dir
 
         key = repr((_TABLE_VERSION, ELEMENTS[symbol], V_CUT, _NV, _E_GRID[0], _E_GRID[-1], _E_GRID.size,
                     M_MU, M_E, ALPHA, R_E_CM))
         h = hashlib.sha1(key.encode()).hexdigest()[:16]
-        return cache_dir().parent / "muon_tables" / f"{symbol}_{h}.npz"
+        return cache_dir("muon_tables") / f"{symbol}_{h}.npz"
     except Exception:  # pragma: no cover - cache is an optimisation only
         return None
 
@@ -305,7 +305,7 @@ def _table_cache_file(symbol: str):
 def _element_tables(symbol: str):
     """Per element on _E_GRID: b_proc(E) [cm^2/g] split at V_CUT, hard sigma and v-CDF for sampling.
 
-    Cached on disk (``cache_dir()/../muon_tables``), keyed by the element data and table parameters.
+    Cached on disk (``leptoportal.cache.cache_dir("muon_tables")``), keyed by the element data and table parameters.
     """
     path = _table_cache_file(symbol)
     if path is not None and path.is_file():

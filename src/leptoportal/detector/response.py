@@ -21,36 +21,16 @@ Parameters live in the ``[response]`` table of the setup file (each with its sou
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
 from ..errors import InputError
-from ..particles import M_MU
+from .setup import RESPONSE_DEFAULTS
 
-_RESP_KEYS = {
-    "ecal_stochastic": 0.10, "ecal_constant": 0.02, "ecal_noise_gev": 0.0, "hcal_stochastic": 0.60,
-    "hcal_mip_peak_gev": 2.5, "hcal_mip_reference_energy_gev": 10.0, "hcal_photoelectrons_per_mip": 175.0,
-    "veto_photoelectrons_per_mip": 50.0,
-}
-
-
-def validate_response(setup, ctx) -> None:
-    for k, v in setup.response.items():
-        if k not in _RESP_KEYS:
-            raise ctx.err("response", k, f"unknown key; allowed: {', '.join(sorted(_RESP_KEYS))}")
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-            raise ctx.err("response", k, f"must be a finite number >= 0; got {v!r}")
-    for k in ("hcal_mip_peak_gev", "hcal_mip_reference_energy_gev", "hcal_photoelectrons_per_mip",
-              "veto_photoelectrons_per_mip"):
-        if k in setup.response and setup.response[k] <= 0:
-            raise ctx.err("response", k, f"must be > 0; got {setup.response[k]}")
-    if setup.response.get("hcal_mip_reference_energy_gev", 10.0) <= M_MU:
-        raise ctx.err("response", "hcal_mip_reference_energy_gev", "must exceed the muon mass")
 
 
 def param(setup, key):
-    return float(setup.response.get(key, _RESP_KEYS[key]))
+    return float(setup.response.get(key, RESPONSE_DEFAULTS[key]))
 
 
 def ecal_resolution(e_gev, setup):

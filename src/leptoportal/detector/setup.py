@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..particles import M_MU
 from ..units import GEV_PER_TESLA_METER
 from . import media as _media
 
@@ -344,9 +345,8 @@ def load_setup(name_or_path) -> Setup:
     response = dict(data.get("response", {}))
     setup = Setup(name, beam, elements, spec, selection, response, str(path), data.get("description", ""))
     # validate selection/response numbers early (names the field)
-    from . import response as _resp  # noqa: F401  (import cycle safe: response does not import setup)
 
-    _resp.validate_response(setup, ctx)
+    validate_response(setup, ctx)
     _validate_selection(setup, ctx)
     return setup
 
@@ -359,3 +359,26 @@ def _validate_selection(setup, ctx):
         for x in vals:
             if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
                 raise ctx.err("selection", k, f"must be a finite number or list of numbers; got {v!r}")
+
+
+# ------------------------------------------------------------------ the [response] table (schema owned here)
+#: keys of a setup's [response] table and their defaults (used by leptoportal.detector.response)
+RESPONSE_DEFAULTS = {
+    "ecal_stochastic": 0.10, "ecal_constant": 0.02, "ecal_noise_gev": 0.0, "hcal_stochastic": 0.60,
+    "hcal_mip_peak_gev": 2.5, "hcal_mip_reference_energy_gev": 10.0, "hcal_photoelectrons_per_mip": 175.0,
+    "veto_photoelectrons_per_mip": 50.0,
+}
+
+
+def validate_response(setup, ctx) -> None:
+    for k, v in setup.response.items():
+        if k not in RESPONSE_DEFAULTS:
+            raise ctx.err("response", k, f"unknown key; allowed: {', '.join(sorted(RESPONSE_DEFAULTS))}")
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+            raise ctx.err("response", k, f"must be a finite number >= 0; got {v!r}")
+    for k in ("hcal_mip_peak_gev", "hcal_mip_reference_energy_gev", "hcal_photoelectrons_per_mip",
+              "veto_photoelectrons_per_mip"):
+        if k in setup.response and setup.response[k] <= 0:
+            raise ctx.err("response", k, f"must be > 0; got {setup.response[k]}")
+    if setup.response.get("hcal_mip_reference_energy_gev", 10.0) <= M_MU:
+        raise ctx.err("response", "hcal_mip_reference_energy_gev", "must exceed the muon mass")

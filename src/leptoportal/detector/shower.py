@@ -1047,9 +1047,9 @@ class TrackLengthTable:
 
 
 def _shower_cache_dir() -> Path:
-    from ..xsec.tables import cache_dir
+    from ..cache import cache_dir
 
-    return cache_dir().parent / "shower_tables"
+    return cache_dir("shower_tables")
 
 
 def _source_hash() -> str:

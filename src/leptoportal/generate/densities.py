@@ -59,7 +59,7 @@ try:  # compiled WW/IWW density, flux and frame (tested equal to the NumPy engin
     from numba import njit as _njit
 
     from ..xsec import _ww_numba as wn
-    from .fourvec import _final_state_trig, _fs_a, _fs_q
+    from .fourvec import final_state_trig, fs_a, fs_q
 except Exception:  # pragma: no cover - numba is a declared dependency
     wn = None
 
@@ -210,7 +210,7 @@ def _ww_complete_kernel_py(rng, r, u, E, P, m_a, m_b, pa, pb, rec, t_out, phq_ou
     (:func:`leptoportal.xsec._ww_numba.frame_sh` = kinematics.frame), t from the Eq. (14) integrand
     (:func:`leptoportal.xsec._ww_numba.sample_t_flux`, exact rejection) on [t_min, min(t_max, m_phi^2 + m_i^2)]
     when that leaves a window (else the exact t_max), phi_a and phi_q uniform; four-vectors by
-    fourvec._final_state_trig.  Uniforms: r[i] = (phi_a, phi_q), the t trials from ``rng``."""
+    fourvec.final_state_trig.  Uniforms: r[i] = (phi_a, phi_q), the t trials from ``rng``."""
     n = E.shape[0]
     m_i, m, M = P[wn.I_MI], P[wn.I_MPHI], P[wn.I_M]
     cap = m * m + m_i * m_i
@@ -227,7 +227,7 @@ def _ww_complete_kernel_py(rng, r, u, E, P, m_a, m_b, pa, pb, rec, t_out, phq_ou
         tmx = min(tmax, cap) if tmin < cap else tmax
         ok = fvalid and tmx > tmin
         t = wn.sample_t_flux(rng, R0, 0, tmin, tmx, P)[0] if ok else math.nan
-        good = _final_state_trig(Ei, Ea, sh, math.cos(pha), math.sin(pha), math.cos(phq), math.sin(phq),
+        good = final_state_trig(Ei, Ea, sh, math.cos(pha), math.sin(pha), math.cos(phq), math.sin(phq),
                                  t if ok else 1.0, pabs, aabs, V, ut, bcoef, Acoef, tmin, tmax, fvalid,
                                  m_i, m_a, m_b, M, pa, pb, rec, i)
         valid[i] = good and ok
@@ -255,7 +255,7 @@ def _ww_events_kernel_py(rng, R, E, chiE, alias_prob, alias, cell_lo, cell_w, en
     h(.; E_j) wherever h <= g); the map's energy fraction and angle are kept from the evaluation of h.
     (2) Completion of the accepted events (as :func:`_ww_complete_kernel_py`): exact frame, t from the
     Eq. (14) integrand (:func:`leptoportal.xsec._ww_numba.sample_t_flux`), azimuths uniform
-    (:func:`leptoportal.xsec._ww_numba.cos_sin_2pi`), four-vectors (fourvec._final_state_trig).  Events
+    (:func:`leptoportal.xsec._ww_numba.cos_sin_2pi`), four-vectors (fourvec.final_state_trig).  Events
     without a physical completion (invalid frame or empty t window) go back to (1) and are counted: the
     same law as redrawing them (conditioning on completability).  (3) Per event, while the four-vectors
     are in cache: the relative imbalance max_mu |sum p_f - p_i|_mu / E (fourvec._finish_kernel's formula;
@@ -451,11 +451,11 @@ def _ww_events_kernel_py(rng, R, E, chiE, alias_prob, alias, cell_lo, cell_w, en
             # compiler does not vectorise)
             for i in range(ngood):
                 Ei = fE[i]
-                Wz, q_x, q_y, q_z = _fs_q(Ei, fz[i] * Ei, f9[i], f10[i], f11[i], v10[i], v11[i], ft[i], f0[i], f1[i],
+                Wz, q_x, q_y, q_z = fs_q(Ei, fz[i] * Ei, f9[i], f10[i], f11[i], v10[i], v11[i], ft[i], f0[i], f1[i],
                                          f2[i], f3[i], f4[i], f5[i], f6[i], f7[i], m_i, m_a, M)
                 v4[i], v9[i], v10[i], v11[i] = Wz, q_x, q_y, q_z
             for i in range(ngood):
-                aE, ax, ay, az = _fs_a(f1[i], f9[i], f10[i], f11[i], m_a)
+                aE, ax, ay, az = fs_a(f1[i], f9[i], f10[i], f11[i], m_a)
                 v0[i], v1[i], v2[i], v3[i] = aE, ax, ay, az
             for i in range(ngood):
                 bx, by, bz = v9[i] - v1[i], v10[i] - v2[i], v4[i] + v11[i]

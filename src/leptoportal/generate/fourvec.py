@@ -116,7 +116,7 @@ def angle_to_beam(p4):
     return np.arctan2(np.hypot(p4[:, 1], p4[:, 2]), p4[:, 3])
 
 
-def _fs_q(Ei, Eai, s_half, cp, sp, cq, sq, ti, P, A, Vraw, ut, bcoef, Acoef, tmin, tmax, m_i, m_a, M):
+def fs_q(Ei, Eai, s_half, cp, sp, cq, sq, ti, P, A, Vraw, ut, bcoef, Acoef, tmin, tmax, m_i, m_a, M):
     """q = P_i - P_f of one physical point in the lab and W = |p| - |a| cos(theta): (W, q_x, q_y, q_z), q from
     :func:`leptoportal.xsec.kinematics.q_polar` (q_z' = (u~ - t b)/(2V), q_T^2 = A (t - t_min)(t_max - t)/(4 V^2))
     rotated by the basis of the module docstring."""
@@ -139,7 +139,7 @@ def _fs_q(Ei, Eai, s_half, cp, sp, cq, sq, ti, P, A, Vraw, ut, bcoef, Acoef, tmi
     return W, q_x, q_y, q_z
 
 
-def _fs_a(A, s_half, cp, sp, m_a):
+def fs_a(A, s_half, cp, sp, m_a):
     """The observed particle a: (E_a, a_x, a_y, a_z) = (sqrt(A^2 + m_a^2), A sin(theta) cos(phi_a),
     A sin(theta) sin(phi_a), A cos(theta)), sin and cos of theta from s = sin(theta/2)."""
     sth = 2.0 * s_half * math.sqrt(1.0 - s_half * s_half)
@@ -152,17 +152,17 @@ def _final_state_vals(Ei, Eai, s_half, cp, sp, cq, sq, ti, P, A, Vraw, ut, bcoef
                       M):
     """Components of the final state of one physical point (a valid frame, t in [t_min, t_max]):
     (a_E, a_x, a_y, a_z, b_E, b_x, b_y, b_z, N_E, N_x, N_y, N_z), given s_half = sin(theta/2), (cos, sin) of
-    phi_a and of phi_q: a from :func:`_fs_a`, q and W from :func:`_fs_q`, b = p - a + q (b_z = W + q_z),
+    phi_a and of phi_q: a from :func:`fs_a`, q and W from :func:`fs_q`, b = p - a + q (b_z = W + q_z),
     N = -q, energies on shell.  The algebra of :func:`build_final_state_numpy`."""
-    W, q_x, q_y, q_z = _fs_q(Ei, Eai, s_half, cp, sp, cq, sq, ti, P, A, Vraw, ut, bcoef, Acoef, tmin, tmax, m_i, m_a,
+    W, q_x, q_y, q_z = fs_q(Ei, Eai, s_half, cp, sp, cq, sq, ti, P, A, Vraw, ut, bcoef, Acoef, tmin, tmax, m_i, m_a,
                              M)
-    aE, ax, ay, az = _fs_a(A, s_half, cp, sp, m_a)
+    aE, ax, ay, az = fs_a(A, s_half, cp, sp, m_a)
     bx, by, bz = q_x - ax, q_y - ay, W + q_z
     return (aE, ax, ay, az, math.sqrt(bx * bx + by * by + bz * bz + m_b * m_b), bx, by, bz,
             math.sqrt(q_x * q_x + q_y * q_y + q_z * q_z + M * M), -q_x, -q_y, -q_z)
 
 
-def _final_state_trig(Ei, Eai, s_half, cp, sp, cq, sq, ti, P, A, Vraw, ut, bcoef, Acoef, tmin, tmax, fvalid, m_i, m_a,
+def final_state_trig(Ei, Eai, s_half, cp, sp, cq, sq, ti, P, A, Vraw, ut, bcoef, Acoef, tmin, tmax, fvalid, m_i, m_a,
                       m_b, M, pa, pb, rec, i):
     """One event (row ``i`` of pa, pb, rec) of :func:`build_final_state_numpy` (:func:`_final_state_vals`
     stored; zeros where the point is not physical).  Returns whether the point is physical."""
@@ -184,8 +184,8 @@ def _final_state_trig(Ei, Eai, s_half, cp, sp, cq, sq, ti, P, A, Vraw, ut, bcoef
 
 def _final_state_one(Ei, Eai, th, phia, ti, phiq, P, A, Vraw, ut, bcoef, Acoef, tmin, tmax, fvalid, m_i, m_a, m_b, M,
                      pa, pb, rec, i):
-    """:func:`_final_state_trig` at polar angle ``th`` and azimuths ``phia`` (of a), ``phiq`` (of q)."""
-    return _final_state_trig(Ei, Eai, math.sin(0.5 * th), math.cos(phia), math.sin(phia), math.cos(phiq),
+    """:func:`final_state_trig` at polar angle ``th`` and azimuths ``phia`` (of a), ``phiq`` (of q)."""
+    return final_state_trig(Ei, Eai, math.sin(0.5 * th), math.cos(phia), math.sin(phia), math.cos(phiq),
                              math.sin(phiq), ti, P, A, Vraw, ut, bcoef, Acoef, tmin, tmax, fvalid, m_i, m_a, m_b, M,
                              pa, pb, rec, i)
 
@@ -227,10 +227,10 @@ try:  # one compiled pass per event instead of ~60 array temporaries
     from numba import njit as _njit
 
     # inlined into the loops (a call with array arguments would cost NRT reference counting per event)
-    _fs_q = _njit(cache=True, nogil=True, inline="always", error_model="numpy")(_fs_q)
-    _fs_a = _njit(cache=True, nogil=True, inline="always", error_model="numpy")(_fs_a)
+    fs_q = _njit(cache=True, nogil=True, inline="always", error_model="numpy")(fs_q)
+    fs_a = _njit(cache=True, nogil=True, inline="always", error_model="numpy")(fs_a)
     _final_state_vals = _njit(cache=True, nogil=True, inline="always", error_model="numpy")(_final_state_vals)
-    _final_state_trig = _njit(cache=True, nogil=True, inline="always", error_model="numpy")(_final_state_trig)
+    final_state_trig = _njit(cache=True, nogil=True, inline="always", error_model="numpy")(final_state_trig)
     _final_state_one = _njit(cache=True, nogil=True, inline="always", error_model="numpy")(_final_state_one)
     _final_state_nb = _njit(cache=True, nogil=True)(_final_state_kernel)
     _finish_nb = _njit(cache=True, nogil=True, error_model="numpy")(_finish_kernel)

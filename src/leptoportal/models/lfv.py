@@ -10,7 +10,7 @@ import numpy as np
 from ..domains import DOMAINS, check, check_array
 from ..errors import InputError
 
-from ..xsec.amplitudes import VERTICES
+from .vertices import VERTICES
 
 
 @dataclass(frozen=True)

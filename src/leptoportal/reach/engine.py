@@ -92,14 +92,8 @@ def background_model(cfg: ReachConfig, report=None) -> dict:
     if bg["source"] == "fixed":
         return {"per_exposure": bg["per_exposure"], "sigma_rel": bg["sigma_rel"], "source": "fixed",
                 "detail": bg.get("reference", "")}
-    try:
-        import importlib
+    from ..analysis.backgrounds import estimate
 
-        mod = importlib.import_module("leptoportal.analysis.backgrounds")
-        estimate = mod.estimate
-    except (ImportError, AttributeError) as exc:
-        raise InputError("background.source", f"'na64e-estimate' not available yet: "
-                         f"leptoportal.analysis.backgrounds.estimate cannot be imported ({exc})") from None
     extra = {k: bg[k] for k in ("hadron_decays", "max_dimuon_events", "n_showers") if k in bg}
     if report is not None:
         extra["report"] = report

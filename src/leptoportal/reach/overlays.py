@@ -22,7 +22,6 @@ stderr); the scan never fails because of an overlay.
 
 from __future__ import annotations
 
-import importlib
 import math
 
 import numpy as np
@@ -102,7 +101,7 @@ def _one(ov, lo_m, hi_m, n, cfg) -> dict:
     kind = ov["kind"]
     style = {k: ov[k] for k in ("color", "hatch", "linestyle", "alpha") if k in ov}
     if kind in ("g2-band", "g2-excluded"):
-        g2 = importlib.import_module("leptoportal.constraints.g2")
+        from ..constraints import g2
         loop = ov["loop"]
         m_lo = lo_m
         if loop == "lfv":  # Eq. (3) of the e->mu paper needs m_phi > m_mu - m_e
@@ -135,7 +134,7 @@ def _one(ov, lo_m, hi_m, n, cfg) -> dict:
                 "determination": det.name, "determination_label": det.title,
                 "consistent_with_zero": det.consistent_with_zero(ov["n_sigma"])}
     if kind == "relic":
-        relic = importlib.import_module("leptoportal.constraints.relic")
+        from ..constraints import relic
         m = _grid(lo_m, hi_m, n)
         kw = {"g_chi": ov["g_chi"]}
         if "eps_R" in ov:
@@ -149,7 +148,7 @@ def _one(ov, lo_m, hi_m, n, cfg) -> dict:
         return {"kind": kind, "label": label, "style": style, "m": m, "lo": g, "hi": g,
                 "source": "leptoportal.constraints.relic.relic_coupling"}
     if kind == "relic-lfv":
-        relic = importlib.import_module("leptoportal.constraints.relic")
+        from ..constraints import relic
         fn = relic.lfv_annihilation_rate_line
         m = _grid(lo_m, hi_m, n)
         g = np.asarray(fn(m, **ov["params"]), float)

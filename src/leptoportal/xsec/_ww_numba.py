@@ -37,6 +37,7 @@ frame_x, iww, ff_mode, t_max, sigma], ff_mode 0 = elastic (closed-form flux), 1 
 
 from __future__ import annotations
 
+import decimal
 import math
 
 import numpy as np
@@ -46,7 +47,7 @@ from ..particles import M_E
 from ..units import ALPHA, M_PROTON_GEV, MU_PROTON
 from .amplitudes import vertex_factors, vertex_sign
 from .flux import GL_FLUX_ORDER, Z_CLOSED, elastic_flux_parts
-from .quadrature import gauss_legendre
+from ..quadrature import gauss_legendre
 from .ww import PSI_MAX, THETA_MAX
 
 #: alpha^2/(2 pi), the prefactor of Eqs. (22) and (27), computed as ww.py does
@@ -800,7 +801,7 @@ def sample_t_flux(rng, R, ip, tmin, tmx, P):
 _LN2_DEC = "0.693147180559945309417232121458176568"
 LN2_HI = float(np.frombuffer((np.array([np.log(2.0)]).view(np.int64) & ~np.int64((1 << 20) - 1)).tobytes(),
                              np.float64)[0])
-LN2_LO = float(__import__("decimal").Decimal(_LN2_DEC) - __import__("decimal").Decimal(LN2_HI))
+LN2_LO = float(decimal.Decimal(_LN2_DEC) - decimal.Decimal(LN2_HI))
 _MANT = np.int64((1 << 52) - 1)
 _EXP1 = np.int64(1023 << 52)
 

@@ -38,10 +38,8 @@ traces (tests/test_amplitudes_trace.py):
 
 from __future__ import annotations
 
-
 from ..errors import InputError
-
-VERTICES = ("chiral", "scalar", "pseudoscalar")
+from ..models.vertices import VERTICES
 
 
 def vertex_factors(vertex: str, m_phi, m_i, m_f):

@@ -165,7 +165,7 @@ def ww_validity(proc: Process, energy, mass) -> str | None:
     return None
 
 
-def _sigma_point(proc: Process, E: float, m: float, order: int = 1) -> float:
+def sigma_point(proc: Process, E: float, m: float, order: int = 1) -> float:
     """Total cross section per unit coupling^2, GeV^-2."""
     return _evaluate(proc, "sigma_total", E, m, None, order)
 
@@ -184,7 +184,7 @@ def total_cross_section(model, energy, target="Pb", method="etl", beam="e-", fin
         E, m = _check_points(proc, energy, model.mass)
         out = np.empty(E.shape)
         for idx in np.ndindex(E.shape):
-            out[idx] = _sigma_point(proc, float(E[idx]), float(m[idx]), order)
+            out[idx] = sigma_point(proc, float(E[idx]), float(m[idx]), order)
     _check_result(out, E, m, "sigma")
     msg = ww_validity(proc, E, m)
     if msg:

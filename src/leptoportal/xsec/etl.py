@@ -27,7 +27,7 @@ from ..units import ALPHA
 from .formfactors import nuclear_d, screening_tsai
 from .amplitudes import vertex_factors
 from .kinematics import frame, lab_energy_range, q_polar
-from .quadrature import panel_nodes
+from ..quadrature import panel_nodes
 
 #: default Gauss-Legendre points per panel (x, theta, t, phi_q); ``order`` multiplies them
 BASE_ORDER = {"x": 8, "theta": 5, "t": 6, "phi": 8}

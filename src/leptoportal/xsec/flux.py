@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .formfactors import nuclear_d, screening_tsai
-from .quadrature import gauss_legendre
+from ..quadrature import gauss_legendre
 
 
 #: The closed form of Eqs. (15)-(16) is a difference of two terms; it is used where

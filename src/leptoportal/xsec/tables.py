@@ -3,7 +3,7 @@
 A :class:`SigmaTable` holds sigma_total(E, m_phi) per unit coupling squared of one
 process (beam, final lepton, target, method, form factor) on a tensor grid and
 interpolates it with a bicubic spline in logarithms.  The node values are the
-engine's own totals (:func:`leptoportal.xsec.api._sigma_point`): ETL is Eq. (12)
+engine's own totals (:func:`leptoportal.xsec.api.sigma_point`): ETL is Eq. (12)
 of the e->mu paper integrated over x, cos(theta_k) and t; WW is Eqs. (22)-(23);
 IWW is Eqs. (A1)-(A2).
 
@@ -46,7 +46,7 @@ in sigma itself (continuous, non-negative, never NaN; not held to the 0.1 %
 target).  The spline is fitted to ln(sigma) with those nodes filled by linear
 extrapolation in ln(tau) along the mass column.
 
-Accuracy (measured against direct ``_sigma_point`` calls at random log-uniform
+Accuracy (measured against direct ``sigma_point`` calls at random log-uniform
 points of the default range, where the engine is converged to 2e-4 between
 order 1 and 2): ETL 40 x 60 max 2.8e-4, median 1.2e-6 (116 points; 30 x 40 gives
 2e-4 on 74 points, 24 x 32 6e-4); WW 60 x 60 max ~5e-4 outside the band
@@ -70,7 +70,6 @@ import dataclasses
 import hashlib
 import json
 import math
-import os
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
@@ -81,8 +80,9 @@ import numpy as np
 
 from ..errors import InputError
 from ..units import GEV2_TO_PB
+from .. import cache as _cache
 from .._io import atomic_save_npz
-from .api import Process, _sigma_point, make_process
+from .api import Process, sigma_point, make_process
 
 #: schema of the cached file and of the grid construction; bump on any change of meaning
 SCHEMA = 2  # 2: vertex in the key
@@ -210,15 +210,8 @@ def cache_key(proc: Process, spec: dict) -> str:
 
 
 def cache_dir() -> Path:
-    """``$LEPTOPORTAL_CACHE_DIR`` if set, else ``platformdirs.user_cache_dir("leptoportal")``, + /sigma_tables."""
-    env = os.environ.get("LEPTOPORTAL_CACHE_DIR")
-    if env:
-        base = Path(env).expanduser()
-    else:
-        import platformdirs
-
-        base = Path(platformdirs.user_cache_dir("leptoportal"))
-    return base / _CACHE_SUBDIR
+    """The folder of the sigma tables (:func:`leptoportal.cache.cache_dir`)."""
+    return _cache.cache_dir(_CACHE_SUBDIR)
 
 
 def _cache_file(proc: Process, key: str) -> Path:
@@ -253,7 +246,7 @@ def _sigma_chunk(proc: Process, points, order: int):
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         for k, (E, m) in enumerate(points):
-            out[k] = _sigma_point(proc, float(E), float(m), order)
+            out[k] = sigma_point(proc, float(E), float(m), order)
     return out
 
 
@@ -578,7 +571,7 @@ def sigma_table(beam="e-", final="mu-", target="Pb", method="etl", form_factor="
                 n_mass=None, workers=1, cache=True, order=1, vertex="chiral") -> SigmaTable:
     """Tabulated total cross section of l_i N -> l_f N phi per unit coupling^2, with interpolation.
 
-    The node values are ``_sigma_point`` totals (ETL: e->mu paper Eq. 12 integrated
+    The node values are ``sigma_point`` totals (ETL: e->mu paper Eq. 12 integrated
     over x, cos(theta_k), t; WW: Eqs. 22-23; IWW: Eqs. A1-A2) on a grid uniform in
     ln(E - E_th(m)) and ln(m) (see the module docstring).  ``workers`` processes
     build it (1 = serial, in-process; results are identical); ``cache`` reads and

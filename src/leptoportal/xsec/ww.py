@@ -26,7 +26,7 @@ import numpy as np
 from ..units import ALPHA
 from .amplitudes import vertex_factors, vertex_sign
 from .etl import x_nodes
-from .quadrature import panel_nodes
+from ..quadrature import panel_nodes
 
 THETA_MAX = 0.1
 PSI_MAX = 0.3

@@ -42,7 +42,7 @@ CHUNK = 200_000
 
 
 # ----------------------------------------------------------------------------- helpers
-def _load(setup):
+def load_setup_arg(setup):
     from ...detector.setup import Setup, load_setup
 
     return setup if isinstance(setup, Setup) else load_setup(setup)
@@ -167,7 +167,7 @@ def _transport_one(setup, p4, z, charge, rng):
 
 def dimuon_chunk(args):
     setup_name, seed_seq, n, table, e_pass, e0, z_ecal = args
-    setup = _load(setup_name)
+    setup = load_setup_arg(setup_name)
     rng = np.random.default_rng(seed_seq)
     med = table.medium
     sig_fn = lambda E: dimuon.macroscopic_sigma_per_cm(E, med)  # noqa: E731
@@ -267,7 +267,7 @@ def simulate_dimuons(setup="na64e", *, eot=1.5e11, seed=1, workers=None, n_showe
     """
     if not (isinstance(eot, (int, float)) and math.isfinite(eot) and eot > 0):
         raise InputError("eot", f"must be a finite number > 0; got {eot!r}")
-    st = _load(setup)
+    st = load_setup_arg(setup)
     e0 = float(st.beam.energy_gev)
     if table is None:
         table, med = _table(st, n_showers=n_showers, seed=shower_seed)
@@ -335,7 +335,7 @@ def simulate_hadrons(setup="na64e", *, n_per_channel=100_000, seed=1, config=Non
     from ...detector.muon import transport
 
     cfg = config or hadrons.HadronConfig()
-    st = _load(setup)
+    st = load_setup_arg(setup)
     e0 = float(st.beam.energy_gev)
     d, d_src = _decay_distance_cm(st, cfg)
     z_ecal = st.ecal.z_start_cm
