@@ -33,7 +33,7 @@ LAYER_OF = {room: i for i, rooms in enumerate(LAYERS) for room in rooms}
 def module_name(path: Path) -> str:
     rel = path.relative_to(SRC).with_suffix("")
     parts = list(rel.parts)
-    if parts[-1] == "__init__" and len(parts) > 1:
+    if parts[-1] == "__init__":
         parts = parts[:-1]
     return ".".join(["leptoportal", *parts])
 
@@ -147,6 +147,12 @@ def test_no_dynamic_import_and_no_private_names_across_modules():
     bad = [f"{mod}:{line} imports {n} from {target}" for mod, edges in graph.items() for target, names, line in edges
            for n in names if n.startswith("_") and not n.startswith("__") and target != mod]
     assert bad == [], "\n".join(bad)
+
+
+def test_every_internal_import_exists():
+    mods, graph, _ = import_graph()
+    missing = [f"{mod}:{line} -> {t}" for mod, edges in graph.items() for t, _, line in edges if t not in mods]
+    assert missing == [], missing
 
 
 def test_the_graph_sees_function_local_and_relative_imports():

@@ -58,7 +58,7 @@ import numpy as np
 from ...errors import InputError
 from ...particles import M_E, M_MU
 from ...units import ALPHA, AVOGADRO, GEV2_TO_PB, PB_TO_CM2
-from ...xsec.quadrature import panel_nodes
+from ...quadrature import panel_nodes
 
 SQRT_E = math.sqrt(math.e)
 _POW_SAT = -0.88

@@ -71,7 +71,7 @@ def sigma_trident_pb(energy, Z=82, A=207.2, *, q2max_factor: float = 4.0, n: int
     if not (math.isfinite(q2max_factor) and q2max_factor > 0):
         raise InputError("q2max_factor", f"must be > 0; got {q2max_factor}")
     ylo, yhi = 4.0 * M_MU / E * (1 + 1e-9), 1.0 - M_MU / E
-    from ...xsec.quadrature import panel_nodes
+    from ...quadrature import panel_nodes
 
     y, w = panel_nodes(ylo, yhi, max(n // 5, 2), breaks=[2 * ylo, 10 * ylo, 0.1, 0.5], log=True)
     f = photon_flux_y(y, q2max_factor * M_MU**2) * dimuon.sigma_pb(y * E, Z, A)
