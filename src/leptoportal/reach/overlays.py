@@ -75,8 +75,8 @@ def _grid(lo, hi, n):
 
 def compute_overlays(cfg, rows, warn) -> list[dict]:
     """Evaluate every configured overlay; returns dicts with ``kind, label, style, m, lo, hi``
-    (``m`` the mass grid in GeV; ``lo``/``hi`` couplings; nan where undefined).  Missing
-    modules -> ``warn(message)`` and the overlay is skipped."""
+    (``m`` the mass grid in GeV; ``lo``/``hi`` couplings; nan where undefined).  An overlay that
+    fails -> ``warn(message)`` saying why, and the overlay is skipped (it never stops the scan)."""
     lo_m, hi_m = mass_range(cfg, rows)
     n = cfg.plot.get("overlay_points", 60)
     out = []
@@ -84,9 +84,6 @@ def compute_overlays(cfg, rows, warn) -> list[dict]:
         kind = ov["kind"]
         try:
             item = _one(ov, lo_m, hi_m, n, cfg)
-        except (ImportError, AttributeError) as exc:
-            warn(f"overlay {i} ({kind}) skipped: module/function not available ({exc})")
-            continue
         except InputError:
             raise
         except Exception as exc:  # an overlay must never crash the scan; say why it is missing
