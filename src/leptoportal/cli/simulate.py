@@ -78,6 +78,9 @@ def run_signal(args: argparse.Namespace) -> int:
         raise InputError("--plots", "not available with --process mu-to-e")
     if args.plots:
         check_writable_dir(args.plots, "--plots")
+    if sys.stderr.isatty():
+        sys.stderr.write(f"leptoportal: simulating {args.events} signal events at m = {args.mass:g} GeV "
+                         f"({args.setup}, {args.method}) ...\n")
     if args.process == "mu-to-e":
         from ..analysis.signal_mue import simulate_signal_mu_to_e
 
@@ -94,8 +97,20 @@ def run_signal(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(out) + "\n")
     else:
         for k in ("setup", "mass", "coupling", "method", "events", "yield_per_eot", "yield_per_eot_positron",
-                  "efficiency", "efficiency_error", "selected_per_eot"):
-            sys.stdout.write(f"{k:>24}: {out[k]}\n")
+                  "efficiency", "efficiency_error", "efficiency_electron", "selected_per_eot"):
+            if k in out:
+                sys.stdout.write(f"{k:>26}: {out[k]}\n")
+        for k, text in out.get("efficiency_definitions", {}).items():
+            sys.stdout.write(f"# {k}: {text}\n")
+        if out.get("cutflow"):
+            first = next(iter(out["cutflow"].values()))
+            cols = list(first) if isinstance(first, dict) else ["all"]
+            kind = ("cumulative fraction of production" if "produced" in out["cutflow"]
+                    else "fraction of production passing each cut on its own")
+            sys.stdout.write(f"# cut flow ({kind}: " + ", ".join(cols) + ")\n")
+            for name, v in out["cutflow"].items():
+                vals = [v[c] for c in cols] if isinstance(v, dict) else [v]
+                sys.stdout.write(f"{name:>30}: " + "  ".join(f"{x:.4g}" for x in vals) + "\n")
     return 0
 
 
