@@ -111,4 +111,5 @@ def get_material(target) -> Material:
                 pass
             else:
                 return custom_material(Z, A, rho)
-    raise InputError("target", f"unknown target {target!r}; valid: {', '.join(BUILTIN)} or 'Z,A,density'")
+    raise InputError("target", f"unknown target {target!r}; valid: {', '.join(BUILTIN)} or three numbers "
+                               "'Z,A,density' (density in g/cm^3)")

@@ -223,7 +223,7 @@ def _na64e_cutflow(w, is_e, fwd, stopped, stop_el, dep, i_ecal, i_hcal, p_meas, 
     m &= np.asarray(sel["cut_iii"], bool)
     steps.append(("E_miss (iii)", m.copy()))
     m &= np.asarray(sel["cut_i"], bool)
-    steps.append(("mu- charge, one track (i)", m.copy()))
+    steps.append(("mu- charge (i)", m.copy()))
     tot, tot_e = w.sum(), w[is_e].sum()
     return {name: {"all": float(np.sum(w * mk) / tot),
                    "electron": float(np.sum(w[is_e] * mk[is_e]) / tot_e) if tot_e > 0 else 0.0}

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import re
 import sys
 
 from ..errors import InputError
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, exit 2
-        sys.stderr.write(f"{self.prog}: error: {message}\n")
+    def error(self, message):  # one line, exit 2, the same prefix as every other error
+        message = re.sub(r"^argument ([^:]+): ", r"\1: ", message)
+        command = " ".join(self.prog.split()[1:])
+        sys.stderr.write(f"leptoportal: error: {message}" + (f" (leptoportal {command} --help)" if command else "")
+                         + "\n")
         raise SystemExit(2)
 
 

@@ -29,7 +29,7 @@ def register_simulate(what) -> None:
     b.add_argument("--workers", type=arg("workers"), default=None,
                    help=f"processes (default: min(2, cores)), {help_range('workers')}")
     b.add_argument("--hadron-decays", type=arg("decays"), default=100000,
-                   help=f"forced decays per hadron channel (default 1e5), {help_range('decays')} (>= 100)")
+                   help=f"forced decays per hadron channel (default 1e5), {help_range('decays')}")
     b.add_argument("--showers", type=arg("showers"), default=200,
                    help=f"showers of the track-length table (cached), {help_range('showers')}")
     b.add_argument("--pi-per-e", type=arg("fraction"), default=None,
@@ -41,7 +41,7 @@ def register_simulate(what) -> None:
     b.add_argument("--d-srd-cm", type=arg("length_cm"), default=None,
                    help=f"SRD-to-ECAL distance [cm] (default: setup or 240), {help_range('length_cm')}")
     b.add_argument("--mot-events", type=arg("decays"), default=200000,
-                   help=f"NA64-mu: trident MC events (default 2e5), {help_range('decays')} (>= 100)")
+                   help=f"NA64-mu: trident MC events (default 2e5), {help_range('decays')}")
     b.add_argument("--one-vs-two", action="store_true", help="NA64-mu: apply the 1-vs-2 MIP rejection")
     b.add_argument("--plots", metavar="DIR", help="write the E_miss figure (Fig. 7) and its CSV here")
     b.add_argument("--json", action="store_true", help="one JSON object on stdout")

@@ -12,13 +12,22 @@ from ..domains import arg, help_range
 from .leptophilic import PRESETS, emit_record
 
 
+def _input_help() -> str:
+    from ..constraints.g2 import get_g2_determination, load_g2_inputs
+
+    default = get_g2_determination().name
+    return ("Delta a_mu determination (data/g2_inputs.toml): " + ", ".join(sorted(load_g2_inputs()))
+            + f"; default {default}")
+
+
 def register(sub) -> None:
     g = sub.add_parser("g2", help="(g-2)_mu: coupling explaining Delta a_mu and its 2 sigma band",
                        description="Coupling giving the central Delta a_mu and the 2 sigma band, for the LFV "
                        "scalar (e->mu paper Eq. 3) or the diagonal scalar (NA64-mu paper Eq. 2.6).")
-    g.add_argument("--model", required=True, choices=["lfv", *PRESETS])
+    g.add_argument("--model", required=True, choices=["lfv", *PRESETS],
+                   help="lfv: the e->mu scalar h (Eq. 3); muon-specific / lepton-specific: the diagonal g_mu (Eq. 2.6)")
     g.add_argument("--mass", type=arg("mass"), required=True, metavar="GEV", help=f"scalar mass [GeV], {help_range('mass')}")
-    g.add_argument("--input", default=None, metavar="NAME", help="Delta a_mu determination (data/g2_inputs.toml)")
+    g.add_argument("--input", default=None, metavar="NAME", help=_input_help())
     g.add_argument("--json", action="store_true", help="one JSON object")
     g.set_defaults(func=run_g2)
 

@@ -64,13 +64,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+#: reach.csv statuses in the words of the summary (the limit is expected unless n_obs is given)
+STATUS_WORDS = {"excluded": "limit", "excluded-window": "limit, window", "not-excluded": "no limit",
+                "below-range": "below range"}
+
+
 def summary_table(cfg, res) -> str:
     """The end-of-run summary: one line per mass (the expected limit per exposure and its status),
     then the paper comparison when the config names a published number."""
     kind = "observed" if cfg.statistics.get("n_obs") is not None else "expected"
     head = "".join(f" {kind + ' ' + format(E, '.3g') + ' ' + cfg.exposure_unit:>24} {'status':>16}"
                    for E in cfg.exposures)
-    lines = [f"# {cfg.title}: {100 * cfg.cl:g}% CL {kind} limit on the coupling"
+    lines = [f"# {cfg.name}: {100 * cfg.cl:g}% CL {kind} limit on the coupling"
              + ("" if res.complete else " (partial: continue with --resume)"),
              f"{'mass [GeV]':>12}{head}"]
     by_mass: dict = {}
@@ -84,7 +89,7 @@ def summary_table(cfg, res) -> str:
                 cells += f" {'-':>24} {'-':>16}"
             else:
                 g = r["coupling_limit"]
-                cells += f" {(format(g, '.4g') if math.isfinite(g) else 'none'):>24} {r['status']:>16}"
+                cells += f" {(format(g, '.4g') if math.isfinite(g) else 'none'):>24} {STATUS_WORDS.get(r['status'], r['status']):>16}"
         lines.append(f"{m:>12.5g}{cells}")
     pc = res.paper_comparison
     if pc:

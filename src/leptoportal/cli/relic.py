@@ -43,8 +43,8 @@ def register(sub) -> None:
                       help=f"lowest mediator mass (default 0.003 GeV; 0.106 for lfv), {help_range('mass')}")
     line.add_argument("--m-max", type=arg("mass"), default=None, metavar="GEV",
                       help=f"highest mediator mass (default 10; 3 for lfv), {help_range('mass')}")
-    line.add_argument("--n", type=arg("n_masses"), default=50,
-                      help=f"number of log-spaced masses (default 50), {help_range('n_masses')} (>= 2)")
+    line.add_argument("--n", type=arg("n_line"), default=50,
+                      help=f"number of log-spaced masses (default 50), {help_range('n_line')}")
     line.add_argument("--g-chi", type=arg("g_chi"), default=1.0,
                       help=f"dark coupling g_chi (default 1, as in the paper), {help_range('g_chi')}")
     line.add_argument("--output", required=True, metavar="DIR", help="output directory")
@@ -69,7 +69,7 @@ def register(sub) -> None:
 def _relation_args(p) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--mchi-ratio", type=arg("mchi_ratio"), default=None,
-                   help="m_chi = m_S / R (Eq. 2.8, default 3); for lfv: m_1 = m_2 = R m_phi (default 3); "
+                   help="m_chi = m_S / R (Eq. 2.8, default 3); for relic line --model lfv: m_1 = m_2 = R m_phi (default 3); "
                    + help_range("mchi_ratio"))
     g.add_argument("--resonance", action="store_true",
                    help="m_chi = m_S / (2 sqrt(1 + eps_R)) (Eq. 2.9)")

@@ -47,8 +47,8 @@ def register(sub) -> None:
                    "pseudoscalar g l-bar i gamma5 l a")
     p.add_argument("--target", default="Pb", help="Pb, W, Fe, Cu, Al, C, or 'Z,A,density' (default Pb)")
     p.add_argument("--method", default="etl", choices=api.METHODS, help="etl (exact), ww, iww (default etl). WW applies where m_f^2 <= 3 (m_phi^2 + m_i^2): for e->mu "
-                   "below m_phi ~ 60 MeV it underestimates ETL (0 below ~4.5 GeV at 1 MeV) and the output carries "
-                   "a 'warning'")
+                   "below m_phi ~ 60 MeV it underestimates ETL and vanishes at low energy (its flux window closes: "
+                   "below 2.81 GeV at 2 MeV, 5.06 GeV at 1 MeV on Pb); the output then carries a 'warning'")
     p.add_argument("--form-factor", default="elastic", choices=["elastic", "atomic-nuclear"],
                    help="G2: elastic Eq. (6) (default) or atomic+nuclear (Bjorken et al. 2009)")
     p.add_argument("--x", type=arg("x"), nargs="+", metavar="X",

@@ -97,9 +97,11 @@ class YieldProvider:
             ok = (isinstance(v, typ) and not isinstance(v, bool)) if typ is not bool else isinstance(v, bool)
             if typ is float and isinstance(v, int) and not isinstance(v, bool):
                 ok, v = True, float(v)
+            if typ is int and isinstance(v, float) and v.is_integer():  # 1e5 events
+                ok, v = True, int(v)
             if not ok or (typ is float and not math.isfinite(v)):
                 raise InputError(f"provider.{k}", f"must be of type {typ.__name__}; got {v!r}")
-            if typ in (float, int) and v < 0:
+            if typ in (float, int) and not isinstance(valid, str) and v < 0:
                 raise InputError(f"provider.{k}", f"must be >= 0; got {v!r}")
             if isinstance(valid, str):
                 v = check(v, valid, f"provider.{k}")

@@ -145,7 +145,8 @@ def ww_validity(proc: Process, energy, mass) -> str | None:
     the flux window narrows and WW falls below the exact (ETL) cross section.  Measured WW/ETL
     (e- -> mu- on Pb, docs/physics.md): 0.97-0.92 at rho = 3 (m_phi = 60 MeV, 1000-10 GeV), 0.45 at
     100 GeV and 5 MeV, 0.15 at 100 GeV and 1 MeV, and exactly 0 where min_x t_min >= t_max (below
-    ~4.5 GeV at 1 MeV).  Warns above rho = WW_RHO_WARN; returns the message for the first such point."""
+    5.06 GeV at 1 MeV and 2.81 GeV at 2 MeV on Pb: the WW threshold of xsec.tables.threshold_energy).
+    Warns above rho = WW_RHO_WARN; returns the message for the first such point."""
     if proc.method != "ww":
         return None
     m_i, m_f = proc.masses
@@ -157,11 +158,11 @@ def ww_validity(proc: Process, energy, mass) -> str | None:
         x = np.linspace(mi / Ei, 1.0 - m_f / Ei, 4001)[1:-1]
         u = -mi * mi * (1.0 - x) / x + m_i * m_i * (1.0 - x) - m_f * m_f
         r = float(np.min(u * u / (4.0 * Ei * Ei * (1.0 - x) ** 2)) / tmax)
-        what = ("is empty: the WW cross section is 0, the process is not" if r >= 1.0
-                else f"is narrow (min t_min/t_max = {r:.2g}), WW underestimates the exact cross section")
-        return (f"WW at E = {Ei:g} GeV, m_phi = {mi:g} GeV: m_f^2/(m_phi^2 + m_i^2) = {m_f * m_f / tmax:.3g} > "
-                f"{WW_RHO_WARN:g}, the flux window t_min..t_max = m_phi^2 + m_i^2 of Eq. (14) {what}; "
-                "use method 'etl'")
+        what = ("is empty here: the WW cross section is 0, the process is not" if r >= 1.0
+                else f"is narrow (min t_min/t_max = {r:.2g}): WW underestimates the exact cross section")
+        return (f"WW at E = {Ei:g} GeV, m_phi = {mi:g} GeV: the WW flux of Eq. (14) integrates t from t_min up to "
+                f"t_max = m_phi^2 + m_i^2, below the exchanged lepton's m_f^2 (ratio {m_f * m_f / tmax:.3g} > "
+                f"{WW_RHO_WARN:g}); the window {what}; use method 'etl'")
     return None
 
 
