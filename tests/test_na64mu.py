@@ -168,21 +168,25 @@ def test_cli_flags_bad_inputs_with_one_line():
     assert code == 0 and "warning" in json.loads(out)
 
 
-def test_cli_reach_writes_csv_and_png(tmp_path):
+def test_cli_reach_runs_the_reach_engine(tmp_path):
+    """`leptophilic reach` is the reach engine on the shipped na64mu-leptophilic config with this model:
+    reach.csv per (mass, exposure), the figures, and the limit equal to the thin-target root of
+    na64mu.reach_coupling (Eq. 3.1 with BR(S -> chi chi) at every g, 3 events)."""
+    from leptoportal.reach import read_reach_csv
+
     code, out, _ = _run(["leptophilic", "reach", "--model", "muon-specific", "--mot", "1e12", "1e13",
                          "--masses", "0.05", "0.5", "--output", str(tmp_path)])
     assert code == 0
-    csv = tmp_path / "leptophilic-reach-muon-specific-ratio.csv"
-    png = tmp_path / "leptophilic-reach-muon-specific-ratio.png"
-    assert csv.exists() and png.stat().st_size > 10000
-    lines = [ln for ln in csv.read_text().splitlines() if not ln.startswith("#")]
-    head = lines[0].split(",")
-    assert "g_mu_reach_iww_mot1e+12" in head and "g_mu_reach_etl_mot1e+13" in head
-    row = dict(zip(head, map(float, lines[1].split(","))))
-    assert row["g_mu_reach_iww_mot1e+12"] == pytest.approx(na64mu.reach_coupling("muon-specific", 0.05, 1e12),
-                                                           rel=1e-8)
+    assert (tmp_path / "reach.png").stat().st_size > 10000 and (tmp_path / "leptophilic-gchi-constraints.png").exists()
+    rows = {(r["mass_gev"], r["exposure"]): r["coupling_limit"] for r in read_reach_csv(tmp_path / "reach.csv")[1]}
+    assert set(rows) == {(0.05, 1e12), (0.05, 1e13), (0.5, 1e12), (0.5, 1e13)}
+    for m in (0.05, 0.5):
+        assert rows[(m, 1e12)] == pytest.approx(na64mu.reach_coupling("muon-specific", m, 1e12), rel=1e-6)
     # 10x the exposure: sqrt(10) smaller coupling where BR = 1
-    assert row["g_mu_reach_iww_mot1e+12"] / row["g_mu_reach_iww_mot1e+13"] == pytest.approx(np.sqrt(10), rel=1e-6)
+    assert rows[(0.05, 1e12)] / rows[(0.05, 1e13)] == pytest.approx(np.sqrt(10), rel=1e-5)
+    info = json.loads((tmp_path / "reach.json").read_text())
+    assert info["config"]["model"] == {"name": "leptophilic", "pattern": "muon-specific", "g_chi": 1.0,
+                                       "mchi_ratio": 3.0}
 
 
 def test_gchi_figure_matches_papers_20_mev_statement(tmp_path):

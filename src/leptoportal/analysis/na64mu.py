@@ -211,35 +211,6 @@ def reach_coupling(preset: str, m_S: float, mot: float, *, n_required: float = 3
     return _limit_from_integral(preset, m_S, mot, tt, integral, n_required, g_chi, mchi_ratio, eps_R, g_range)
 
 
-def reach_curves(preset: str, masses, mots=(1e12, 1e13), methods=("iww", "etl"), *, n_required: float = 3.0,
-                 thin_target: ThinTarget | None = None, g_chi: float = 1.0, mchi_ratio: float | None = 3.0,
-                 eps_R: float | None = None) -> dict:
-    """g_mu reach (N_chi = n_required) for every (method, MOT) over ``masses``: {(method, mot): array}.
-
-    ``thin_target`` fixes energy/target/length/x_min/form factor; its ``method`` is replaced by
-    each entry of ``methods`` (the paper's curve is "iww"; "etl" is the exact-tree-level one).
-    """
-    tt = thin_target or ThinTarget()
-    ms = np.atleast_1d(np.asarray(masses, float))
-    if ms.size == 0 or not np.all(np.isfinite(ms)) or np.any(ms <= 0):
-        raise InputError("masses", f"need a non-empty list of masses > 0 GeV; got {masses!r}")
-    for mot in mots:
-        _positive("mot", mot)
-    make_model(preset, float(ms[0]), 1e-3, g_chi=g_chi, mchi_ratio=mchi_ratio, eps_R=eps_R)  # validate once
-    out = {}
-    for method in methods:
-        t_m = ThinTarget(tt.energy_gev, tt.target, tt.target_length_cm, tt.dedy_gev_per_cm, tt.x_min, method,
-                         tt.form_factor, tt.beam, tt.n_atoms_per_cm3)
-        integrals = [production_integral(float(m), t_m) for m in ms]
-        for mot in mots:
-            vals = []
-            for m, integral in zip(ms, integrals):
-                vals.append(_limit_from_integral(preset, float(m), float(mot), t_m, integral, n_required, g_chi,
-                                                 mchi_ratio, eps_R))
-            out[(method, float(mot))] = np.array(vals)
-    return out
-
-
 def _limit_from_integral(preset, m_S, mot, tt, integral, n_required, g_chi, mchi_ratio, eps_R, g_range=(1e-8, 10.0)):
     """The reach engine's root finder on N_chi(g_mu) with the mass's production integral:
     the lower edge; g_range[0] when N_chi >= n_required already there; nan when never reached."""

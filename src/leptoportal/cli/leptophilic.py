@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import math
 import sys
-from pathlib import Path
 
 from ..domains import arg, help_range
 from ..errors import InputError
@@ -97,16 +96,25 @@ def register(sub) -> None:
     y.add_argument("--json", action="store_true", help="one JSON object")
     y.set_defaults(func=run_yield)
 
-    r = what.add_parser("reach", help="95%% CL (3 events) reach in (m_S, g_mu): CSV + PNG (paper Figs. 5-6; "
-                        "also Fig. 1, the g_chi constraints)")
+    r = what.add_parser("reach", help="95%% CL (3 events) reach in (m_S, g_mu): the shipped na64mu-leptophilic "
+                        "reach scan with this model (paper Figs. 5-6) and Fig. 1 (the g_chi constraints)",
+                        description="Runs the reach engine on the shipped config na64mu-leptophilic (NA64-mu paper "
+                        "Figs. 5-6: 150 GeV muons on 20 cm Pb, IWW, 3 events) with the model, exposures, masses "
+                        "and (g-2) input given here; writes reach.csv/json/png/pdf as `leptoportal reach` does, "
+                        "and the paper's Fig. 1 (g_chi constraints).")
     _add_model_args(r, with_coupling=False)
     r.add_argument("--mot", type=arg("exposure"), nargs="+", default=[1e12, 1e13],
                    help=f"exposures (default 1e12 1e13), {help_range('exposure')}")
     r.add_argument("--masses", type=arg("mass"), nargs="+", metavar="GEV",
-                   help=f"mass grid (default 25 log points 0.02-10), {help_range('mass')}")
-    r.add_argument("--input", default=None, metavar="NAME", help="Delta a_mu determination for the g-2 bands")
+                   help=f"mass grid (default: the config's 30 log points 0.001-10), {help_range('mass')}")
+    r.add_argument("--input", default=None, metavar="NAME",
+                   help="Delta a_mu determination for the g-2 bands (default: the config's, the NA64-mu paper's "
+                        "2016 input pdg2016_na64mu2018)")
     r.add_argument("--output", default="./leptoportal-leptophilic", metavar="DIR", help="output directory")
-    r.add_argument("--quick", action="store_true", help="coarse mass grid (8 points)")
+    rg = r.add_mutually_exclusive_group()
+    rg.add_argument("--resume", action="store_true", help="continue a partial scan in DIR")
+    rg.add_argument("--force", action="store_true", help="overwrite an existing DIR/reach.csv")
+    r.add_argument("--quick", action="store_true", help="coarse mass grid (the config's quick_n points)")
     r.set_defaults(func=run_reach)
 
 
@@ -177,20 +185,70 @@ def run_yield(args) -> int:
     return 0
 
 
-def run_reach(args) -> int:
-    from .._io import check_writable_dir
-    from ..plots import plot_leptophilic_gchi, plot_leptophilic_reach
+def leptophilic_reach_config(args):
+    """The shipped ``na64mu-leptophilic`` reach config with this command's model, exposures, masses
+    and (g-2) input (the one NA64-mu reach pipeline: the reach engine)."""
+    import copy
+
+    from ..constraints import g2
+    from ..reach import load_config, parse_config
 
     ratio, eps = _relation(args)
+    base = load_config("na64mu-leptophilic")
+    raw = copy.deepcopy(base.raw)
+    rel = {"eps_R": eps} if eps is not None else {"mchi_ratio": ratio}
+    raw["model"] = {"name": "leptophilic", "pattern": args.model, "g_chi": args.g_chi, **rel}
+    raw["exposures"] = list(args.mot)
+    relation = (rf"$m_\chi = m_S/{ratio:g}$" if eps is None else rf"$m_\chi = m_S/(2\sqrt{{1+{eps:g}}})$")
+    raw["title"] = rf"NA64-$\mu$, {args.model} $S$, {relation}"
+    if args.masses is not None:
+        raw["masses"] = sorted(set(float(m) for m in args.masses))
+    plot = dict(raw.get("plot", {}))
+    plot.pop("curve_labels", None)
+    if args.masses is not None:
+        plot.pop("xlim", None)
+    raw["plot"] = plot
+    overlays = []
+    for ov in raw.get("overlays", []):
+        ov = dict(ov)
+        if ov["kind"] in ("relic", "sidm"):
+            ov.pop("mchi_ratio", None)
+            ov.pop("eps_R", None)
+            ov.update(rel)
+            ov["g_chi"] = args.g_chi
+            if ov["kind"] == "relic":
+                ov["model"] = args.model
+        if ov["kind"] in ("g2-band", "g2-excluded") and args.input is not None:
+            future = ov.get("determination", "").endswith("_future")
+            name = args.input + "_future" if future else args.input
+            if future and name not in g2.load_g2_inputs():
+                continue  # no projected errors for this input
+            ov["determination"] = name
+        overlays.append(ov)
+    raw["overlays"] = overlays
+    if args.input is not None:
+        g2.get_g2_determination(args.input)
+    cfg = parse_config(raw, name=f"leptophilic-{args.model}")
+    return cfg.with_overrides(quick=args.quick) if args.quick else cfg
+
+
+def run_reach(args) -> int:
+    from ..plots import plot_leptophilic_gchi, plot_reach
+    from ..reach import run_scan
+    from .reach import summary_table
+
     if not (math.isfinite(args.g_chi) and args.g_chi > 0):
         raise InputError("--g-chi", f"must be finite and > 0; got {args.g_chi}")
-    from ..constraints import g2
-
-    g2.get_g2_determination(args.input)
-    check_writable_dir(Path(args.output).expanduser(), "--output")
-    paths = plot_leptophilic_reach(args.output, args.model, args.masses, tuple(args.mot), mchi_ratio=ratio,
-                                   eps_R=eps, g_chi=args.g_chi, g2_input=args.input, quick=args.quick)
-    paths += plot_leptophilic_gchi(args.output, eps_R=0.1 if eps is None else eps)
-    for pth in paths:
+    cfg = leptophilic_reach_config(args)
+    res = run_scan(cfg, args.output, resume=args.resume, force=args.force,
+                   progress=sys.stderr.isatty())
+    files = dict(res.files)
+    if res.complete:
+        files.update(plot_reach(cfg, res.rows, res.overlays, res.outdir, comparisons=res.comparisons))
+    _, eps = _relation(args)
+    png, csv = plot_leptophilic_gchi(res.outdir, eps_R=0.1 if eps is None else eps)
+    files.update({"gchi_png": png, "gchi_csv": csv})
+    sys.stdout.write(summary_table(cfg, res))
+    for pth in files.values():
         sys.stdout.write(f"{pth}\n")
     return 0
