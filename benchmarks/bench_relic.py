@@ -30,6 +30,8 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+
+from leptoportal.models.leptophilic import LeptophilicScalar
 from scipy.interpolate import CubicSpline
 from scipy.optimize import brentq
 
@@ -38,7 +40,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 from leptoportal.constraints.relic import (  # noqa: E402
     annihilation_cross_section,
     relic_coupling,
-    relic_model,
     solve_freeze_out,
 )
 from scipy.special import kve  # noqa: E402
@@ -68,7 +69,7 @@ def naive_omega(model):
 
 
 def naive_coupling(preset, m_S, **kw):
-    f = lambda lg: math.log(naive_omega(relic_model(preset, m_S, math.exp(lg), **kw)) / 0.12)  # noqa: E731
+    f = lambda lg: math.log(naive_omega(LeptophilicScalar.from_preset(preset, m_S, math.exp(lg), **kw)) / 0.12)  # noqa: E731
     # the loose-tolerance BDF baseline overflows exp(ln Y) at the largest trial couplings
     with np.errstate(over="ignore", invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")

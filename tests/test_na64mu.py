@@ -9,6 +9,8 @@ from contextlib import redirect_stderr, redirect_stdout
 
 import numpy as np
 import pytest
+
+from leptoportal.models.leptophilic import LeptophilicScalar
 from scipy import integrate
 
 from leptoportal.analysis import na64mu
@@ -47,7 +49,7 @@ def _eq31_reference(m_S, g_mu, mot, br, E0=150.0, L=20.0, dedy=12.7e-3, x_min=1 
 
 @pytest.mark.parametrize("m_S", [0.05, 0.5, 4.0])
 def test_yield_matches_independent_quadrature(m_S):
-    model = na64mu.make_model("muon-specific", m_S, 3e-4)
+    model = LeptophilicScalar.from_preset("muon-specific", m_S, 3e-4)
     ours = na64mu.thin_target_yield(model, 1e12, n_atoms_per_cm3=3.3e22)
     ref = _eq31_reference(m_S, 3e-4, 1e12, float(model.br_invisible()))
     assert ours == pytest.approx(ref, rel=2e-4)
@@ -59,7 +61,7 @@ def test_default_target_density_is_the_papers():
 
 
 def test_yield_scales_with_exposure_and_target_length():
-    m = na64mu.make_model("muon-specific", 0.2, 1e-4)
+    m = LeptophilicScalar.from_preset("muon-specific", 0.2, 1e-4)
     n1 = na64mu.thin_target_yield(m, 1e12)
     assert na64mu.thin_target_yield(m, 1e13) == pytest.approx(10 * n1, rel=1e-12)
     # thin target: N is (nearly) proportional to L while dE/dy*L << E
@@ -69,12 +71,12 @@ def test_yield_scales_with_exposure_and_target_length():
 
 def test_branching_ratio_enters_exactly():
     """At large g_mu visible decays compete: N/g^2 drops by exactly BR(S -> chi chi)."""
-    small = na64mu.make_model("muon-specific", 1.0, 1e-4)
-    big = na64mu.make_model("muon-specific", 1.0, 1.0)
+    small = LeptophilicScalar.from_preset("muon-specific", 1.0, 1e-4)
+    big = LeptophilicScalar.from_preset("muon-specific", 1.0, 1.0)
     r = (na64mu.thin_target_yield(big, 1e12) / 1.0) / (na64mu.thin_target_yield(small, 1e12) / 1e-8)
     assert r == pytest.approx(float(big.br_invisible()) / float(small.br_invisible()), rel=1e-10)
     assert float(big.br_invisible()) < 0.9
-    closed = na64mu.make_model("muon-specific", 1.0, 1e-3, mchi_ratio=1.5)
+    closed = LeptophilicScalar.from_preset("muon-specific", 1.0, 1e-3, mchi_ratio=1.5)
     assert na64mu.thin_target_yield(closed, 1e12) == 0.0
 
 
@@ -82,11 +84,11 @@ def test_reach_root_matches_closed_form():
     """N = A g^2 Gamma_chi / (Gamma_chi + B g^2) (all visible widths ~ g_mu^2 for the muon-specific
     preset) has the closed-form root g^2 = 3 Gamma_chi / (A Gamma_chi - 3 B)."""
     m_S, mot = 2.0, 1e12
-    unit = na64mu.make_model("muon-specific", m_S, 1.0)
+    unit = LeptophilicScalar.from_preset("muon-specific", m_S, 1.0)
     g_chi_width = float(unit.width_chichi())
     B = float(unit.total_width()) - g_chi_width
-    A = na64mu.thin_target_yield(na64mu.make_model("muon-specific", m_S, 1e-6), mot) / 1e-12 / float(
-        na64mu.make_model("muon-specific", m_S, 1e-6).br_invisible())
+    A = na64mu.thin_target_yield(LeptophilicScalar.from_preset("muon-specific", m_S, 1e-6), mot) / 1e-12 / float(
+        LeptophilicScalar.from_preset("muon-specific", m_S, 1e-6).br_invisible())
     g_closed = math.sqrt(3 * g_chi_width / (A * g_chi_width - 3 * B))
     assert na64mu.reach_coupling("muon-specific", m_S, mot) == pytest.approx(g_closed, rel=1e-8)
 
@@ -101,7 +103,7 @@ def test_etl_below_iww_for_muons():
     """Footnote 6: IWW is not exact; for 150 GeV muons ETL/IWW < 1 (0.81 at 10 MeV ... 0.17 at 10 GeV
     for the total cross section; here the x > 1/3 yield)."""
     for m in (0.02, 1.0):
-        model = na64mu.make_model("muon-specific", m, 1e-4)
+        model = LeptophilicScalar.from_preset("muon-specific", m, 1e-4)
         r = na64mu.thin_target_yield(model, 1e12, method="etl") / na64mu.thin_target_yield(model, 1e12)
         assert 0.1 < r < 1.0
 
@@ -144,7 +146,7 @@ def test_cli_point_yield_g2_forms():
     code, out, _ = _run(["leptophilic", "yield", "--model", "muon-specific", "--mass", "0.1", "--g-mu", "5e-4",
                          "--mot", "1e12", "--json"])
     rec = json.loads(out)
-    m = na64mu.make_model("muon-specific", 0.1, 5e-4)
+    m = LeptophilicScalar.from_preset("muon-specific", 0.1, 5e-4)
     assert rec["n_signal"] == pytest.approx(na64mu.thin_target_yield(m, 1e12), rel=1e-12)
     code, out, _ = _run(["g2", "--model", "muon-specific", "--mass", "0.2", "--json"])
     rec = json.loads(out)

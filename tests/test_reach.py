@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from leptoportal.models.leptophilic import LeptophilicScalar
 from scipy import special
 
 from leptoportal import cli
@@ -275,17 +277,16 @@ def test_na64mu_provider_root_matches_closed_form():
     every visible width is ~ g_mu^2, so N = A g^2 Gamma_chi / (Gamma_chi + B g^2) and the root is
     g^2 = N_req Gamma_chi / (A Gamma_chi - N_req B), with A the production per g^2 per MOT and
     B = Gamma_visible / g^2 taken from the model at g = 1 (NA64-mu paper Eqs. 2.5, 3.1)."""
-    from leptoportal.analysis import na64mu
 
     prov = get_provider("na64mu-thin-target")
     model = {"name": "leptophilic", "pattern": "muon-specific", "g_chi": 1.0, "mchi_ratio": 3.0}
     for m in (0.02, 0.5, 6.0):
         pt = prov.make(m, model, {}, np.random.SeedSequence(0), "na64mu")
         assert pt.info["factorised"] == 1.0
-        unit = na64mu.make_model("muon-specific", m, 1.0)
+        unit = LeptophilicScalar.from_preset("muon-specific", m, 1.0)
         g_chi_width = float(unit.width_chichi())
         B = float(unit.total_width()) - g_chi_width
-        tiny = na64mu.make_model("muon-specific", m, 1e-6)
+        tiny = LeptophilicScalar.from_preset("muon-specific", m, 1e-6)
         for mot in (1e12, 1e13):
             A = float(pt.events(np.array([1e-6]), mot)[0]) / 1e-12 / float(tiny.br_invisible())
             closed = math.sqrt(3.0 * g_chi_width / (A * g_chi_width - 3.0 * B))

@@ -157,7 +157,7 @@ def _gg_brute(mod, x, n=100001):
     ("lepton-specific", 1.0, 1e-4, dict(eps_R=0.1), 25.0),       # resonance, gamma_eps = 1.2e-3
 ])
 def test_thermal_average_vs_brute_force(preset, m_S, g, kw, x):
-    mod = r.relic_model(preset, m_S, g, **kw)
+    mod = LeptophilicScalar.from_preset(preset, m_S, g, **kw)
     assert float(r.thermal_average_model(mod, [x])[0]) == pytest.approx(_gg_brute(mod, x), rel=1e-6)
 
 
@@ -170,7 +170,7 @@ def test_thermal_average_vs_brute_force(preset, m_S, g, kw, x):
     ("muon-specific", 2.0, 1e-3, dict(mchi_ratio=1.5)),    # m_S < 2 m_chi: no resonance, mu threshold
 ])
 def test_thermal_average_vs_adaptive_quad(preset, m_S, g, kw):
-    mod = r.relic_model(preset, m_S, g, **kw)
+    mod = LeptophilicScalar.from_preset(preset, m_S, g, **kw)
     xs = np.array([1.0, 25.0])
     ours = r.thermal_average_model(mod, xs)
     ref = np.array([_gg_quad(mod, x) for x in xs])
@@ -219,7 +219,7 @@ def test_against_analytic_freeze_out(n):
 def test_pwave_model_vs_analytic_far_from_resonance():
     """Leptophilic model with a heavy mediator (m_S = 30 m_chi): exact result vs K&T p-wave with
     sigma0 = 6 b, b from Eq. (2.7); relativistic corrections make <sigma v> ~5 % larger at x = 20."""
-    mod = r.relic_model("muon-specific", 30.0, 0.6, mchi_ratio=30.0)
+    mod = LeptophilicScalar.from_preset("muon-specific", 30.0, 0.6, mchi_ratio=30.0)
     m = float(mod.m_chi)
     b = 0.6 ** 2 * (m * m - M_MU ** 2) ** 1.5 / (8 * math.pi * m * (30.0 ** 2 - 4 * m * m) ** 2)
     num = r.omega_h2(mod)
@@ -229,7 +229,7 @@ def test_pwave_model_vs_analytic_far_from_resonance():
 
 
 def test_ode_methods_and_tolerances_agree():
-    mod = r.relic_model("lepton-specific", 1.0, 2e-5, eps_R=0.1)
+    mod = LeptophilicScalar.from_preset("lepton-specific", 1.0, 2e-5, eps_R=0.1)
     base = r.omega_h2(mod)
     assert r.omega_h2(mod, rtol=1e-11, atol=1e-11) == pytest.approx(base, rel=1e-5)
     assert r.omega_h2(mod, method="Radau", rtol=1e-9, atol=1e-9) == pytest.approx(base, rel=1e-5)
@@ -241,7 +241,7 @@ def test_ode_methods_and_tolerances_agree():
 
 def test_resonance_smooth_in_eps_r():
     eps = np.linspace(0.05, 0.15, 11)
-    om = np.array([r.omega_h2(r.relic_model("muon-specific", 1.0, 2e-5, eps_R=e)) for e in eps])
+    om = np.array([r.omega_h2(LeptophilicScalar.from_preset("muon-specific", 1.0, 2e-5, eps_R=e)) for e in eps])
     lo = np.log(om)
     assert np.all(np.diff(lo) > 0)        # farther from the pole -> less annihilation
     curv = np.abs(np.diff(lo, 2))
@@ -255,7 +255,7 @@ def test_relic_coupling_reproduces_target():
     assert np.isnan(g[0])                  # m_chi = 0.67 MeV < 1 MeV: the curve stops
     for mS, gg in zip(ms[1:], g[1:]):
         assert np.isfinite(gg)
-        assert r.omega_h2(r.relic_model("muon-specific", mS, gg)) == pytest.approx(0.12, rel=3e-4)
+        assert r.omega_h2(LeptophilicScalar.from_preset("muon-specific", mS, gg)) == pytest.approx(0.12, rel=3e-4)
     # unreachable: cap the coupling far below what is needed
     assert np.isnan(r.relic_coupling("muon-specific", 0.5, g_max=1e-5)[0])
 
@@ -277,7 +277,7 @@ def test_bad_input():
     with pytest.raises(InputError):
         r.relic_coupling("lfv", 1.0)
     with pytest.raises(InputError):
-        r.omega_h2(r.relic_model("muon-specific", 0.002, 1e-3))     # m_chi < 1 MeV
+        r.omega_h2(LeptophilicScalar.from_preset("muon-specific", 0.002, 1e-3))     # m_chi < 1 MeV
     with pytest.raises(InputError):
         r.omega_h2_swave(2.2e-26, 5e-4)
     with pytest.raises(InputError):
@@ -310,7 +310,7 @@ def test_cli_point_swave(capsys):
 def test_cli_point_model_and_errors(capsys):
     assert main(["relic", "point", "--model", "muon-specific", "--mass", "1", "--g-mu", "2e-3", "--json"]) == 0
     rec = json.loads(capsys.readouterr().out)
-    assert rec["omega_h2"] == pytest.approx(r.omega_h2(r.relic_model("muon-specific", 1.0, 2e-3)), rel=1e-12)
+    assert rec["omega_h2"] == pytest.approx(r.omega_h2(LeptophilicScalar.from_preset("muon-specific", 1.0, 2e-3)), rel=1e-12)
     assert main(["relic", "point", "--model", "muon-specific", "--mass", "1", "--g-mu", "2e-3",
                  "--resonance", "--eps-r", "0", "--json"]) == 2
     assert main(["relic", "point", "--model", "muon-specific", "--mass", "0.001", "--g-mu", "2e-3", "--json"]) == 2
@@ -332,14 +332,14 @@ def test_cli_line(tmp_path, capsys):
 def test_small_eps_r_integrates_long_enough():
     """Near a resonance annihilation continues until x ~ 1/eps_R: the automatic x_end must
     capture it (x_end = 1000 would give Omega 23 % too large at eps_R = 1e-3)."""
-    mod = r.relic_model("muon-specific", 1.0, 1e-6, eps_R=1e-3)
+    mod = LeptophilicScalar.from_preset("muon-specific", 1.0, 1e-6, eps_R=1e-3)
     auto = r.omega_h2(mod)
     assert r.omega_h2(mod, x_end=1e6, n_x=200) == pytest.approx(auto, rel=1e-4)
 
 
 def test_no_annihilation_limit():
     """Negligible coupling: Y stays at Y_eq(x = 1), Omega = 2 m Y_eq(1) s_0/rho_c (Y_eq from Bessel K_2)."""
-    mod = r.relic_model("muon-specific", 1.0, 1e-12, g_chi=1e-6)   # also switches off chi chi-bar -> S S
+    mod = LeptophilicScalar.from_preset("muon-specific", 1.0, 1e-12, g_chi=1e-6)   # also switches off chi chi-bar -> S S
     m = float(mod.m_chi)
     y_eq1 = 45 * 2 / (4 * np.pi ** 4 * float(dof.g_s(m))) * kve(2, 1.0) * math.exp(-1.0)
     expect = 2 * m * y_eq1 * r.S0_CM3 / r.RHO_CRIT_H2_GEV_CM3
@@ -384,8 +384,8 @@ def test_ss_pwave_and_massless_limit():
 def test_ss_channel_in_relic():
     """m_chi > m_S: S S (independent of g_mu) can deplete chi on its own -> no relic target."""
     assert np.isnan(r.relic_coupling("muon-specific", [1.0], mchi_ratio=0.5)[0])
-    mod = r.relic_model("muon-specific", 1.0, 1e-3, mchi_ratio=0.5, g_chi=0.05)
+    mod = LeptophilicScalar.from_preset("muon-specific", 1.0, 1e-3, mchi_ratio=0.5, g_chi=0.05)
     om = r.omega_h2(mod)
     g = r.relic_coupling("muon-specific", [1.0], mchi_ratio=0.5, g_chi=0.05)[0]
     assert om > 0.12 and np.isfinite(g)
-    assert r.omega_h2(r.relic_model("muon-specific", 1.0, g, mchi_ratio=0.5, g_chi=0.05)) == pytest.approx(0.12, rel=3e-4)
+    assert r.omega_h2(LeptophilicScalar.from_preset("muon-specific", 1.0, g, mchi_ratio=0.5, g_chi=0.05)) == pytest.approx(0.12, rel=3e-4)

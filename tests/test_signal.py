@@ -121,14 +121,14 @@ def test_efficiency_falls_with_mass():
 @pytest.mark.slow
 def test_muon_beam_chain_thin_target():
     """NA64-mu (no shower): Pb part of the yield = n_Pb sigma(E0) L up to the ~0.3 GeV loss in 20 cm (1 %)."""
-    from leptoportal.analysis.na64mu import make_model
+    from leptoportal.models.leptophilic import LeptophilicScalar
     from leptoportal.detector.setup import load_setup
     from leptoportal.xsec.api import total_cross_section
 
     r = sg.simulate_signal("na64mu", 0.1, 1e-3, events=500, seed=2, method="ww")
     st = load_setup("na64mu")
     med = sh.medium_from(st.ecal)
-    sig = float(np.ravel(total_cross_section(make_model("muon-specific", 0.1, 1e-3), 150.0, target="Pb",
+    sig = float(np.ravel(total_cross_section(LeptophilicScalar.from_preset("muon-specific", 0.1, 1e-3), 150.0, target="Pb",
                                              method="ww", beam="mu+", final="mu+",
                                              form_factor="atomic-nuclear"))[0])
     ref = med.nuclei()["Pb"] * sig * PB_TO_CM2 * st.ecal.thickness_cm

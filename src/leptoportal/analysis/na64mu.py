@@ -184,17 +184,6 @@ def yield_from_integral(model, mot, tt: ThinTarget, integral_pb_gev: float):
     return float(out) if out.ndim == 0 else out
 
 
-def make_model(preset: str, m_S: float, g_mu: float, *, g_chi: float = 1.0, mchi_ratio: float | None = 3.0,
-               eps_R: float | None = None, m_chi: float | None = None) -> LeptophilicScalar:
-    """The NA64-mu paper's presets (Eq. 2.3): "muon-specific" or "lepton-specific"."""
-    if preset == "muon-specific":
-        return LeptophilicScalar.muon_specific(m_S, g_mu, g_chi=g_chi, m_chi=m_chi, mchi_ratio=mchi_ratio, eps_R=eps_R)
-    if preset == "lepton-specific":
-        return LeptophilicScalar.lepton_specific(m_S, g_mu, g_chi=g_chi, m_chi=m_chi, mchi_ratio=mchi_ratio,
-                                                 eps_R=eps_R)
-    raise InputError("model", f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
-
-
 def reach_coupling(preset: str, m_S: float, mot: float, *, n_required: float = 3.0, thin_target: ThinTarget | None = None,
                    g_chi: float = 1.0, mchi_ratio: float | None = 3.0, eps_R: float | None = None,
                    g_range=(1e-8, 10.0), order: int = 1) -> float:
@@ -220,7 +209,7 @@ def _limit_from_integral(preset, m_S, mot, tt, integral, n_required, g_chi, mchi
         return float("nan")
 
     def events(g):
-        model = make_model(preset, m_S, np.asarray(g, float), g_chi=g_chi, mchi_ratio=mchi_ratio, eps_R=eps_R)
+        model = LeptophilicScalar.from_preset(preset, m_S, np.asarray(g, float), g_chi=g_chi, mchi_ratio=mchi_ratio, eps_R=eps_R)
         return np.asarray(yield_from_integral(model, mot, tt, integral), float)
 
     res = find_limits(events, n_required, float(g_range[0]), float(g_range[1]))

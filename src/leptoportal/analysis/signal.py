@@ -452,7 +452,7 @@ def simulate_signal_muon_beam(setup="na64mu", mass=0.1, coupling=1e-4, *, events
     of the ``preset`` ("muon-specific" or "lepton-specific", Eq. 2.3).  ``yield_per_eot`` here means
     per muon on target; ``yield_per_eot_positron`` is 0 (no shower).
     """
-    from ..analysis.na64mu import make_model
+    from ..models.leptophilic import LeptophilicScalar
     from ..analysis.selection import na64mu_selection
     from ..detector import response
     from ..detector.muon import transport
@@ -465,7 +465,7 @@ def simulate_signal_muon_beam(setup="na64mu", mass=0.1, coupling=1e-4, *, events
         raise InputError("beam", f"the muon-beam chain needs mu- or mu+; got {beam!r}")
     mass = check_float("mass", mass)
     coupling = check_float("coupling", coupling)
-    model = make_model(preset, mass, coupling)
+    model = LeptophilicScalar.from_preset(preset, mass, coupling)
     ecal = st.ecal
     i_ecal = st.element_index(ecal.name)
     E0 = float(st.beam.energy_gev)

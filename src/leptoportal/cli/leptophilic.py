@@ -58,10 +58,10 @@ def _relation(args):
 
 
 def _model(args):
-    from ..analysis.na64mu import make_model
+    from ..models.leptophilic import LeptophilicScalar
 
     ratio, eps = _relation(args)
-    return make_model(args.model, args.mass, args.g_mu, g_chi=args.g_chi, mchi_ratio=ratio, eps_R=eps)
+    return LeptophilicScalar.from_preset(args.model, args.mass, args.g_mu, g_chi=args.g_chi, mchi_ratio=ratio, eps_R=eps)
 
 
 def register(sub) -> None:

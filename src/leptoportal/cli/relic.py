@@ -149,6 +149,7 @@ def run_line(args: argparse.Namespace) -> int:
 
 def run_point(args: argparse.Namespace) -> int:
     from ..constraints import relic
+    from ..models.leptophilic import LeptophilicScalar
 
     if args.swave_sigma_v is not None:
         check(args.mass, "m_chi_swave", "--mass")
@@ -166,7 +167,7 @@ def run_point(args: argparse.Namespace) -> int:
         if args.g_mu is None:
             raise InputError("--g-mu", f"is required with --model; {help_range('coupling')}")
         ratio, eps = _relation(args)
-        model = relic.relic_model(args.model, args.mass, args.g_mu, mchi_ratio=ratio if ratio is not None else 3.0,
+        model = LeptophilicScalar.from_preset(args.model, args.mass, args.g_mu, mchi_ratio=ratio if ratio is not None else 3.0,
                                   eps_R=eps, g_chi=args.g_chi)
         res = relic.omega_h2(model, details=True)
         rec = {"mode": "model", "model": args.model, "m_S_gev": args.mass, "m_chi_gev": float(model.m_chi),

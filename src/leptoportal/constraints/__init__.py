@@ -29,7 +29,6 @@ from .relic import (
     omega_h2,
     omega_h2_swave,
     relic_coupling,
-    relic_model,
     thermal_average,
 )
 
@@ -54,7 +53,6 @@ __all__ = [
     "omega_h2_swave",
     "perturbativity_scale",
     "relic_coupling",
-    "relic_model",
     "sidm_born_valid",
     "sidm_max_coupling",
     "sidm_sigma_t_over_m",

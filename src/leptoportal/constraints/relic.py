@@ -81,7 +81,6 @@ __all__ = [
     "solve_freeze_out",
     "omega_h2",
     "omega_h2_swave",
-    "relic_model",
     "relic_coupling",
     "analytic_omega_h2",
     "lfv_annihilation_rate_line",
@@ -618,16 +617,8 @@ def omega_h2(model: LeptophilicScalar, *, x_end: float = 1000.0, n_x: int = 64, 
 # ---------------------------------------------------------------------------------------
 # Relic targets
 # ---------------------------------------------------------------------------------------
-_PRESETS = {"muon-specific": LeptophilicScalar.muon_specific, "lepton-specific": LeptophilicScalar.lepton_specific}
+_PRESETS = LeptophilicScalar.PRESETS
 
-
-def relic_model(model: str, m_S: float, g_mu: float, *, mchi_ratio: float = 3.0, eps_R: float | None = None,
-                g_chi: float = 1.0) -> LeptophilicScalar:
-    """Preset ``model`` ("muon-specific" | "lepton-specific") at (m_S, g_mu) with the DM mass relation."""
-    if model not in _PRESETS:
-        raise InputError("model", f"unknown relic model {model!r}; valid: {', '.join(_PRESETS)} "
-                         "(for 'lfv' use lfv_annihilation_rate_line)")
-    return _PRESETS[model](m_S, g_mu, g_chi=g_chi, mchi_ratio=mchi_ratio, eps_R=eps_R)
 
 
 class _CouplingScan:
@@ -648,7 +639,7 @@ class _CouplingScan:
 
     def _model(self, g):
         model, m_S, mchi_ratio, eps_R, g_chi = self.args
-        return relic_model(model, m_S, g, mchi_ratio=mchi_ratio, eps_R=eps_R, g_chi=g_chi)
+        return LeptophilicScalar.from_preset(model, m_S, g, mchi_ratio=mchi_ratio, eps_R=eps_R, g_chi=g_chi)
 
     def _build(self, g):
         mod = self._model(g)

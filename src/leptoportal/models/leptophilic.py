@@ -381,6 +381,18 @@ class LeptophilicScalar:
             object.__setattr__(self, k, v)
 
     # ---------------------------------------------------------------- presets (Eq. 2.3)
+    PRESETS = ("muon-specific", "lepton-specific")
+
+    @classmethod
+    def from_preset(cls, preset: str, m_S, g_mu, *, g_chi=1.0, m_chi=None, mchi_ratio=3.0, eps_R=None):
+        """The NA64-mu paper's presets of Eq. (2.3) by name: "muon-specific" (:meth:`muon_specific`)
+        or "lepton-specific" (:meth:`lepton_specific`); the DM mass relation as those take it."""
+        if preset == "muon-specific":
+            return cls.muon_specific(m_S, g_mu, g_chi=g_chi, m_chi=m_chi, mchi_ratio=mchi_ratio, eps_R=eps_R)
+        if preset == "lepton-specific":
+            return cls.lepton_specific(m_S, g_mu, g_chi=g_chi, m_chi=m_chi, mchi_ratio=mchi_ratio, eps_R=eps_R)
+        raise InputError("model", f"unknown preset {preset!r}; valid: {', '.join(cls.PRESETS)}")
+
     @classmethod
     def muon_specific(cls, m_S, g_mu, g_chi=1.0, m_chi=None, mchi_ratio=3.0, eps_R=None):
         """Muon-specific scalar, Eq. (2.3): g_mu != 0, g_e = g_tau = 0.

@@ -214,6 +214,7 @@ def _make_na64mu(mass, model, o, seed, setup):
     :func:`~leptoportal.analysis.na64mu.yield_from_integral` with BR(S -> chi chi-bar) evaluated
     exactly at every g (not BR = 1)."""
     from ..analysis import na64mu
+    from ..models.leptophilic import LeptophilicScalar
 
     opts = dict(o)
     order = opts.pop("order", 1)
@@ -222,7 +223,7 @@ def _make_na64mu(mass, model, o, seed, setup):
     rel = {"eps_R": model["eps_R"], "mchi_ratio": None} if "eps_R" in model else {"mchi_ratio": model["mchi_ratio"]}
 
     def events(g, E):
-        m = na64mu.make_model(model["pattern"], mass, np.asarray(g, float), g_chi=model["g_chi"], **rel)
+        m = LeptophilicScalar.from_preset(model["pattern"], mass, np.asarray(g, float), g_chi=model["g_chi"], **rel)
         return np.asarray(na64mu.yield_from_integral(m, E, tt, integral), float)
 
     return PointYield(events, False, {"factorised": 1.0, "production_integral_pb_gev": integral})
