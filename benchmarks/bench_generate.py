@@ -55,7 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 from leptoportal import LFVScalar  # noqa: E402
 from leptoportal.generate import densities, sampler, sample_events  # noqa: E402
 from leptoportal.generate.densities import make_channel  # noqa: E402
-from leptoportal.generate.envelope import _alias_table, build_envelope  # noqa: E402
+from leptoportal.generate.envelope import alias_table, build_envelope  # noqa: E402
 from leptoportal.generate.sampler import _draw_unweighted, clear_envelope_cache  # noqa: E402
 from leptoportal.units import ALPHA  # noqa: E402
 from leptoportal.xsec import _ww_numba as wn  # noqa: E402
@@ -106,7 +106,7 @@ def bench_signal(repeat):
 
     kw = dict(setup="na64e", mass=0.7, coupling=1e-4, events=100_000, seed=3, method="ww")
     spent = [0.0]
-    build = sampler._Envelopes._build
+    build = sampler.Envelopes._build
 
     def timed_build(self, *a, **k):
         t0 = time.process_time()
@@ -115,7 +115,7 @@ def bench_signal(repeat):
         finally:
             spent[0] += time.process_time() - t0
 
-    sampler._Envelopes._build = timed_build
+    sampler.Envelopes._build = timed_build
     res = {}
     try:
         simulate_signal(**kw)  # first call: tables, compilation
@@ -132,7 +132,7 @@ def bench_signal(repeat):
                     best = (tot, spent[0], out)
             res[compiled] = best
     finally:
-        sampler._Envelopes._build = build
+        sampler.Envelopes._build = build
         densities.USE_COMPILED = True
         clear_envelope_cache()
     print("simulate_signal(na64e, m = 0.7 GeV, 1e5 events, ww), warm, envelope cache emptied:")
@@ -146,7 +146,7 @@ def bench_signal(repeat):
 def bench_t_sampler(ch, E, ev, repeat):
     """The recoil t of the WW completion on the windows of accepted events: time per t and acceptance of the
     three-piece envelope (sample_t_flux) vs the uniform-in-ln t proposal (sample_t_flux_uniform)."""
-    from leptoportal.generate.densities import _g2_bound
+    from leptoportal.generate.densities import g2_bound_nucleus
     from leptoportal.xsec.flux import chi_analytic
 
     P = ch.P
@@ -177,7 +177,7 @@ def bench_t_sampler(ch, E, ev, repeat):
     t0_ = np.maximum(td, tmin)
     env_new = (np.where(ramp, 0.5 * mlo * q * q, 0.0) + mlo * q * (se - np.where(ramp, q, 0.0))
                + 0.5 * q * (td / t0_) ** 2 * np.where(tmx > t0_, 1.0 - (t0_ / tmx) ** 2, 0.0))
-    env_old = q * _g2_bound(tmin, tmx, ch.Z, ch.A, False) / ch.Z**2 * np.log(tmx / tmin)
+    env_old = q * g2_bound_nucleus(tmin, tmx, ch.Z, ch.A, False) / ch.Z**2 * np.log(tmx / tmin)
     print("WW completion, recoil t from the Eq. (14) integrand (exact rejection), windows of "
           f"{tmin.size} accepted events:")
     _row("three-piece envelope: ns per t (acceptance)", f"{res['three-piece envelope']:.3g}",
@@ -199,7 +199,7 @@ def main(argv=None):
     print(f"bench_generate: e- Pb -> mu- Pb phi, E = {E:g} GeV, m_phi = {m:g} GeV "
           f"(pid {os.getpid()}, load {os.getloadavg()[0]:.1f})")
     model = LFVScalar(m, 1e-4)
-    _alias_table(np.ones(4))  # process start-up: load the compiled alias-table builder (Numba) before timing
+    alias_table(np.ones(4))  # process start-up: load the compiled alias-table builder (Numba) before timing
     # ... and the compiled WW kernels (a first call compiles them, or loads them from Numba's cache)
     sample_events(model, E, 2000, np.random.default_rng(0), method="ww")
     sampler.FUSED = False  # ... and the separate compiled stages

@@ -84,7 +84,7 @@ def main(argv=None):
         print(f"      efficiency = {r.efficiency:.4f} +- {r.efficiency_error:.4f}; yield/EOT = {r.yield_per_eot:.3e}")
 
     # (b) shower-owned stages, vectorised vs per-event loop
-    sig = sg._sigma_fn("e-", "Pb", args.method, args.mass, 1.0)
+    sig = sg.sigma_fn("e-", "Pb", args.method, args.mass, 1.0)
     a = r.arrays
     n = args.events
     rng = np.random.default_rng(5)

@@ -165,8 +165,8 @@ def _kl3_rate(ml, n=900):
     ep = np.linspace(mp, (M * M + mp * mp - ml * ml) / (2 * M), n)
     el = np.linspace(ml, (M * M + ml * ml - mp * mp) / (2 * M), n)
     EP, EL = np.meshgrid(ep, el)
-    c = hadrons._dalitz_cos(EP, EL, m_l=ml)
-    w = np.where(np.abs(c) <= 1, hadrons._kl3_weight(EP, EL, m_l=ml), 0)
+    c = hadrons.dalitz_cos(EP, EL, m_l=ml)
+    w = np.where(np.abs(c) <= 1, hadrons.kl3_weight(EP, EL, m_l=ml), 0)
     return w.sum() * (ep[1] - ep[0]) * (el[1] - el[0])
 
 

@@ -18,7 +18,7 @@ from scipy import stats
 from leptoportal import LFVScalar
 from leptoportal.errors import InputError
 from leptoportal.generate import read_events, sample_events, write_events
-from leptoportal.generate.sampler import _seed_sequence, generate_chunk
+from leptoportal.generate.sampler import seed_sequence, generate_chunk
 from leptoportal.particles import M_E, M_MU
 from leptoportal.units import GEV2_TO_PB
 from leptoportal.xsec import api, ww
@@ -278,14 +278,14 @@ def test_reproducible_and_chunk_independent():
     assert np.array_equal(a.phi[:1000], d.phi)
     # chunk 2 computed alone (as a parallel worker would) from its spawned seed
     from leptoportal.generate.densities import make_channel
-    from leptoportal.generate.sampler import _energy_bins, _Envelopes
+    from leptoportal.generate.sampler import energy_bins, Envelopes
 
-    ss = _seed_sequence(np.random.default_rng(5)).spawn(3)
+    ss = seed_sequence(np.random.default_rng(5)).spawn(3)
     E = np.full(1000, E0)
-    bidx, bins = _energy_bins(E, 10)
+    bidx, bins = energy_bins(E, 10)
     ch = make_channel(api.make_process("e-", "mu-", "Pb", "ww"), 0.3)
     st = {"proposed": 0, "accepted": 0, "violations": 0, "redraws": 0, "incomplete": 0, "max_violation_ratio": 0.0}
-    lep, phi, rec, *_ = generate_chunk(ch, _Envelopes(ch, bins), E, bidx, ss[2], np.random.PCG64, False, st)
+    lep, phi, rec, *_ = generate_chunk(ch, Envelopes(ch, bins), E, bidx, ss[2], np.random.PCG64, False, st)
     assert np.array_equal(lep, a.lep[2000:]) and np.array_equal(rec, a.rec[2000:])
 
 
@@ -301,10 +301,10 @@ class _VertexModel:
 
 
 def test_vertex_is_threaded_or_refused():
-    from leptoportal.generate.densities import _accepts_vertex
+    from leptoportal.generate.densities import accepts_vertex
 
     m = _VertexModel(0.3, "scalar")
-    if _accepts_vertex(ww.d2sigma_dx_dcos):
+    if accepts_vertex(ww.d2sigma_dx_dcos):
         ev = sample_events(m, E0, 200, np.random.default_rng(1), method="ww")
         assert ev.info["vertex"] == "scalar"
     else:
@@ -395,7 +395,7 @@ def test_cli(tmp_path, capsys):
 
 def test_flux_t_bound_is_a_bound():
     """The analytic G2 bound used for the WW/IWW recoil (rejection in ln t) is >= G2 on any interval."""
-    from leptoportal.generate.densities import _g2_bound
+    from leptoportal.generate.densities import g2_bound_nucleus
     from leptoportal.xsec.formfactors import g2_atomic_nuclear, g2_elastic
 
     rng = np.random.default_rng(0)
@@ -403,8 +403,8 @@ def test_flux_t_bound_is_a_bound():
         for _ in range(300):
             a, b = np.sort(10.0 ** rng.uniform(-14, 4, 2))
             tt = np.geomspace(a, b, 300)
-            assert np.all(g2_elastic(tt, Z, A) <= _g2_bound(np.array(a), np.array(b), Z, A, False) * (1 + 1e-12))
-            assert np.all(g2_atomic_nuclear(tt, Z, A) <= _g2_bound(np.array(a), np.array(b), Z, A, True) * (1 + 1e-12))
+            assert np.all(g2_elastic(tt, Z, A) <= g2_bound_nucleus(np.array(a), np.array(b), Z, A, False) * (1 + 1e-12))
+            assert np.all(g2_atomic_nuclear(tt, Z, A) <= g2_bound_nucleus(np.array(a), np.array(b), Z, A, True) * (1 + 1e-12))
 
 
 def test_etl_t_map_is_a_bijection_with_its_jacobian():
@@ -447,12 +447,12 @@ def test_other_processes(beam, final, method, m, E, ff):
 def test_alias_table_and_envelope_on_a_known_density():
     """Walker alias draws follow the cell masses (zero-mass cells never drawn); the grid-envelope
     rejection sampler reproduces an analytic 2-D density with a sharp ridge (chi^2 in both margins)."""
-    from leptoportal.generate.envelope import _alias_table, build_envelope
+    from leptoportal.generate.envelope import alias_table, build_envelope
 
     rng = np.random.default_rng(0)
     mass = rng.random(500) ** 4
     mass[::7] = 0.0
-    prob, alias = _alias_table(mass)
+    prob, alias = alias_table(mass)
     r = rng.random(2_000_000) * mass.size
     col = r.astype(np.int64)
     idx = np.where(r - col < prob[col], col, alias[col])
@@ -576,18 +576,18 @@ def test_envelope_cache_copy_on_violation_does_not_leak():
 
 
 def test_fixed_energy_bins_are_data_independent():
-    from leptoportal.generate.sampler import BIN_OFFSET, _energy_bins
+    from leptoportal.generate.sampler import BIN_OFFSET, energy_bins
 
     E = np.array([1.0, 1.2, 1.26, 9.99, 10.0, 55.0, 100.0])
-    b1, bins1 = _energy_bins(E, 10)
-    b2, bins2 = _energy_bins(E[3:], 10)
+    b1, bins1 = energy_bins(E, 10)
+    b2, bins2 = energy_bins(E[3:], 10)
     for b, e in zip(b2, E[3:]):  # the bin of an energy does not depend on the other energies
         assert b == b1[list(E).index(e)]
         lo, hi = bins2[int(b)]
         assert bins1[int(b)] == (lo, hi) and lo <= e * (1 + 1e-12) and e < hi * (1 + 1e-12)
     assert b1[0] == BIN_OFFSET and bins1[BIN_OFFSET][0] == 1.0
     # the lowest bin's lower edge is raised to the threshold floor
-    _, bins3 = _energy_bins(E, 10, e_floor=1.1)
+    _, bins3 = energy_bins(E, 10, e_floor=1.1)
     assert bins3[BIN_OFFSET] == (1.1, 10 ** 0.1)
 
 

@@ -126,8 +126,8 @@ def test_landau_most_probable_loss_and_width():
     E, t = 10.0, 1.0 * med.density
     n = 200_000
     Ev = np.full(n, E)
-    j, w = muon._grid_pos(Ev)
-    d = muon._sample_ionisation(Ev, j, w, np.full(n, t), tabs, rng) * 1e3  # MeV
+    j, w = muon.grid_pos(Ev)
+    d = muon.sample_ionisation(Ev, j, w, np.full(n, t), tabs, rng) * 1e3  # MeV
     g = E / M_MU
     bg2 = g * g - 1.0
     b2 = bg2 / (g * g)

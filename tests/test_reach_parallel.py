@@ -36,8 +36,8 @@ def _worker_processes():
 
 def test_tail_idle_is_idle_worker_seconds_at_the_end():
     pts = [{"pid": 1, "end_s": 4.0}, {"pid": 1, "end_s": 10.0}, {"pid": 2, "end_s": 7.0}, {"pid": 3, "end_s": 9.5}]
-    assert engine._tail_idle(pts) == pytest.approx(3.0 + 0.5)
-    assert engine._tail_idle([]) == 0.0
+    assert engine.tail_idle(pts) == pytest.approx(3.0 + 0.5)
+    assert engine.tail_idle([]) == 0.0
 
 
 def test_local_cluster_settings_reach_the_worker_processes():

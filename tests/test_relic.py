@@ -363,8 +363,8 @@ def test_ss_matrix_element_three_ways():
     """Trace theorems == explicit Dirac-matrix trace == explicit Dirac spinors (sum over spins)."""
     m, ms, g = 1.0, 0.3, 0.7
     for s, c in [(4.5, 0.3), (9.0, -0.7), (40.0, 0.95)]:
-        p1, p2, k1, k2 = [np.asarray(a) for a in r._ss_kinematics(np.array(s), np.array(c), m, ms)]
-        gam = r._ss_vertex(p1, k1, k2, m)
+        p1, p2, k1, k2 = [np.asarray(a) for a in r.ss_kinematics(np.array(s), np.array(c), m, ms)]
+        gam = r.ss_vertex(p1, k1, k2, m)
         spin_sum = sum(abs(g * g * np.conj(_v(p2, m, b)) @ r._G0 @ gam @ _u(p1, m, a)) ** 2
                        for a in (0, 1) for b in (0, 1))
         assert r.ss_matrix_element_squared(g, m, ms, s, c) == pytest.approx(spin_sum, rel=1e-12)

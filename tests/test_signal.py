@@ -34,7 +34,7 @@ def test_thin_target_limit():
     med = sh.pb_sc_medium(length_x0=0.02)
     tab = sh.track_lengths(med, energy=100.0, n_showers=400, seed=1, cache=False)
     yb = sg.signal_yield(tab, 0.3, 1e-4, method="ww", nuclei=("Pb",))
-    sig_pb = sg._sigma_fn("e-", "Pb", "ww", 0.3, 1e-4)(np.array([100.0]))[0]
+    sig_pb = sg.sigma_fn("e-", "Pb", "ww", 0.3, 1e-4)(np.array([100.0]))[0]
     ref = med.nuclei()["Pb"] * sig_pb * PB_TO_CM2 * med.length_cm
     assert 0.95 <= yb.species("e-") / ref <= 1.0
 
@@ -43,8 +43,8 @@ def test_eq29_literal_step_sum(table):
     """Eq. (29) summed step by step inside the cascade == signal_yield on the binned table (1 %)."""
     med = table.medium
     n_pb = med.nuclei()["Pb"]
-    sig_e = sg._sigma_fn("e-", "Pb", "ww", 0.3, 1e-4)
-    sig_p = sg._sigma_fn("e+", "Pb", "ww", 0.3, 1e-4)
+    sig_e = sg.sigma_fn("e-", "Pb", "ww", 0.3, 1e-4)
+    sig_p = sg.sigma_fn("e+", "Pb", "ww", 0.3, 1e-4)
     edges, tedges = table.energy_edges, table.depth_edges / med.X0_cm
     res = sh.cascade(med, "e-", 100.0, 10, np.random.default_rng(3), energy_edges=edges, depth_edges_x0=tedges,
                      e_cut=0.01, score_fn={"e-": lambda E: n_pb * sig_e(E) * PB_TO_CM2 * (E >= 1.0),

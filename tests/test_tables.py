@@ -244,7 +244,7 @@ def test_cache_key_covers_every_input(monkeypatch):
     def key(proc_kw=None, grid_kw=None):
         p = make_process(**{**base, **(proc_kw or {})})
         g = {**grid, **(grid_kw or {})}
-        spec, _, _ = tables._grid_spec(p, g["energy_range"], g["mass_range"], g["n_energy"], g["n_mass"], g["order"])
+        spec, _, _ = tables.grid_spec(p, g["energy_range"], g["mass_range"], g["n_energy"], g["n_mass"], g["order"])
         return cache_key(p, spec)
 
     k0 = key()
@@ -267,8 +267,8 @@ def test_cache_key_covers_every_input(monkeypatch):
 
 def test_key_inputs_record_everything():
     p = make_process(target="Fe", method="ww")
-    spec, _, _ = tables._grid_spec(p, (2.0, 200.0), (0.02, 2.0), 8, 8, 1)
-    ki = tables._key_inputs(p, spec)
+    spec, _, _ = tables.grid_spec(p, (2.0, 200.0), (0.02, 2.0), 8, 8, 1)
+    ki = tables.key_inputs(p, spec)
     for field in ("beam", "final", "method", "form_factor", "version", "source_sha256", "grid", "m_i", "m_f"):
         assert field in ki
     for field in ("name", "Z", "A", "density"):

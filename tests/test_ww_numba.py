@@ -130,7 +130,7 @@ def test_mapped_channel_density_equals_numpy_reference(method, frame):
 
 
 def test_frame_and_g2_bound_equal_numpy():
-    """frame_one == kinematics.frame; g2_bound == densities._g2_bound (both form factors)."""
+    """frame_one == kinematics.frame; g2_bound == densities.g2_bound_nucleus (both form factors)."""
     rng = np.random.default_rng(5)
     n = 4000
     M = api.make_process("e-", "mu-", "Pb", "ww").target.nucleus_mass_gev
@@ -148,7 +148,7 @@ def test_frame_and_g2_bound_equal_numpy():
     for ff in ("elastic", "atomic-nuclear"):
         P = wn.params(0.0, 0.0, 0.3, 82, 207.2, ff)
         a = np.sort(10.0 ** rng.uniform(-14, 4, (500, 2)), axis=1)
-        ref = D._g2_bound(a[:, 0], a[:, 1], 82, 207.2, ff != "elastic")
+        ref = D.g2_bound_nucleus(a[:, 0], a[:, 1], 82, 207.2, ff != "elastic")
         got = np.array([wn.g2_bound(lo, hi, P) for lo, hi in a])
         assert np.allclose(got, ref, rtol=RTOL, atol=0)
 

@@ -12,7 +12,7 @@ from scipy import integrate
 
 import leptoportal as lp
 from leptoportal.errors import InputError
-from leptoportal.materials import BUILTIN, _x0_gcm2, custom_material, get_material
+from leptoportal.materials import BUILTIN, x0_gcm2, custom_material, get_material
 from leptoportal.particles import M_E, M_MU
 from leptoportal.units import AMU_GEV
 from leptoportal.xsec import etl, iww, ww
@@ -212,7 +212,7 @@ def test_builtin_materials_and_x0_formula():
     assert set(BUILTIN) == {"Pb", "W", "Fe", "Cu", "Al", "C"}
     for m in BUILTIN.values():
         # the tabulated X0 (PDG) against the closed-form Tsai/PDG fit: independent to ~2 %
-        assert _x0_gcm2(m.Z, m.A) == pytest.approx(m.X0_cm * m.density, rel=0.03)
+        assert x0_gcm2(m.Z, m.A) == pytest.approx(m.X0_cm * m.density, rel=0.03)
     pb = get_material("pb")
     assert pb.X0_cm == pytest.approx(0.5612, rel=2e-3)
     u = get_material("82,207.2,11.35")

@@ -87,7 +87,7 @@ def test_phi_averaged_amplitude_matches_40_digit_reference(E, m_i, m_f, m_phi, x
     t = tr * fr.tmin[0]
     assert t < fr.tmax[0]
     dm2 = m_phi**2 - m_i**2 - m_f**2
-    got = etl._amp_avg_x(fr, np.array([[t]]), M_PB, m_phi, dm2)[0, 0]
+    got = etl.amp_avg_x(fr, np.array([[t]]), M_PB, m_phi, dm2)[0, 0]
     ref = float(_mp_avg_amp(E, x, theta, t, m_i, m_f, m_phi, M_PB))
     assert got == pytest.approx(ref, rel=1e-7)
 

@@ -51,7 +51,7 @@ class Material:
         return self.density * AVOGADRO / self.A
 
 
-def _x0_gcm2(Z: float, A: float) -> float:
+def x0_gcm2(Z: float, A: float) -> float:
     """Radiation length in g/cm^2, PDG RPP Eq. (34.26) (Tsai's fit, Lrad, L'rad)."""
     alpha_z = Z / 137.035999084
     a2 = alpha_z * alpha_z
@@ -88,7 +88,7 @@ def custom_material(Z: float, A: float, density: float, name: str | None = None)
     density = check(density, "density", "target.density")
     if A < Z:
         raise InputError("target.A", f"atomic mass A = {A:g} must be >= Z = {Z:g}")
-    x0 = _x0_gcm2(Z, A)
+    x0 = x0_gcm2(Z, A)
     lam = 35.0 * A ** (1.0 / 3.0)
     return Material(name or f"Z{Z:g}A{A:g}", float(Z), float(A), float(density), x0 / density, lam / density,
                     source="user (Z, A, rho); X0 from PDG Eq. 34.26, lambda_int ~ 35 A^(1/3) g/cm^2 (estimates)")

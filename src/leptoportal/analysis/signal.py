@@ -67,7 +67,7 @@ def check_float(name, v, lo=0.0, strict=True):
     return x
 
 
-def _sigma_fn(beam, nucleus, method, mass, coupling, form_factor="elastic"):
+def sigma_fn(beam, nucleus, method, mass, coupling, form_factor="elastic"):
     """Callable E -> sigma_pb(E) for beam N -> final N phi, 0 outside the engine's 1-1000 GeV domain."""
     from ..xsec.tables import sigma_table
 
@@ -129,7 +129,7 @@ def signal_yield(table_e, mass, coupling, *, method="ww", nuclei=("Pb", "C"), ta
             raise InputError("nuclei", f"{nuc!r} is not in the ECAL medium {med.name} ({', '.join(dens)})")
         for sp in ("e-", "e+"):
             tab = table_e if (sp == "e-" or table_p is None) else table_p
-            sig = _sigma_fn(sp, nuc, method, mass, coupling, form_factor)
+            sig = sigma_fn(sp, nuc, method, mass, coupling, form_factor)
             n = dens[nuc]
             out[(sp, nuc)] = tab.integral(sp, lambda E, sig=sig, n=n: n * sig(E) * PB_TO_CM2,
                                           e_min=E_MIN_ENGINE, e_max=e_max, n_sub=n_sub)
@@ -368,7 +368,7 @@ def simulate_signal(setup="na64e", mass=0.3, coupling=1e-4, *, events: int = 100
     for (sp, nuc), n_k in zip(keys, counts):
         if n_k == 0:
             continue
-        sig = _sigma_fn(sp, nuc, method, mass, 1.0)
+        sig = sigma_fn(sp, nuc, method, mass, 1.0)
         Ev, zv, _ = tab.sample(sp, int(n_k), rng_vtx, e_min=E_MIN_ENGINE, e_max=E0, weight_fn=sig)
         ev = sample_events(model, Ev, int(n_k), rng_gen, target=nuc, method=method, beam=sp, final=_FINAL[sp])
         parts.append((sp, nuc, Ev, zv, ev))

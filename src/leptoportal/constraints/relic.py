@@ -147,7 +147,7 @@ def _mdot(a, b):
     return a[..., 0] * b[..., 0] - a[..., 1] * b[..., 1] - a[..., 2] * b[..., 2] - a[..., 3] * b[..., 3]
 
 
-def _ss_kinematics(s, cos_t, m, m_s):
+def ss_kinematics(s, cos_t, m, m_s):
     """CM four-vectors p1, p2 (chi, chi-bar along +-z) and k1, k2 (S S at angle theta)."""
     e = 0.5 * np.sqrt(s)
     p = np.sqrt(np.maximum(e * e - m * m, 0.0))
@@ -161,7 +161,7 @@ def _ss_kinematics(s, cos_t, m, m_s):
     return p1, p2, k1, k2
 
 
-def _ss_vertex(p1, k1, k2, m):
+def ss_vertex(p1, k1, k2, m):
     """Gamma = (p1-k1-slash + m)/(t - m^2) + (p1-k2-slash + m)/(u - m^2): t- and u-channel chi."""
     eye = np.eye(4)
     q1, q2 = p1 - k1, p1 - k2
@@ -187,10 +187,10 @@ def ss_matrix_element_squared(g_chi, m_chi, m_S, s, cos_t, *, method: str = "tra
     matrices (used to check the former; both checked against explicit spinors in the tests).
     """
     s, cos_t = np.broadcast_arrays(np.asarray(s, float), np.asarray(cos_t, float))
-    p1, p2, k1, k2 = _ss_kinematics(s, cos_t, m_chi, m_S)
+    p1, p2, k1, k2 = ss_kinematics(s, cos_t, m_chi, m_S)
     m = float(m_chi)
     if method == "matrix":
-        gam = _ss_vertex(p1, k1, k2, m)
+        gam = ss_vertex(p1, k1, k2, m)
         eye = np.eye(4)
         prod = (_slash(p2) - m * eye) @ gam @ (_slash(p1) + m * eye) @ gam
         return float(g_chi) ** 4 * np.real(np.trace(prod, axis1=-2, axis2=-1))

@@ -484,7 +484,7 @@ _DLNE = math.log(_E_GRID[1]) - _LNE0
 _NU = 257  # u-grid of the tabulated inverse CDF for hard radiative losses
 
 
-def _grid_pos(E):
+def grid_pos(E):
     f = (np.log(E) - _LNE0) / _DLNE
     f = np.clip(f, 0.0, _E_GRID.size - 1.000001)
     j = f.astype(np.int64)
@@ -540,7 +540,7 @@ def medium_tables(medium: Medium):
             "ZA": medium.Z_over_A}
 
 
-def _sample_ionisation(E, j, w, t_gcm2, tabs, rng):
+def sample_ionisation(E, j, w, t_gcm2, tabs, rng):
     """Ionisation loss [GeV] over mass thickness t (vectorised), Landau/Vavilov by construction.
 
     Close collisions T > T_cut are sampled (Poisson number with mean xi (1/T_cut - 1/W_max),
@@ -807,7 +807,7 @@ def _traverse(el, ie, idx, E, p, tx, ty, x, y, z, dep, alive, stopped, stop_el, 
         remaining = z1 - z[cur]
         Ecur = E[cur]
         T = Ecur - M_MU
-        j, w = _grid_pos(Ecur)
+        j, w = grid_pos(Ecur)
         if first:
             # range-out shortcut: a muon whose CSDA residual range is below RANGE_MARGIN x the matter
             # left in this element stops here (straggling can lengthen the range by a few % only;
@@ -834,7 +834,7 @@ def _traverse(el, ie, idx, E, p, tx, ty, x, y, z, dep, alive, stopped, stop_el, 
         slope = np.sqrt(1.0 + tx[cur] ** 2 + ty[cur] ** 2)
         path = step * slope
         t = path * rho
-        loss = _sample_ionisation(Ecur, j, w, t, tabs, rng) + _sample_radiative(Ecur, j, w, t, tabs, rng)
+        loss = sample_ionisation(Ecur, j, w, t, tabs, rng) + _sample_radiative(Ecur, j, w, t, tabs, rng)
         # multiple scattering over this step (PDG Eqs. 34.15, 34.20-34.21), momentum at entry
         pc = p[cur]
         th0 = highland_theta0(pc, path / X0, pc / Ecur)
@@ -963,7 +963,7 @@ def _kernel_py(E, tx, ty, x, y, z, alive0, charge, ez0, ez1, ehx, ehy, ekind, eb
                 slope = math.sqrt(1.0 + txi * txi + tyi * tyi)
                 path = step * slope
                 t = path * rho
-                # ionisation (see _sample_ionisation)
+                # ionisation (see sample_ionisation)
                 gamma = Ei / mmu
                 bg2 = max(gamma * gamma - 1.0, 1e-12)
                 beta2 = bg2 / (gamma * gamma)

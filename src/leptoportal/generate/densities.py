@@ -70,7 +70,7 @@ USE_COMPILED = True
 
 
 @lru_cache(maxsize=None)
-def _accepts_vertex(fn) -> bool:
+def accepts_vertex(fn) -> bool:
     try:
         return "vertex" in inspect.signature(fn).parameters
     except (TypeError, ValueError):  # pragma: no cover
@@ -79,7 +79,7 @@ def _accepts_vertex(fn) -> bool:
 
 def vertex_kw(fn, vertex: str) -> dict:
     """``{"vertex": vertex}`` if the engine function takes it; error if a non-chiral vertex cannot be honoured."""
-    if _accepts_vertex(fn):
+    if accepts_vertex(fn):
         return {"vertex": vertex}
     if vertex != "chiral":
         raise InputError("vertex", f"the cross-section engine ({fn.__module__}.{fn.__name__}) supports only the "
@@ -105,7 +105,7 @@ def _angle_map(u, a0, a_max):
     return a, vmax * a0 * a0 / (2.0 * omv * omv)
 
 
-def _g2_bound(tmin, tmax, Z, A, inelastic):
+def g2_bound_nucleus(tmin, tmax, Z, A, inelastic):
     """Upper bound of G2 on [tmin, tmax]: G2_el <= Z^2 min(1, (t/t_a)^2, (d/t)^2) (Eq. 6, each
     factor bounded separately) -- piecewise monotone, so its maximum sits at an end point or at
     t_a, d clipped into the interval; G2_inel <= Z (Bjorken et al. Eq. A19: both factors <= 1)."""
@@ -134,12 +134,12 @@ def sample_flux_t(tmin, tmax, g2, Z, A, rng, inelastic=False, max_rounds=10_000)
     """t from the WW flux integrand (t - t_min)/t^2 G2(t) on [t_min, t_max] (Eq. 14).
 
     Rejection in ln t: proposal uniform in ln t; accept with (1 - t_min/t) G2(t) / B, where
-    B = (1 - t_min/t_max) * max_[t_min, t_max] bound(G2) (:func:`_g2_bound`).  Exact.
+    B = (1 - t_min/t_max) * max_[t_min, t_max] bound(G2) (:func:`g2_bound_nucleus`).  Exact.
     """
     n = tmin.size
     out = np.empty(n)
     todo = np.arange(n)
-    bound = (1.0 - tmin / tmax) * _g2_bound(tmin, tmax, Z, A, inelastic)
+    bound = (1.0 - tmin / tmax) * g2_bound_nucleus(tmin, tmax, Z, A, inelastic)
     lo, hi = np.log(tmin), np.log(tmax)
     for _ in range(max_rounds):
         if todo.size == 0:

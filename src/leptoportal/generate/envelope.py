@@ -69,7 +69,7 @@ class GridEnvelope:
         mass = (self.env * self.volumes()).ravel()
         self.cum = np.cumsum(mass)
         self.total = float(self.cum[-1]) if self.cum.size else 0.0
-        self.alias_prob, self.alias = _alias_table(mass)
+        self.alias_prob, self.alias = alias_table(mass)
         # per-cell lower corner and widths (flat index), so a proposal needs no unravel_index
         grids = np.meshgrid(*[e[:-1] for e in self.edges], indexing="ij")
         widths = np.meshgrid(*[np.diff(e) for e in self.edges], indexing="ij")
@@ -88,7 +88,7 @@ class GridEnvelope:
         same call (the acceptance test's)."""
         d = self.dim
         r = rng.random((d + 1 + extra, n))
-        # Walker's alias method: O(1) per draw (Vose's construction in _alias_table)
+        # Walker's alias method: O(1) per draw (Vose's construction in alias_table)
         if _propose_nb is not None:
             u = np.empty((n, d))
             idx = np.empty(n, np.int64)
@@ -111,7 +111,7 @@ class GridEnvelope:
         return self.env_flat[idx] / self.total
 
 
-def _alias_table(mass):
+def alias_table(mass):
     """Walker/Vose alias table for sampling index i with probability mass[i]/sum(mass)."""
     mass = np.ascontiguousarray(mass, dtype=float)
     K = mass.size

@@ -131,7 +131,7 @@ def _check_inputs(model, energy, n_events, rng, target, method, beam, final, for
 # ------------------------------------------------------------------------------ seeds
 
 
-def _seed_sequence(rng: np.random.Generator) -> np.random.SeedSequence:
+def seed_sequence(rng: np.random.Generator) -> np.random.SeedSequence:
     ss = getattr(rng.bit_generator, "seed_seq", None)
     if isinstance(ss, np.random.SeedSequence):
         return ss
@@ -287,7 +287,7 @@ def _draw_weighted(channel, env, E, rng, stats):
     return u_out, w_out
 
 
-def _energy_bins(E_all, per_decade, e_floor=0.0):
+def energy_bins(E_all, per_decade, e_floor=0.0):
     """Bin index per event and {bin: (E_lo, E_hi)}.
 
     A mono-energetic beam is one bin, index 0, (E, E).  Otherwise the bins are *fixed*,
@@ -331,7 +331,7 @@ def _freeze(env):
     return env
 
 
-class _Envelopes:
+class Envelopes:
     """Envelope per energy bin (max of h over the bin's lowest, middle, highest energy), measured
     on first use with a seed fixed by the bin and memoised across calls in :data:`_ENVELOPE_CACHE`."""
 
@@ -511,7 +511,7 @@ def _run_group(task):
     """Worker: a contiguous group of chunks (rebuilds the channel and the fixed-seed envelopes)."""
     proc, m, vertex, frame, bins, Es, bidxs, seeds, bitgen_type, weighted = task
     channel = make_channel(proc, m, vertex, frame)
-    envelopes = _Envelopes(channel, bins)
+    envelopes = Envelopes(channel, bins)
     st = _new_stats()
     parts = [generate_chunk(channel, envelopes, E, b, ss, bitgen_type, weighted, st)
              for E, b, ss in zip(Es, bidxs, seeds)]
@@ -539,12 +539,12 @@ def sample_events(model, energy, n_events, rng, *, target="Pb", method="ww", bea
     vertex = getattr(model, "vertex", "chiral")
     channel = make_channel(proc, m, vertex, frame)
     frame_name = channel.frame_name
-    bin_idx, bins = _energy_bins(E_all, bins_per_decade, float(threshold_energy(proc, m)) * (1.0 + 1e-9))
-    envelopes = _Envelopes(channel, bins)
+    bin_idx, bins = energy_bins(E_all, bins_per_decade, float(threshold_energy(proc, m)) * (1.0 + 1e-9))
+    envelopes = Envelopes(channel, bins)
     c2 = float(model.coupling_for(proc.beam.flavour, proc.final.flavour)) ** 2
     n = int(n_events)
     n_chunks = -(-n // int(chunk_size))
-    root = _seed_sequence(rng)
+    root = seed_sequence(rng)
     chunk_seeds = root.spawn(n_chunks)
     bitgen_type = type(rng.bit_generator)
     stats = _new_stats()

@@ -520,7 +520,7 @@ def _scan_body(cfg, out, csv_path, provider, inputs_hash, warnings, done_rows, p
                "point_cpu_s_sum": float(sum(point_cpu.values())),
                "point_thread_cpu_s_sum": float(sum(p["thread_cpu_seconds"] for p in points)),
                "main_process_cpu_scan_s": cpu_main_scan,
-               "tail_idle_s": _tail_idle(points),
+               "tail_idle_s": tail_idle(points),
                "points": sorted(points, key=lambda p: p["index"]), **overhead}
     meta = {
         "leptoportal_reach": 1,
@@ -634,7 +634,7 @@ def _progress(total: int, initial: int, enabled: bool):
     return tqdm(total=total, initial=initial, unit="mass", desc="reach", file=sys.stderr, dynamic_ncols=True)
 
 
-def _tail_idle(points: list) -> float:
+def tail_idle(points: list) -> float:
     """Worker-seconds idle at the end of the scan: sum over processes of (last end - that process's last end)."""
     if not points:
         return 0.0

@@ -641,7 +641,7 @@ def frame_one(E, m_i, Ea, m_a, m_b, theta, M):
 
 @_jit_inline
 def g2_bound(tmin, tmax, P):
-    """generate.densities._g2_bound: G2_el <= Z^2 min(1, (t/t_a)^2, (d/t)^2) maximised over
+    """generate.densities.g2_bound_nucleus: G2_el <= Z^2 min(1, (t/t_a)^2, (d/t)^2) maximised over
     {t_min, t_max, t_a, d} clipped into [t_min, t_max]; + Z P_proton(t_min) (<= Z) for the inelastic term."""
     ta, td, Z = P[I_TA], P[I_TD], P[I_Z]
     best = 0.0

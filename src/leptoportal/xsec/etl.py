@@ -50,7 +50,7 @@ def _phi_averages(s0, s1):
     return I0, I1, I2, J0, J1, J2
 
 
-def _amp_avg_x(fr, t, M, m_phi, dm2):
+def amp_avg_x(fr, t, M, m_phi, dm2):
     """phi_q-averaged |A_{2->3}|^2 in the (x, theta_k) frame (a = phi), shape of t."""
     qabs, qz, qt = q_polar(fr, t, M)
     E = fr.E[..., None]
@@ -108,7 +108,7 @@ def d2sigma_dx_dcos(E, x, theta, m_i, m_f, m_phi, Z, A, M, g2, order=1, vertex="
     norm, dm2 = vertex_factors(vertex, m_phi, m_i, m_f)
     fr = frame(E, m_i, x * E, m_phi, m_f, theta, M)
     n_t = BASE_ORDER["t"] * order
-    tint = _t_integral(fr, M, Z, A, g2, lambda t: _amp_avg_x(fr, t, M, m_phi, dm2), n_t)
+    tint = _t_integral(fr, M, Z, A, g2, lambda t: amp_avg_x(fr, t, M, m_phi, dm2), n_t)
     Vs = np.where(fr.V > 0, fr.V, 1.0)
     return norm * ALPHA**2 / (4.0 * np.pi) * E * fr.aabs / (fr.pabs * Vs) * tint
 

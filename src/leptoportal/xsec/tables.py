@@ -181,7 +181,7 @@ def _package_version() -> str:
     return str(__version__)
 
 
-def _key_inputs(proc: Process, spec: dict) -> dict:
+def key_inputs(proc: Process, spec: dict) -> dict:
     """Everything that changes the tabulated numbers, as a JSON-able dict."""
     m_i, m_f = proc.masses
     return {
@@ -204,8 +204,8 @@ def _key_inputs(proc: Process, spec: dict) -> dict:
 
 
 def cache_key(proc: Process, spec: dict) -> str:
-    """Hex SHA-256 of :func:`_key_inputs` (canonical JSON)."""
-    blob = json.dumps(_key_inputs(proc, spec), sort_keys=True, separators=(",", ":"))
+    """Hex SHA-256 of :func:`key_inputs` (canonical JSON)."""
+    blob = json.dumps(key_inputs(proc, spec), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -275,7 +275,7 @@ def _evaluate_nodes(proc: Process, E_nodes, m_nodes, order: int, workers: int):
     return vals
 
 
-def _grid_spec(proc: Process, energy_range, mass_range, n_energy, n_mass, order):
+def grid_spec(proc: Process, energy_range, mass_range, n_energy, n_mass, order):
     """Validate the requested grid and return (spec dict, tau nodes, mass nodes)."""
     def _pair(value, name, unit):
         try:
@@ -540,9 +540,9 @@ def build_table(process: Process, energy_range=(1.0, 1000.0), mass_range=(1e-3, 
     n_mass = DEFAULT_GRID[process.method][1] if n_mass is None else n_mass
     if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
         raise InputError("workers", f"must be an integer >= 1; got {workers!r}")
-    spec, tau, masses = _grid_spec(process, energy_range, mass_range, n_energy, n_mass, order)
+    spec, tau, masses = grid_spec(process, energy_range, mass_range, n_energy, n_mass, order)
     key = cache_key(process, spec)
-    meta = {"cache_key": key, "key_inputs": _key_inputs(process, spec), "cache_file": None,
+    meta = {"cache_key": key, "key_inputs": key_inputs(process, spec), "cache_file": None,
             "from_cache": False, "build_seconds": None, "workers": int(workers)}
     path = None
     if cache:

@@ -118,7 +118,7 @@ def two_body_decay(parent_mass, parent_momentum, m1, m2, rng: np.random.Generato
     return _boost_z(q1, gamma, bg), _boost_z(q2, gamma, bg)
 
 
-def _kl3_weight(e_pi, e_mu, M=M_K, m_pi=M_PI0, m_l=M_MU):
+def kl3_weight(e_pi, e_mu, M=M_K, m_pi=M_PI0, m_l=M_MU):
     """Dalitz density rho(E_pi, E_mu) of K_l3 (PDG review; see module docstring)."""
     e_nu = M - e_pi - e_mu
     e_pi_p = (M * M + m_pi * m_pi - m_l * m_l) / (2.0 * M) - e_pi
@@ -133,7 +133,7 @@ def _kl3_weight(e_pi, e_mu, M=M_K, m_pi=M_PI0, m_l=M_MU):
     return fp * fp * (A + B * xi + C * xi * xi)
 
 
-def _dalitz_cos(e_pi, e_mu, M=M_K, m_pi=M_PI0, m_l=M_MU):
+def dalitz_cos(e_pi, e_mu, M=M_K, m_pi=M_PI0, m_l=M_MU):
     """cos(angle between pi and mu) in the K rest frame for given energies (|cos| <= 1 inside)."""
     e_nu = M - e_pi - e_mu
     p_pi = np.sqrt(np.maximum(e_pi**2 - m_pi**2, 0.0))
@@ -151,8 +151,8 @@ def _kl3_wmax():
         ep = np.linspace(M_PI0, (M_K**2 + M_PI0**2 - M_MU**2) / (2 * M_K), 801)
         em = np.linspace(M_MU, (M_K**2 + M_MU**2 - M_PI0**2) / (2 * M_K), 801)
         EP, EM = np.meshgrid(ep, em)
-        inside = np.abs(_dalitz_cos(EP, EM)) <= 1.0
-        _KL3_WMAX = 1.1 * float(np.max(np.where(inside, _kl3_weight(EP, EM), 0.0)))
+        inside = np.abs(dalitz_cos(EP, EM)) <= 1.0
+        _KL3_WMAX = 1.1 * float(np.max(np.where(inside, kl3_weight(EP, EM), 0.0)))
     return _KL3_WMAX
 
 
@@ -167,8 +167,8 @@ def sample_kmu3_rest(n: int, rng: np.random.Generator):
     while todo.size:
         ep = M_PI0 + rng.random(todo.size) * (ep_max - M_PI0)
         em = M_MU + rng.random(todo.size) * (em_max - M_MU)
-        c = _dalitz_cos(ep, em)
-        w = np.where(np.abs(c) <= 1.0, _kl3_weight(ep, em), 0.0)
+        c = dalitz_cos(ep, em)
+        w = np.where(np.abs(c) <= 1.0, kl3_weight(ep, em), 0.0)
         acc = rng.random(todo.size) * wmax <= w
         e_pi[todo[acc]], e_mu[todo[acc]] = ep[acc], em[acc]
         todo = todo[~acc]
@@ -180,7 +180,7 @@ def kmu3_decay(parent_momentum, rng: np.random.Generator):
     P = np.asarray(parent_momentum, float).ravel()
     n = P.size
     e_pi, e_mu = sample_kmu3_rest(n, rng)
-    c = np.clip(_dalitz_cos(e_pi, e_mu), -1.0, 1.0)
+    c = np.clip(dalitz_cos(e_pi, e_mu), -1.0, 1.0)
     p_pi = np.sqrt(np.maximum(e_pi**2 - M_PI0**2, 0.0))
     p_mu = np.sqrt(np.maximum(e_mu**2 - M_MU**2, 0.0))
     u = _isotropic(n, rng)  # mu direction
