@@ -14,21 +14,20 @@ See :mod:`leptoportal.stats.limits` for the methods and conventions, and
 N(g) reaches the excluded number of events.
 """
 
-from .limits import (
-    ASYMPTOTIC_MIN_AUX,
-    ASYMPTOTIC_MIN_BACKGROUND,
-    LimitResult,
-    asymptotic_cls_limit,
-    events_required_background_free,
-    marginal_poisson_cdf,
-    median_background_count,
-    poisson_upper_limit,
-    toys_cls_limit,
-    upper_limit,
-    upper_limits,
-)
-
 from .intervals import LimitSearch, find_limits
-from .limits import __all__ as _limits_all
 
-__all__ = [*_limits_all, "LimitSearch", "find_limits"]
+#: the names of :mod:`.limits` (scipy.stats and pyhf: ~0.8 s to import), loaded on first use so that
+#: importing the package -- e.g. for ``find_limits`` on a dask worker -- stays light
+_LIMITS = ("ASYMPTOTIC_MIN_AUX", "ASYMPTOTIC_MIN_BACKGROUND", "LimitResult", "asymptotic_cls_limit",
+           "events_required_background_free", "marginal_poisson_cdf", "median_background_count",
+           "poisson_upper_limit", "toys_cls_limit", "upper_limit", "upper_limits")
+
+__all__ = [*_LIMITS, "LimitSearch", "find_limits"]
+
+
+def __getattr__(name):
+    if name in _LIMITS:
+        from . import limits
+
+        return getattr(limits, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
