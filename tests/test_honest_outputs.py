@@ -16,6 +16,12 @@ from leptoportal.detector.muon import transport
 from leptoportal.detector.setup import load_setup
 from leptoportal.reach import parse_config, providers, run_scan
 
+from tolerances import rounding
+
+#: ratios of sums of ~3000 positive weights (cond 1): pairwise summation rounds ~log2(3000) = 12 times
+#: per sum, two sums and a division per side
+SUMS = rounding(cond=1.0, ops=32)
+
 
 def test_spectrometer_charge_is_the_sign_of_the_bend():
     """mu- and mu+ of 50 GeV from the ECAL: the charge reconstructed from the tracker hits around
@@ -45,12 +51,12 @@ def test_cut_i_asks_for_a_mu_minus_and_both_efficiencies(chain):
     assert np.all(a["species"][mask] == "e-")  # e+ -> mu+ production never passes the mu- requirement
     w = a["weight"]
     is_e = a["species"] == "e-"
-    assert chain.efficiency == pytest.approx(np.sum(w * mask) / np.sum(w), rel=1e-12)
-    assert chain.efficiency_electron == pytest.approx(np.sum(w[is_e] * mask[is_e]) / np.sum(w[is_e]), rel=1e-12)
+    assert chain.efficiency == pytest.approx(np.sum(w * mask) / np.sum(w), rel=SUMS)
+    assert chain.efficiency_electron == pytest.approx(np.sum(w[is_e] * mask[is_e]) / np.sum(w[is_e]), rel=SUMS)
     assert chain.efficiency < chain.efficiency_electron  # the e+ share of production is lost entirely
     d = chain.to_json()
     assert set(d["efficiency_definitions"]) == {"efficiency", "efficiency_electron"}
-    assert d["selected_per_eot"] == pytest.approx(d["yield_per_eot"] * d["efficiency"], rel=1e-12)
+    assert d["selected_per_eot"] == pytest.approx(d["yield_per_eot"] * d["efficiency"], rel=rounding(ops=2))  # one product
     assert any("7.5 GeV" in n and "5.5 GeV" in n for n in d["notes"])
     assert "MBPL" in d["assumed"] and "assumed" in d["assumed"]["MBPL"]
 
@@ -63,8 +69,8 @@ def test_cutflow_is_monotonic_and_ends_at_the_efficiency(chain):
     for col in ("all", "electron"):
         v = [cf[n][col] for n in names]
         assert v[0] == 1.0 and all(b <= a for a, b in zip(v, v[1:]))
-    assert cf[names[-1]]["all"] == pytest.approx(chain.efficiency, rel=1e-12)
-    assert cf[names[-1]]["electron"] == pytest.approx(chain.efficiency_electron, rel=1e-12)
+    assert cf[names[-1]]["all"] == pytest.approx(chain.efficiency, rel=SUMS)
+    assert cf[names[-1]]["electron"] == pytest.approx(chain.efficiency_electron, rel=SUMS)
 
 
 # ------------------------------------------------------------------------ reach: paper comparison

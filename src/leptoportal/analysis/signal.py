@@ -13,7 +13,7 @@ the sampling calorimeter (the paper's rho N_A / A, written for a mixture).  The 
 Eq. (29) counts the primary electron's steps and, through the full Geant4 shower, every
 secondary e-; e+ N -> mu+ N phi (the paper's "future work") is the same sum over positron
 track length with the e+ -> mu+ cross section, reported separately (``yield_per_eot_positron``)
-and included in ``yield_per_eot`` (issue #5: "e- and e+ together").
+and included in ``yield_per_eot`` (e- and e+ together).
 
 Target nuclei of a Pb/Sc shashlik (our choice, documented): production happens on every
 nucleus the shower crosses.  We sum Pb and C (the scintillator's carbon); hydrogen is

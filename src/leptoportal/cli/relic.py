@@ -1,4 +1,4 @@
-"""``leptoportal relic``: thermal-relic targets (issue 7).
+"""``leptoportal relic``: thermal-relic targets.
 
     leptoportal relic line --model muon-specific --mchi-ratio 3 --output DIR
     leptoportal relic line --model lepton-specific --resonance --eps-r 0.1 --output DIR

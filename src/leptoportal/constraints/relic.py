@@ -1,4 +1,4 @@
-"""Thermal freeze-out of Dirac dark matter chi through the leptophilic scalar S (issue 7).
+"""Thermal freeze-out of Dirac dark matter chi through the leptophilic scalar S.
 
 Physics (derivations and validation numbers in ``docs/relic.md``):
 
@@ -90,7 +90,7 @@ __all__ = [
 
 #: observed cold-DM density used for the relic targets (Planck 2018: 0.120 +- 0.001)
 OMEGA_DM_H2 = 0.12
-#: lightest DM mass accepted (GeV): below ~1 MeV chi is still relativistic at BBN (issue 7,
+#: lightest DM mass accepted (GeV): below ~1 MeV chi is still relativistic at BBN (see
 #: and Sec. 4.4 of arXiv:1807.03790), and freeze-out would fall below our g_* extension.
 M_CHI_MIN_GEV = 1.0e-3
 

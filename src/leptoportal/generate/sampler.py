@@ -1,6 +1,6 @@
 """Event generation: exact unweighted (or weighted) events of l_i N -> l_f N phi.
 
-:func:`sample_events` is the public entry point (interface agreed in notes/contracts.md).
+:func:`sample_events` is the public entry point.
 Algorithm (docs/generate.md):
 
 1. The process is mapped onto the unit cube by a channel (:mod:`.densities`): WW/IWW in
