@@ -10,7 +10,7 @@ Quick start::
 Pieces: :mod:`.config` (TOML schema and validation), :mod:`.providers` (signal-yield
 providers registered by name), :mod:`.engine` (root finding, statistics, serial/dask
 execution, checkpointing), :mod:`.overlays` (g-2 bands, relic lines, SIDM region).
-The CLI is ``leptoportal reach`` (:mod:`leptoportal.cli_reach`).
+The CLI is ``leptoportal reach`` (:mod:`leptoportal.cli.reach`, which also draws the figure).
 """
 
 from .config import ReachConfig, load_config, parse_config, shipped_configs
