@@ -328,3 +328,15 @@ def test_darkmatter_positive_finite(m_s, g, ratio, g_e):
     se = dm.sigma_e_bar_cm2(g, g_e, mc, m_s)
     assert np.isfinite(se) and se > 0
     assert bool(dm.sidm_born_valid(g, mc, m_s))       # g <= 1 and ratio > 2: always Born
+
+
+def test_fig1_bounds_invert_the_running_and_the_born_condition():
+    """perturbative_max_coupling is the root of log_perturbativity_scale(g, m_S) = ln(up_to/m_S) (Eq. 2.11);
+    born_edge_coupling is alpha_chi = m_S/m_chi exactly (Sec. 2.3)."""
+    ms = np.array([0.01, 0.3, 5.0])
+    g = dm.perturbative_max_coupling(ms, 1.0e3)
+    # ln(mu*/mu0) = 8 pi^2/(5 g^2) - 1/10 at g computed from it: two divisions, a sqrt and a square
+    np.testing.assert_allclose(dm.log_perturbativity_scale(g, ms), np.log(1.0e3 / ms), rtol=rounding(cond=10, ops=16))
+    mc = ms / 3.0
+    gb = dm.born_edge_coupling(mc, ms)
+    np.testing.assert_allclose(gb**2 / (4 * np.pi), ms / mc, rtol=rounding(ops=8))

@@ -196,7 +196,9 @@ def test_gchi_figure_matches_papers_20_mev_statement(tmp_path):
     (the paper: 'we take g_chi = 1 and restrict the scalar mass to be above 20 MeV')."""
     from leptoportal.plots import plot_leptophilic_gchi
 
-    png, csv = plot_leptophilic_gchi(tmp_path, masses=np.geomspace(0.005, 0.1, 400))
+    from leptoportal.constraints.darkmatter import gchi_constraints
+
+    png, csv = plot_leptophilic_gchi(tmp_path, gchi_constraints(masses=np.geomspace(0.005, 0.1, 400)))
     assert png.stat().st_size > 10000
     rows = [ln for ln in csv.read_text().splitlines() if not ln.startswith("#")]
     head = rows[0].split(",")

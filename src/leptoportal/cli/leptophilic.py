@@ -233,6 +233,7 @@ def leptophilic_reach_config(args):
 
 
 def run_reach(args) -> int:
+    from ..constraints import darkmatter
     from ..plots import plot_leptophilic_gchi, plot_reach
     from ..reach import run_scan
     from .reach import summary_table
@@ -246,7 +247,7 @@ def run_reach(args) -> int:
     if res.complete:
         files.update(plot_reach(cfg, res.rows, res.overlays, res.outdir, comparisons=res.comparisons))
     _, eps = _relation(args)
-    png, csv = plot_leptophilic_gchi(res.outdir, eps_R=0.1 if eps is None else eps)
+    png, csv = plot_leptophilic_gchi(res.outdir, darkmatter.gchi_constraints(eps_R=0.1 if eps is None else eps))
     files.update({"gchi_png": png, "gchi_csv": csv})
     sys.stdout.write(summary_table(cfg, res))
     for pth in files.values():

@@ -28,6 +28,9 @@ __all__ = [
     "log_perturbativity_scale",
     "perturbativity_scale",
     "is_perturbative",
+    "born_edge_coupling",
+    "perturbative_max_coupling",
+    "gchi_constraints",
     "sigma_e_bar_cm2",
 ]
 
@@ -130,6 +133,42 @@ def is_perturbative(g_chi, mu0, up_to=1.0e3):
     """
     up = _arr("up_to", up_to, positive=True)
     return log_perturbativity_scale(g_chi, mu0) > np.log(up / np.asarray(mu0, float))
+
+
+def born_edge_coupling(m_chi, m_S):
+    """g_chi at the Born-validity edge alpha_chi = g^2/(4 pi) = m_S/m_chi (Sec. 2.3): above it the
+    resonant regime, where Eq. (2.10) does not apply.  g = sqrt(4 pi m_S / m_chi)."""
+    mc = _arr("m_chi", m_chi, positive=True)
+    ms = _arr("m_S", m_S, positive=True)
+    return np.sqrt(4 * np.pi * ms / mc)
+
+
+def perturbative_max_coupling(m_S, up_to=1.0e3):
+    """Largest g_chi (given at mu0 = m_S) for which alpha_chi stays below 4 pi up to ``up_to`` GeV:
+    :func:`log_perturbativity_scale` inverted, ln(up_to/m_S) = 8 pi^2/(5 g^2) - 1/10, so
+    g = sqrt(8 pi^2 / (5 (ln(up_to/m_S) + 1/10))) (one-loop Eq. 2.11)."""
+    ms = _arr("m_S", m_S, positive=True)
+    up = float(_arr("up_to", up_to, positive=True))
+    return np.sqrt(8 * np.pi**2 / (5 * (np.log(up / ms) + 0.1)))
+
+
+def gchi_constraints(masses=None, eps_R: float = 0.1, up_to_gev: float = 1.0e3):
+    """The NA64-mu paper's Fig. 1 as data: ``{"columns", "meta", "up_to_gev"}`` versus m_S for m_chi = m_S/3 and
+    m_chi = m_S/(2 sqrt(1+eps_R)): the largest g_chi with sigma_T/m_chi <= 1 cm^2/g (Eq. 2.10,
+    :func:`sidm_max_coupling`), the Born-validity edge (:func:`born_edge_coupling`) and the
+    perturbativity bound up to ``up_to_gev`` (:func:`perturbative_max_coupling`)."""
+    from ..models.leptophilic import dm_mass
+
+    ms = np.geomspace(1e-3, 10.0, 120) if masses is None else np.asarray(masses, float)
+    cols = {"mass_gev": ms}
+    rel = {"ratio3": dm_mass(ms, mchi_ratio=3.0), "resonance": dm_mass(ms, mchi_ratio=None, eps_R=eps_R)}
+    for name, mc in rel.items():
+        cols[f"g_chi_sidm_max_{name}"] = sidm_max_coupling(mc, ms)
+        cols[f"g_chi_born_edge_{name}"] = born_edge_coupling(mc, ms)
+    cols["g_chi_perturbative_max"] = perturbative_max_coupling(ms, up_to_gev)
+    meta = {"figure": "NA64-mu paper Fig. 1", "sidm_limit_cm2_per_g": SIDM_LIMIT_CM2_G,
+            "eps_R": eps_R, "perturbativity": f"alpha_chi < 4 pi up to {up_to_gev:g} GeV, one-loop Eq. (2.11) from m_S"}
+    return {"columns": cols, "meta": meta, "up_to_gev": float(up_to_gev)}
 
 
 # ----------------------------------------------------------------------------------------

@@ -14,29 +14,14 @@ __all__ = ["plot_leptophilic_gchi"]
 
 
 
-def plot_leptophilic_gchi(outdir, masses=None, eps_R: float = 0.1, up_to_gev: float = 1.0e3):
-    """Fig. 1 of the NA64-mu paper: constraints on g_chi vs m_S from Eqs. (2.10)-(2.11).
-
-    For m_chi = m_S/3 (dashed) and m_chi = m_S/(2 sqrt(1+eps_R)) (solid): the largest g_chi with
-    sigma_T/m_chi <= 1 cm^2/g (Eq. 2.10; orange above), the Born-validity edge alpha_chi = m_S/m_chi
-    (purple above: the resonant regime where Eq. 2.10 does not apply) and the g_chi above which
-    alpha_chi runs to 4 pi below ``up_to_gev`` (one-loop Eq. 2.11, started at mu0 = m_S; grey
-    dash-dotted).  Writes PNG + CSV; returns the paths.
-    """
-    from ..constraints import darkmatter
-    from ..models.leptophilic import dm_mass
-
+def plot_leptophilic_gchi(outdir, data):
+    """Fig. 1 of the NA64-mu paper from ``data`` = :func:`leptoportal.constraints.darkmatter.gchi_constraints`
+    (columns, metadata, up_to_gev): the SIDM bound (orange above), the Born-validity edge (purple above) for
+    m_chi = m_S/3 (dashed) and at resonance (solid), and the perturbativity bound (grey dash-dotted).
+    Writes PNG + CSV; returns the paths."""
+    cols, meta, up_to_gev = data["columns"], data["meta"], data["up_to_gev"]
+    ms = cols["mass_gev"]
     out = check_writable_dir(Path(outdir).expanduser(), "outdir")
-    ms = np.geomspace(1e-3, 10.0, 120) if masses is None else np.asarray(masses, float)
-    cols = {"mass_gev": ms}
-    rel = {"ratio3": dm_mass(ms, mchi_ratio=3.0), "resonance": dm_mass(ms, mchi_ratio=None, eps_R=eps_R)}
-    for name, mc in rel.items():
-        cols[f"g_chi_sidm_max_{name}"] = darkmatter.sidm_max_coupling(mc, ms)
-        cols[f"g_chi_born_edge_{name}"] = np.sqrt(4 * np.pi * ms / mc)
-    # ln(mu*/mu0) = 8 pi^2/(5 g^2) - 1/10 = ln(up_to/m_S)  ->  g^2 = 8 pi^2 / (5 (ln(up_to/m_S) + 1/10))
-    cols["g_chi_perturbative_max"] = np.sqrt(8 * np.pi**2 / (5 * (np.log(up_to_gev / ms) + 0.1)))
-    meta = {"figure": "NA64-mu paper Fig. 1", "sidm_limit_cm2_per_g": darkmatter.SIDM_LIMIT_CM2_G,
-            "eps_R": eps_R, "perturbativity": f"alpha_chi < 4 pi up to {up_to_gev:g} GeV, one-loop Eq. (2.11) from m_S"}
     csv = write_csv(out / "leptophilic-gchi-constraints.csv", cols, meta)
     with style():
         fig = new_figure((8, 6.5))
