@@ -152,7 +152,7 @@ def _reach_cases(out: str) -> list:
 
 def _files_finite(paths) -> str | None:
     """A written CSV/JSON with inf anywhere, or a CSV column that is nan in every row (a result
-    that says nothing); isolated nan documented by the file's header (e.g. "unreachable") is fine."""
+    that says nothing) unless the file's header says what nan means (``# ... nan = ...``)."""
     for p in paths:
         p = Path(p)
         if not (p.is_file() and p.suffix in (".csv", ".json")):
@@ -161,7 +161,8 @@ def _files_finite(paths) -> str | None:
         body = [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
         if re.search(r"(?<![a-z_])(inf|infinity)(?![a-z_])", "\n".join(body)):
             return f"inf in {p.name}"
-        if p.suffix == ".csv" and len(body) > 1:
+        documented = any(ln.startswith("#") and "nan =" in ln for ln in text.splitlines())
+        if p.suffix == ".csv" and len(body) > 1 and not documented:
             cols = list(zip(*[ln.split(",") for ln in body[1:]]))
             for name, col in zip(body[0].split(","), cols):
                 if all(v.strip() == "nan" for v in col):
