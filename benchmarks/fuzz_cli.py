@@ -152,16 +152,18 @@ def _reach_cases(out: str) -> list:
 
 def _files_finite(paths) -> str | None:
     """A written CSV/JSON with inf anywhere, or a CSV column that is nan in every row (a result
-    that says nothing) unless the file's header says what nan means (``# ... nan = ...``)."""
+    that says nothing) -- unless the file's header says what inf or nan means (``# ... nan = ...``)."""
     for p in paths:
         p = Path(p)
         if not (p.is_file() and p.suffix in (".csv", ".json")):
             continue
         text = p.read_text(errors="replace").lower()
         body = [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
-        if re.search(r"(?<![a-z_])(inf|infinity)(?![a-z_])", "\n".join(body)):
+        header = [ln for ln in text.splitlines() if ln.startswith("#")]
+        if re.search(r"(?<![a-z_])(inf|infinity)(?![a-z_])", "\n".join(body)) and not any("inf =" in ln
+                                                                                        for ln in header):
             return f"inf in {p.name}"
-        documented = any(ln.startswith("#") and "nan =" in ln for ln in text.splitlines())
+        documented = any("nan =" in ln for ln in header)
         if p.suffix == ".csv" and len(body) > 1 and not documented:
             cols = list(zip(*[ln.split(",") for ln in body[1:]]))
             for name, col in zip(body[0].split(","), cols):
