@@ -17,6 +17,7 @@ import pytest
 
 from leptoportal import cli
 from leptoportal.plots import plot_xsec
+from leptoportal.xsec.figures import paper_figures
 
 FIGURES = ("fig1_dsigma_dx", "fig1_dsigma_dpsi", "fig2_sigma_vs_energy", "fig4_iww_over_etl")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -36,7 +37,7 @@ def read_csv(path: Path) -> dict[str, np.ndarray]:
 @pytest.fixture(scope="module")
 def plots_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("plots")
-    paths = plot_xsec(out, quick=True)
+    paths = plot_xsec(out, paper_figures(quick=True))
     return out, [Path(p) for p in paths]
 
 

@@ -43,12 +43,13 @@ def register(sub) -> None:
 def run_xsec(args: argparse.Namespace) -> int:
     from .. import plots
     from .._io import check_writable_dir
-    from ..xsec import api
+    from ..xsec import figures
 
-    api.make_process(args.beam, args.final, args.target, "etl")  # validate before any output is made
+    figures.process_for(args.target, args.beam, args.final, args.coupling)  # validate before any output is made
     outdir = check_writable_dir(Path(args.output).expanduser(), "--output")
-    paths = plots.plot_xsec(outdir, quick=args.quick, target=args.target, beam=args.beam, final=args.final,
-                            coupling=args.coupling)
+    data = figures.paper_figures(quick=args.quick, target=args.target, beam=args.beam, final=args.final,
+                                 coupling=args.coupling)
+    paths = plots.plot_xsec(outdir, data)
     for path in paths:
         print(path, flush=True)
     return 0

@@ -37,8 +37,6 @@ from pathlib import Path
 import numpy as np
 
 from .._io import check_writable_dir, save_figure, write_csv
-from ..errors import InputError
-from ..models import LFVScalar
 from ..xsec import api
 from .style import new_figure, sci, style
 
@@ -50,31 +48,14 @@ LINE_STYLE = {
     "ww": dict(color="#1a9a1a", linestyle="--", label="WW"),
     "iww": dict(color="#1f3fd8", linestyle="--", label="IWW"),
 }
-FIG1_DX_MASSES = (0.11, 0.3, 0.7, 1.0)
-FIG1_DPSI_MASSES = (0.15, 0.3, 0.7, 1.0)
-FIG2_MASSES = (0.11, 1.0)
-FIG4_MASSES = (0.11, 0.3, 0.5, 0.7, 1.0)
 _LATEX = {"e-": "e^-", "e+": "e^+", "mu-": r"\mu^-", "mu+": r"\mu^+"}
 
 
 # ----------------------------------------------------------------------------- helpers
-def _validate(target, beam, final, coupling):
-    """Validate the process once, up front (raises InputError); returns the ETL process."""
-    if not (isinstance(coupling, (int, float)) and np.isfinite(coupling) and coupling > 0):
-        raise InputError("coupling", f"must be a finite number > 0 for plots (log axes); got {coupling!r}")
-    return api.make_process(beam, final, target, "etl")
-
-
 def _process_label(proc, coupling) -> str:
     b = _LATEX.get(proc.beam.name, proc.beam.name)
     f = _LATEX.get(proc.final.name, proc.final.name)
     return rf"${b}\,{proc.target.name} \to {f}\,{proc.target.name}\,\phi$,  $h = {sci(coupling)}$"
-
-
-def _energy_grid(quick: bool, n: int | None = None, lo: float = 10.0, hi: float = 1000.0) -> np.ndarray:
-    """Log grid lo..hi GeV that always contains 100 GeV (the NA64 energy)."""
-    n = n or (5 if quick else 21)
-    return np.unique(np.concatenate([np.geomspace(lo, hi, n), [100.0]]))
 
 
 def _reldev_axis(ax, ylabel="(approx$-$ETL)/ETL"):
@@ -111,8 +92,7 @@ def _mass_text(ax, m, loc=(0.05, 0.9)):
 
 
 # ----------------------------------------------------------------------------- Fig. 1 top
-def fig1_dsigma_dx(outdir, masses=FIG1_DX_MASSES, energy: float = 100.0, target="Pb", beam="e-", final="mu-",
-                   coupling: float = 1e-4, n_x: int = 120, quick: bool = False):
+def fig1_dsigma_dx(outdir, data):
     """Fig. 1 (top) of the e->mu paper: d sigma/dx [pb] for ETL, WW, IWW, x = E_phi/E_i.
 
     One column pair per mass (2 x 2 layout), each with a lower panel of the
@@ -121,30 +101,14 @@ def fig1_dsigma_dx(outdir, masses=FIG1_DX_MASSES, energy: float = 100.0, target=
     1 - 2 m_f/E_i, denser towards x -> 1 where IWW departs; points where any
     method vanishes (kinematic edges) are dropped from both plot and CSV.  The
     lower panel shows the deviation only where the ETL curve is within the main
-    panel's y range (peak/1e5); the CSV has it at every x.  Returns ``(png_path, csv_path)``.
+    panel's y range (peak/1e5); the CSV has it at every x.  ``data``:
+    :func:`leptoportal.xsec.figures.fig1_dx_data`.  Returns ``(png_path, csv_path)``.
     """
-    proc = _validate(target, beam, final, coupling)
+    proc, energy, coupling, masses, curves = (data[k] for k in ("proc", "energy", "coupling", "masses", "curves"))
     out = check_writable_dir(Path(outdir).expanduser(), "outdir")
-    m_f = proc.final.mass
-    n_x = 40 if quick else n_x
     cols = {k: [] for k in ("m_phi_GeV", "x", "dsigma_dx_ETL_pb", "dsigma_dx_WW_pb", "dsigma_dx_IWW_pb",
                             "reldev_WW", "reldev_IWW")}
-    curves = []
-    for m in masses:
-        x_lo = m / energy + 0.004
-        x_hi = min(0.998, 1.0 - 2.0 * m_f / energy)
-        x_knee = 0.9
-        x = np.unique(np.concatenate([np.linspace(x_lo, x_knee, int(0.7 * n_x)),
-                                      1.0 - np.geomspace(1.0 - x_knee, 1.0 - x_hi, n_x - int(0.7 * n_x))]))
-        model = LFVScalar(mass=float(m), coupling=coupling)
-        d = {meth: api.dsigma_dx(model, energy, x, target, meth, beam, final)[()] for meth in api.METHODS}
-        ok = np.ones_like(x, bool)
-        for v in d.values():
-            ok &= np.isfinite(v) & (v > 0)
-        x = x[ok]
-        d = {k: v[ok] for k, v in d.items()}
-        rel = {k: (d[k] - d["etl"]) / d["etl"] for k in ("ww", "iww")}
-        curves.append((m, x, d, rel))
+    for m, x, d, rel in curves:
         cols["m_phi_GeV"].append(np.full(x.shape, m))
         cols["x"].append(x)
         cols["dsigma_dx_ETL_pb"].append(d["etl"])
@@ -186,8 +150,7 @@ def fig1_dsigma_dx(outdir, masses=FIG1_DX_MASSES, energy: float = 100.0, target=
 
 
 # ----------------------------------------------------------------------------- Fig. 1 bottom
-def fig1_dsigma_dpsi(outdir, masses=FIG1_DPSI_MASSES, energy: float = 100.0, target="Pb", beam="e-", final="mu-",
-                     coupling: float = 1e-4, n_psi: int = 36, quick: bool = False):
+def fig1_dsigma_dpsi(outdir, data):
     """Fig. 1 (bottom): d sigma/dpsi [pb/rad] of the outgoing lepton angle psi, 1e-5..1 rad (log x axis).
 
     WW (Eq. 27 integrated over y) and IWW as in the paper, plus the ETL
@@ -201,16 +164,12 @@ def fig1_dsigma_dpsi(outdir, masses=FIG1_DPSI_MASSES, energy: float = 100.0, tar
     WW peaks (~596, 135, 11.2 and 3.0 pb/rad for 0.15, 0.3, 0.7, 1 GeV), although
     leptoportal's WW d sigma/dpsi integrates over psi to its WW total cross
     section within 0.1 %, and the d sigma/dx and total cross sections match the
-    paper's Figs. 1 (top) and 2.  The source of the factor is not identified.
+    paper's Figs. 1 (top) and 2.  The source of the factor is not identified.  ``data``:
+    :func:`leptoportal.xsec.figures.fig1_dpsi_data`.
     """
-    proc = _validate(target, beam, final, coupling)
+    proc, energy, coupling, masses, psi, d, rel = (data[k] for k in ("proc", "energy", "coupling", "masses", "psi",
+                                                                      "d", "rel"))
     out = check_writable_dir(Path(outdir).expanduser(), "outdir")
-    n_psi = 8 if quick else n_psi
-    psi = np.geomspace(1e-5, 1.0, n_psi)
-    model = LFVScalar(mass=np.asarray(masses, float), coupling=coupling)
-    d = {meth: api.dsigma_dpsi(model, energy, psi, target, meth, beam, final) for meth in api.METHODS}
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rel = {k: np.where(d["etl"] > 0, (d[k] - d["etl"]) / d["etl"], np.nan) for k in ("ww", "iww")}
     labels = {"etl": "ETL (leptoportal)", "ww": "WW", "iww": "IWW"}
 
     with style():
@@ -250,22 +209,17 @@ def fig1_dsigma_dpsi(outdir, masses=FIG1_DPSI_MASSES, energy: float = 100.0, tar
 
 
 # ----------------------------------------------------------------------------- Fig. 2
-def fig2_sigma_vs_energy(outdir, masses=FIG2_MASSES, energies=None, target="Pb", beam="e-", final="mu-",
-                         coupling: float = 1e-4, quick: bool = False):
+def fig2_sigma_vs_energy(outdir, data):
     """Fig. 2: total cross section [pb] vs incoming lepton energy [GeV] (log-log), ETL/WW/IWW.
 
     One panel per mass (the paper: 0.11 and 1 GeV), each with a lower panel of
     (approx - ETL)/ETL.  Default energies: 10-1000 GeV log grid containing 100 GeV.
-    Returns ``(png_path, csv_path)``.
+    ``data``: :func:`leptoportal.xsec.figures.fig2_data`.  Returns ``(png_path, csv_path)``.
     """
     from matplotlib.ticker import NullFormatter
 
-    proc = _validate(target, beam, final, coupling)
+    proc, coupling, masses, E, s, rel = (data[k] for k in ("proc", "coupling", "masses", "E", "s", "rel"))
     out = check_writable_dir(Path(outdir).expanduser(), "outdir")
-    E = _energy_grid(quick) if energies is None else np.asarray(energies, float)
-    model = LFVScalar(mass=np.asarray(masses, float)[None, :], coupling=coupling)
-    s = {meth: api.total_cross_section(model, E[:, None], target, meth, beam, final) for meth in api.METHODS}
-    rel = {k: (s[k] - s["etl"]) / s["etl"] for k in ("ww", "iww")}
 
     with style():
         n = len(masses)
@@ -303,22 +257,18 @@ def fig2_sigma_vs_energy(outdir, masses=FIG2_MASSES, energies=None, target="Pb",
 
 
 # ----------------------------------------------------------------------------- Fig. 4
-def fig4_iww_over_etl(outdir, masses=FIG4_MASSES, energies=None, target="Pb", beam="e-", final="mu-",
-                      coupling: float = 1e-4, quick: bool = False):
+def fig4_iww_over_etl(outdir, data):
     """Fig. 4: sigma_IWW / sigma_ETL vs beam energy [GeV] (log x), one line per mass.
 
     This is the K-factor table the paper's simulation uses to rescale IWW to ETL.
-    The CSV also carries both cross sections (pb).  Returns ``(png_path, csv_path)``.
+    The CSV also carries both cross sections (pb).  ``data``: :func:`leptoportal.xsec.figures.fig4_data`.
+    Returns ``(png_path, csv_path)``.
     """
     import matplotlib
 
-    proc = _validate(target, beam, final, coupling)
+    proc, coupling, masses, E, s_etl, s_iww, ratio, quick = (
+        data[k] for k in ("proc", "coupling", "masses", "E", "s_etl", "s_iww", "ratio", "quick"))
     out = check_writable_dir(Path(outdir).expanduser(), "outdir")
-    E = _energy_grid(quick) if energies is None else np.asarray(energies, float)
-    model = LFVScalar(mass=np.asarray(masses, float)[None, :], coupling=coupling)
-    s_etl = api.total_cross_section(model, E[:, None], target, "etl", beam, final)
-    s_iww = api.total_cross_section(model, E[:, None], target, "iww", beam, final)
-    ratio = s_iww / s_etl
 
     with style():
         fig = new_figure((10, 8))
@@ -349,16 +299,12 @@ def fig4_iww_over_etl(outdir, masses=FIG4_MASSES, energies=None, target="Pb", be
 
 
 # ----------------------------------------------------------------------------- all
-def plot_xsec(outdir, quick: bool = False, target="Pb", beam="e-", final="mu-", coupling: float = 1e-4):
-    """Make Figs. 1 (top and bottom), 2 and 4 in ``outdir``; returns the list of written paths (PNG, CSV pairs).
-
-    ``quick=True`` uses coarse grids (for tests and previews).  Everything is
-    validated before anything is computed.
-    """
-    _validate(target, beam, final, coupling)
+def plot_xsec(outdir, figures: dict):
+    """Draw Figs. 1 (top and bottom), 2 and 4 in ``outdir`` from ``figures`` =
+    :func:`leptoportal.xsec.figures.paper_figures`; returns the list of written paths (PNG, CSV pairs)."""
     out = check_writable_dir(Path(outdir).expanduser(), "outdir")
-    kw = dict(target=target, beam=beam, final=final, coupling=coupling, quick=quick)
     paths = []
-    for fn in (fig1_dsigma_dx, fig1_dsigma_dpsi, fig2_sigma_vs_energy, fig4_iww_over_etl):
-        paths.extend(fn(out, **kw))
+    for name, fn in (("fig1_dsigma_dx", fig1_dsigma_dx), ("fig1_dsigma_dpsi", fig1_dsigma_dpsi),
+                     ("fig2_sigma_vs_energy", fig2_sigma_vs_energy), ("fig4_iww_over_etl", fig4_iww_over_etl)):
+        paths.extend(fn(out, figures[name]))
     return paths
