@@ -264,7 +264,9 @@ def test_perturbativity_scale_vs_solve_ivp(g0):
 
     hit.terminal = True
     # (integrator settings, not a comparison: the asserted agreement below is 1e-7)
-    sol = solve_ivp(rhs, (0.0, 1e4), [g0], events=hit, rtol=1e-12, atol=1e-14, method="DOP853")
+    # solver accuracy settings of the independent reference integration (not a comparison tolerance)
+    ode_rtol, ode_atol = 1e-12, 1e-14
+    sol = solve_ivp(rhs, (0.0, 1e4), [g0], events=hit, rtol=ode_rtol, atol=ode_atol, method="DOP853")
     t_star = sol.t_events[0][0]
     assert dm.log_perturbativity_scale(g0, 1.0) == pytest.approx(t_star, rel=1e-7)
     assert dm.perturbativity_scale(g0, 0.1) == pytest.approx(0.1 * math.exp(t_star), rel=1e-6)

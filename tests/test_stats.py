@@ -34,7 +34,8 @@ CLS = (0.9, 0.95)
 
 
 def _root(f, hi=200.0):
-    return optimize.brentq(f, 0.0, hi, xtol=1e-12)  # (solver setting; results are compared at >= 1e-9)
+    root_xtol = 1e-12  # solver setting of the reference root, not a comparison tolerance (those are >= 1e-9)
+    return optimize.brentq(f, 0.0, hi, xtol=root_xtol)
 
 
 def _cls_exact(n, b, cl):

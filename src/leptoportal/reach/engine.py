@@ -351,7 +351,6 @@ def run_scan(cfg: ReachConfig, outdir, *, workers: int | None = None, scheduler:
     if scheduler is not None:
         check_scheduler(scheduler)
     provider = get_provider(cfg.provider["name"])
-    provider.check_available()
     out = check_writable_dir(Path(outdir).expanduser(), "--output")
     lock = DirectoryLock(out, "--output").acquire()
     try:
@@ -678,11 +677,12 @@ def local_cluster_config() -> dict:
 
 def _warm_worker(provider) -> dict:
     """Runs once on every worker as soon as the cluster is up, while the main process computes the
-    background, statistics and overlays: imports the provider's module (``provider.requires``)."""
+    background, statistics and overlays: runs the provider's ``warm`` (its imports)."""
     t0, c0 = time.perf_counter(), time.process_time()
     error = ""
     try:
-        provider.check_available()
+        if provider.warm is not None:
+            provider.warm()
     except Exception as exc:  # the mass points themselves will report it
         error = f"{type(exc).__name__}: {exc}"
     return {"pid": os.getpid(), "seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0,

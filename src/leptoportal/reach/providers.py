@@ -71,7 +71,8 @@ class YieldProvider:
     int, str, bool; a default of ``None`` means "not passed on unless given"; ``valid`` is a
     kind of :data:`leptoportal.domains.DOMAINS` (numbers) or a tuple of allowed strings, checked
     when the config is loaded.  ``models``: model names it accepts.
-    ``requires``: module that must be importable (checked by :meth:`check_available`).
+    ``warm``: optional callable that imports what ``make`` needs; a dask worker runs it as soon
+    as it starts, so the import cost overlaps the main process's background/statistics work.
     """
 
     name: str
@@ -79,7 +80,7 @@ class YieldProvider:
     description: str = ""
     options: dict = field(default_factory=dict)
     models: tuple = ()
-    requires: str | None = None
+    warm: Callable | None = None
     needs_setup: bool = False  #: simulates the config's ``setup`` (validated when the config loads)
 
     def validate(self, opts: dict, model: dict) -> dict:
@@ -112,11 +113,6 @@ class YieldProvider:
             if k not in out and spec[1] is not None:
                 out[k] = spec[1]
         return out
-
-    def check_available(self) -> None:
-        """Kept for callers; every registered provider's code is part of the package."""
-        return None
-
 
 _REGISTRY: dict[str, YieldProvider] = {}
 
@@ -247,15 +243,23 @@ def _make_na64e(mass, model, o, seed, setup):
     return PointYield(events, False, {"efficiency": float(res.efficiency), "yield_per_eot_ref": float(res.yield_per_eot)})
 
 
+def _import_na64mu():
+    from ..analysis import na64mu  # noqa: F401  (warm-up: the import is the cost)
+
+
+def _import_signal():
+    from ..analysis import signal  # noqa: F401  (warm-up: the import is the cost)
+
+
 register_provider(YieldProvider(
     "na64mu-thin-target", _make_na64mu, "NA64-mu thin-target yield, Eq. (3.1) of arXiv:1807.03790",
     {"energy_gev": (float, None, "energy"), "target": (str, None), "target_length_cm": (float, None, "length_cm"),
      "dedy_gev_per_cm": (float, None, "dedy"), "x_min": (float, None, "x_min"),
      "method": (str, None, ("iww", "ww", "etl")), "form_factor": (str, None, ("elastic", "atomic-nuclear")),
      "beam": (str, None, ("mu+", "mu-")), "order": (int, None, "order"), "n_atoms_per_cm3": (float, None, "density_n")},
-    models=("leptophilic",), requires="leptoportal.analysis.na64mu"))
+    models=("leptophilic",), warm=_import_na64mu))
 register_provider(YieldProvider(
     "na64e-simulation", _make_na64e, "NA64e e->mu signal simulation (yield_per_eot x efficiency)",
     {"events": (int, 100_000, "events"), "method": (str, "ww", ("etl", "ww", "iww")),
      "reference_coupling": (float, 1e-4, "coupling"), "beam": (str, None, ("e-", "e+"))},
-    models=("lfv-scalar",), requires="leptoportal.analysis.signal", needs_setup=True))
+    models=("lfv-scalar",), warm=_import_signal, needs_setup=True))
