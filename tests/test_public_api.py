@@ -27,7 +27,7 @@ PUBLIC = {
     "leptoportal.models": ["LFVScalar", "LeptophilicScalar", "dm_mass", "loop_f12", "loop_f12_onshell"],
     "leptoportal.domains": ["COUPLING_MAX", "DOMAINS", "Domain", "EVENTS_MAX", "EXPOSURE_MAX", "N_MASSES_MAX", "arg",
                             "check", "check_array", "help_range", "markdown_table"],
-    "leptoportal.cache": ["cache_dir", "cache_root"],
+    "leptoportal.cache": ["cache_dir", "cache_key", "cache_root", "load_npz", "save_npz", "source_hash"],
 }
 #: entry points and names documented in the README / docs that live outside an __all__
 DOCUMENTED = {

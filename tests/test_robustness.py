@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 import leptoportal
-from leptoportal import _io, cli
+from leptoportal import fileio, cli
 from leptoportal.domains import DOMAINS, EVENTS_MAX
 from leptoportal.errors import InputError
 from leptoportal.models import LFVScalar
@@ -277,8 +277,8 @@ WRITE_CALLS = {"savefig", "savez", "savez_compressed", "save", "savetxt", "write
 
 def _writes(tree):
     """(line, what) of calls that create files: open(..., 'w'/'a'/'x'), savefig, np.save*, ...
-    Allowed: the helpers of leptoportal._io, and a call on the name ``tmp`` inside a function
-    taking ``tmp`` (the temporary path that leptoportal._io.atomic_write hands to its writer)."""
+    Allowed: the helpers of leptoportal.fileio, and a call on the name ``tmp`` inside a function
+    taking ``tmp`` (the temporary path that leptoportal.fileio.atomic_write hands to its writer)."""
     found = []
 
     class V(ast.NodeVisitor):
@@ -302,8 +302,8 @@ def _writes(tree):
                               for m in modes)
             elif name in WRITE_CALLS:
                 writing = True
-            if isinstance(f, ast.Name) and f.id in _io.__all__ or (
-                    isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "_io"):
+            if isinstance(f, ast.Name) and f.id in fileio.__all__ or (
+                    isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "fileio"):
                 writing = False  # the helper itself
             if writing:
                 names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
@@ -319,7 +319,7 @@ def _writes(tree):
 def test_no_module_writes_a_file_outside_the_atomic_helper():
     bad = []
     for path in SRC.rglob("*.py"):
-        if path.name == "_io.py":
+        if path.name == "fileio.py":
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         bad += [f"{path.relative_to(SRC)}:{ln}: {src}" for ln, src in _writes(tree)]
@@ -341,9 +341,9 @@ def test_atomic_write_helper(tmp_path):
         raise OSError(28, "No space left on device")
 
     with pytest.raises(OSError):
-        _io.atomic_write(target, fail)
+        fileio.atomic_write(target, fail)
     assert list(tmp_path.iterdir()) == []
-    _io.write_csv(target, {"a": [1.0, 2.0]}, {"source": "test"})
+    fileio.write_csv(target, {"a": [1.0, 2.0]}, {"source": "test"})
     assert target.read_text() == "# source: test\na\n1\n2\n"
     # temp files of dead processes are cleaned up, those of live ones (this process) are kept
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
@@ -352,7 +352,7 @@ def test_atomic_write_helper(tmp_path):
     live = tmp_path / f".y.csv.{os.getpid()}.0123abcd.part"
     stale.write_text("x")
     live.write_text("y")
-    assert _io.clean_stale_temps(tmp_path) == [stale]
+    assert fileio.clean_stale_temps(tmp_path) == [stale]
     assert live.exists() and not stale.exists()
 
 
@@ -361,11 +361,11 @@ def test_directory_lock(tmp_path):
     try:
         (tmp_path / ".lock").write_text(f"{sleeper.pid}\n")
         with pytest.raises(InputError, match=f"PID {sleeper.pid}"):
-            _io.DirectoryLock(tmp_path).acquire()
+            fileio.DirectoryLock(tmp_path).acquire()
     finally:
         sleeper.kill()
         sleeper.wait()
-    with _io.DirectoryLock(tmp_path) as lock:  # the dead owner's lock is taken over
+    with fileio.DirectoryLock(tmp_path) as lock:  # the dead owner's lock is taken over
         assert lock.held and (tmp_path / ".lock").read_text().strip() == str(os.getpid())
     assert not (tmp_path / ".lock").exists()
 

@@ -62,7 +62,7 @@ def _hadron_config(args):
 def run_background(args: argparse.Namespace) -> int:
     from ..analysis import backgrounds
 
-    from .._io import check_writable_dir
+    from ..fileio import check_writable_dir
 
     if args.plots:
         check_writable_dir(args.plots, "--plots")

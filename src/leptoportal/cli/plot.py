@@ -42,7 +42,7 @@ def register(sub) -> None:
 
 def run_xsec(args: argparse.Namespace) -> int:
     from .. import plots
-    from .._io import check_writable_dir
+    from ..fileio import check_writable_dir
     from ..xsec import figures
 
     figures.process_for(args.target, args.beam, args.final, args.coupling)  # validate before any output is made

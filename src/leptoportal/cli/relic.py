@@ -92,7 +92,7 @@ def _relation(args):
 
 
 def run_line(args: argparse.Namespace) -> int:
-    from .._io import check_writable_dir
+    from ..fileio import check_writable_dir
     from ..constraints import relic
     from ..plots.relic import plot_relic_line
 

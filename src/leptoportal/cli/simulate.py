@@ -70,7 +70,7 @@ def register(sub) -> None:
 
 
 def run_signal(args: argparse.Namespace) -> int:
-    from .._io import check_writable_dir
+    from ..fileio import check_writable_dir
     from ..analysis.signal import simulate_signal
     from ..plots.signal import write_signal_plots
 

@@ -47,7 +47,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..particles import M_E, M_MU
-from .._io import atomic_save_npz
+from .. import cache as _cache
 from ..units import ALPHA, AVOGADRO, GEV_PER_TESLA_METER
 from .media import ELEMENTS, Medium, Substance
 
@@ -284,46 +284,42 @@ def _v_nodes(E, n=_NV):
 
 
 _TABLE_VERSION = "muon-tables-v2"  # v2: Coulomb correction in pair production
+#: the source files whose bytes determine the radiative tables (this module and what it imports
+#: that computes; tests/test_tables.py checks the list against the import graph)
+SOURCES = ("detector/muon.py", "detector/media.py", "detector/setup.py", "units.py", "materials.py",
+           "particles.py")
+_TABLE_NAMES = tuple(f"{k}_{part}" for k in _PROCS for part in ("tot", "soft")) + ("hard_sigma", "hard_cdf",
+                                                                                     "hard_lnv")
 
 
-def _table_cache_file(symbol: str):
-    """Disk-cache path for an element's radiative tables, keyed by every input (or None)."""
-    import hashlib
-
-    try:
-        from ..cache import cache_dir
-
-        key = repr((_TABLE_VERSION, ELEMENTS[symbol], V_CUT, _NV, _E_GRID[0], _E_GRID[-1], _E_GRID.size,
-                    M_MU, M_E, ALPHA, R_E_CM))
-        h = hashlib.sha1(key.encode()).hexdigest()[:16]
-        return cache_dir("muon_tables") / f"{symbol}_{h}.npz"
-    except Exception:  # pragma: no cover - cache is an optimisation only
-        return None
+def _table_key(symbol: str) -> str:
+    """Cache key of an element's radiative tables: element data, table parameters, constants, sources."""
+    el = ELEMENTS[symbol]
+    inputs = {"version": _TABLE_VERSION, "element": repr(el), "v_cut": repr(V_CUT), "n_v": _NV,
+              "e_grid": [repr(float(_E_GRID[0])), repr(float(_E_GRID[-1])), int(_E_GRID.size)],
+              "constants": [repr(M_MU), repr(M_E), repr(ALPHA), repr(R_E_CM)],
+              "source": _cache.source_hash(SOURCES)}
+    return _cache.cache_key(inputs)
 
 
 @lru_cache(maxsize=None)
 def _element_tables(symbol: str):
     """Per element on _E_GRID: b_proc(E) [cm^2/g] split at V_CUT, hard sigma and v-CDF for sampling.
 
-    Cached on disk (``leptoportal.cache.cache_dir("muon_tables")``), keyed by the element data and table parameters.
+    Cached on disk (``leptoportal.cache.cache_dir("muon_tables")``), keyed by the element data,
+    the table parameters and the sources (:data:`SOURCES`).
     """
-    path = _table_cache_file(symbol)
-    if path is not None and path.is_file():
-        try:
-            with np.load(path) as z:
-                out = {k: (z[f"{k}_tot"], z[f"{k}_soft"]) for k in _PROCS}
-                out.update(hard_sigma=z["hard_sigma"], hard_cdf=z["hard_cdf"], hard_lnv=z["hard_lnv"])
-                return out
-        except Exception:  # corrupt cache: recompute
-            pass
+    key = _table_key(symbol)
+    path = _cache.cache_dir("muon_tables") / f"{symbol}_{key[:16]}.npz"
+    z = _cache.load_npz(path, key, _TABLE_NAMES)
+    if z is not None and all(z[f"{k}_tot"].shape == _E_GRID.shape for k in _PROCS):
+        out = {k: (z[f"{k}_tot"], z[f"{k}_soft"]) for k in _PROCS}
+        out.update(hard_sigma=z["hard_sigma"], hard_cdf=z["hard_cdf"], hard_lnv=z["hard_lnv"])
+        return out
     out = _compute_element_tables(symbol)
-    if path is not None:
-        try:
-            arrs = {f"{k}_tot": out[k][0] for k in _PROCS} | {f"{k}_soft": out[k][1] for k in _PROCS}
-            arrs.update(hard_sigma=out["hard_sigma"], hard_cdf=out["hard_cdf"], hard_lnv=out["hard_lnv"])
-            atomic_save_npz(path, **arrs)
-        except OSError:  # pragma: no cover
-            pass
+    arrs = {f"{k}_tot": out[k][0] for k in _PROCS} | {f"{k}_soft": out[k][1] for k in _PROCS}
+    arrs.update(hard_sigma=out["hard_sigma"], hard_cdf=out["hard_cdf"], hard_lnv=out["hard_lnv"])
+    _cache.save_npz(path, key, **arrs)
     return out
 
 

@@ -68,15 +68,12 @@ particles are processed as NumPy arrays.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from .._io import atomic_save_npz
+from .. import cache as _cache
 from ..errors import InputError
 from ..materials import BUILTIN
 from ..particles import lepton_mass
@@ -1046,19 +1043,10 @@ class TrackLengthTable:
         return Ev, z, total
 
 
-def _shower_cache_dir() -> Path:
-    from ..cache import cache_dir
-
-    return cache_dir("shower_tables")
-
-
-def _source_hash() -> str:
-    p = Path(__file__).resolve()
-    pkg = p.parent.parent
-    h = hashlib.sha256()
-    for f in (p, pkg / "units.py", pkg / "materials.py", pkg / "particles.py"):
-        h.update(f.read_bytes())
-    return h.hexdigest()
+#: the source files whose bytes determine a track-length table (this module and what it imports
+#: that computes; tests/test_tables.py checks the list against the import graph)
+SOURCES = ("detector/shower.py", "detector/media.py", "detector/setup.py", "units.py", "materials.py",
+           "particles.py")
 
 
 def _setup_medium_and_energy(setup, beam_energy):
@@ -1112,34 +1100,26 @@ def track_lengths(setup=None, *, beam: str = "e-", energy: float | None = None, 
                   "n_showers": int(n_showers), "seed": int(seed), "e_cut": repr(float(e_cut)),
                   "k_cut": repr(float(k_cut)), "lpm": bool(lpm), "bins_per_decade": int(bins_per_decade),
                   "depth_bin_x0": repr(float(depth_bin_x0)), "e_min_table": repr(float(e_lo)),
-                  "source": _source_hash()}
-    key = hashlib.sha256(json.dumps(key_inputs, sort_keys=True).encode()).hexdigest()
-    path = _shower_cache_dir() / f"shower_{beam}_{key[:32]}.npz"
+                  "source": _cache.source_hash(SOURCES)}
+    key = _cache.cache_key(key_inputs)
+    path = _cache.cache_dir("shower_tables") / f"shower_{beam}_{key[:32]}.npz"
     X0 = med.X0_cm
     meta = {"cache_file": str(path) if cache else None, "from_cache": False, "key": key, "key_inputs": key_inputs}
-    if cache and path.is_file():
-        try:
-            with np.load(path, allow_pickle=False) as d:
-                if str(d["key"]) == key:
-                    h = np.array(d["hist"])
-                    edep = np.array(d["edep"])
-                    leak = float(d["leak"])
-                    meta["from_cache"] = True
-                    meta["leak_gev"] = leak
-                    return TrackLengthTable(SPECIES, e_edges, t_edges * X0, {s: h[i] for i, s in enumerate(SPECIES)},
-                                            med, beam, float(E0), int(n_showers), meta, edep)
-        except Exception:  # unreadable cache: rebuild
-            pass
+    d = _cache.load_npz(path, key, ("hist", "edep", "leak")) if cache else None
+    if d is not None and d["hist"].shape == (len(SPECIES), nE, nT):
+        leak = float(d["leak"])
+        meta["from_cache"] = True
+        meta["leak_gev"] = leak
+        h = d["hist"]
+        return TrackLengthTable(SPECIES, e_edges, t_edges * X0, {s: h[i] for i, s in enumerate(SPECIES)},
+                                med, beam, float(E0), int(n_showers), meta, d["edep"])
     rng = np.random.default_rng(np.random.SeedSequence(int(seed)))
     res = cascade(med, beam, float(E0), int(n_showers), rng, energy_edges=e_edges, depth_edges_x0=t_edges,
                   e_cut=e_cut, k_cut=k_cut, lpm=lpm)
     h = res.hist * X0  # X0 -> cm
     meta["leak_gev"] = res.leak_gev
     if cache:
-        try:
-            atomic_save_npz(path, key=np.array(key), hist=h, edep=res.edep, leak=np.array(res.leak_gev))
-        except OSError:
-            pass
+        _cache.save_npz(path, key, hist=h, edep=res.edep, leak=np.array(res.leak_gev))
     return TrackLengthTable(SPECIES, e_edges, t_edges * X0, {s: h[i] for i, s in enumerate(SPECIES)}, med, beam,
                             float(E0), int(n_showers), meta, res.edep)
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import _io
-from .._io import atomic_write
+from .. import fileio
+from ..fileio import atomic_write
 from ..errors import InputError
 
 SCALAR_PDGID = 9000006
@@ -43,7 +43,7 @@ def check_writable(path, name: str = "output") -> Path:
     missing or unwritable directory, or a directory in its place (a file is created and removed
     in the directory to prove it)."""
     format_from_path(Path(path), name)
-    return _io.check_writable(path, name)
+    return fileio.check_writable(path, name)
 
 
 def nucleus_pdgid(Z, A) -> int:
@@ -257,9 +257,9 @@ def write_events(batch, path, fmt=None) -> Path:
     if fmt == "hepmc3":
         return _atomic(path, lambda tmp: _write_hepmc3(batch, tmp))
     if fmt == "lhe":
-        return _io.write_text_stream(path, lambda fh: _write_lhe(batch, fh))
+        return fileio.write_text_stream(path, lambda fh: _write_lhe(batch, fh))
     if fmt == "lhe.gz":  # byte-reproducible: gzip header with mtime 0 and no file name
-        return _io.write_gzip_text(path, lambda fh: _write_lhe(batch, fh))
+        return fileio.write_gzip_text(path, lambda fh: _write_lhe(batch, fh))
     if fmt == "parquet":
         return _atomic(path, lambda tmp: _write_parquet(batch, tmp))
     raise InputError("format", f"unknown format {fmt!r}; valid: hepmc3, lhe, lhe.gz, parquet")

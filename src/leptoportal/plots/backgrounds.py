@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._io import save_figure, write_csv
+from ..fileio import save_figure, write_csv
 from .style import new_figure
 
 __all__ = ["write_background_plots"]

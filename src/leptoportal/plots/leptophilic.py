@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._io import check_writable_dir, save_figure, write_csv
+from ..fileio import check_writable_dir, save_figure, write_csv
 from .style import new_figure, style
 
 __all__ = ["plot_leptophilic_gchi"]

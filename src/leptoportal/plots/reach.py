@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._io import save_figure, write_csv
+from ..fileio import save_figure, write_csv
 from .style import new_figure, sci, style
 
 __all__ = ["plot_reach", "LINESTYLES"]

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .._io import save_figure, write_text
+from ..fileio import save_figure, write_csv
 from .style import new_figure
 
 __all__ = ["plot_relic_line"]
 
 
 def plot_relic_line(stem, masses, coupling, columns: dict, label: str, xlabel: str, ylabel: str, legend: str):
-    """Write ``stem.csv`` (the ``columns``, ``# label`` header; nan = unreachable or outside
+    """Write ``stem.csv`` (the ``columns`` under ``# relic line: label``; nan = unreachable or outside
     validity) and ``stem.png`` (``coupling`` versus ``masses``, log-log); returns both paths."""
     stem = Path(stem)
     csv = stem.parent / f"{stem.name}.csv"  # (not with_suffix: names like "eps0.1" hold dots)
-    buf = [f"# {label}\n# leptoportal.constraints.relic; nan = unreachable or outside validity\n",
-           ",".join(columns) + "\n"]
-    buf += [",".join(f"{v:.8g}" for v in row) + "\n" for row in zip(*columns.values())]
-    write_text(csv, "".join(buf))
+    write_csv(csv, columns, {"relic line": label,
+                             "nan": "unreachable or outside validity (leptoportal.constraints.relic)"}, fmt="{:.8g}")
     png = stem.parent / f"{stem.name}.png"
     fig = new_figure((6, 4.5))
     ax = fig.subplots()

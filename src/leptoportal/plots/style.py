@@ -1,6 +1,6 @@
 """One plotting style for every figure: an explicit Agg canvas (no pyplot, no global backend
 switch), a temporary mplhep ROOT-like style context, and number formatting for labels.
-Figures are saved and their data written beside them through :mod:`leptoportal._io`."""
+Figures are saved and their data written beside them through :mod:`leptoportal.fileio`."""
 
 from __future__ import annotations
 

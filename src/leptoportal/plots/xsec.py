@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._io import check_writable_dir, save_figure, write_csv
+from ..fileio import check_writable_dir, save_figure, write_csv
 from ..xsec import api
 from .style import new_figure, sci, style
 

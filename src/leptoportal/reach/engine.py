@@ -48,7 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._io import AppendLog, DirectoryLock, check_writable_dir, clean_stale_temps, write_text
+from ..fileio import AppendLog, DirectoryLock, check_writable_dir, clean_stale_temps, write_text
 from ..errors import InputError
 from ..stats.intervals import find_limits
 from .config import ReachConfig
@@ -204,7 +204,7 @@ def _row_line(row) -> str:
 
 
 class _CsvSink:
-    """Appends rows, flushes and fsyncs after every mass point (an :class:`~leptoportal._io.AppendLog`)."""
+    """Appends rows, flushes and fsyncs after every mass point (an :class:`~leptoportal.fileio.AppendLog`)."""
 
     def __init__(self, path: Path, header: list[str], existing_rows: list[list]):
         self.path = path

@@ -59,21 +59,19 @@ Cache: ``$LEPTOPORTAL_CACHE_DIR`` or ``platformdirs.user_cache_dir("leptoportal"
 sub-directory ``sigma_tables``; one ``.npz`` per key.  The key is a SHA-256 of
 every input that changes the numbers (beam, final, all target fields, method,
 form factor, lepton masses, grid spec, quadrature order, grid-variable scheme),
-the package version and a hash of the sources of ``leptoportal/xsec`` (plus
-units.py, particles.py, materials.py).  Files are written atomically (temp file
-+ ``os.replace``); unreadable or mismatching files are rebuilt.
+the package version and a hash of the source files listed in :data:`SOURCES`
+(:mod:`leptoportal.cache`).  Files are written atomically (temp file +
+``os.replace``); unreadable or mismatching files are rebuilt.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -81,7 +79,6 @@ import numpy as np
 from ..errors import InputError
 from ..units import GEV2_TO_PB
 from .. import cache as _cache
-from .._io import atomic_save_npz
 from .api import Process, sigma_point, make_process
 
 #: schema of the cached file and of the grid construction; bump on any change of meaning
@@ -156,23 +153,17 @@ def mass_breaks(proc: Process, m_lo: float, m_hi: float):
 # ----------------------------------------------------------------------------- cache key
 
 
-@lru_cache(maxsize=1)
-def source_hash() -> str:
-    """SHA-256 over the sources that determine the numbers.
+#: the source files whose bytes determine the tabulated numbers (the modules sigma_point
+#: imports, directly or not, that compute; tests/test_tables.py checks the list against the
+#: import graph)
+SOURCES = ("xsec/tables.py", "xsec/api.py", "xsec/amplitudes.py", "xsec/etl.py", "xsec/flux.py",
+           "xsec/formfactors.py", "xsec/iww.py", "xsec/kinematics.py", "xsec/ww.py",
+           "models/vertices.py", "quadrature.py", "units.py", "particles.py", "materials.py")
 
-    Every ``*.py`` of ``leptoportal/xsec`` (this module included) plus
-    ``units.py``, ``particles.py`` and ``materials.py``, by relative name and bytes.
-    """
-    pkg = Path(__file__).resolve().parent.parent
-    files = sorted(pkg.joinpath("xsec").glob("*.py")) + [pkg / "units.py", pkg / "particles.py", pkg / "materials.py"]
-    h = hashlib.sha256()
-    for f in files:
-        if f.is_file():
-            h.update(str(f.relative_to(pkg)).encode())
-            h.update(b"\0")
-            h.update(f.read_bytes())
-            h.update(b"\0")
-    return h.hexdigest()
+
+def source_hash() -> str:
+    """:func:`leptoportal.cache.source_hash` of :data:`SOURCES`."""
+    return _cache.source_hash(SOURCES)
 
 
 def _package_version() -> str:
@@ -204,9 +195,8 @@ def key_inputs(proc: Process, spec: dict) -> dict:
 
 
 def cache_key(proc: Process, spec: dict) -> str:
-    """Hex SHA-256 of :func:`key_inputs` (canonical JSON)."""
-    blob = json.dumps(key_inputs(proc, spec), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(blob.encode()).hexdigest()
+    """Hex SHA-256 of :func:`key_inputs` (:func:`leptoportal.cache.cache_key`)."""
+    return _cache.cache_key(key_inputs(proc, spec))
 
 
 def cache_dir() -> Path:
@@ -219,22 +209,15 @@ def _cache_file(proc: Process, key: str) -> Path:
     return cache_dir() / f"sigma_{proc.method}_{proc.beam.name}_{proc.final.name}_{safe}_{key[:24]}.npz"
 
 
-def _atomic_save(path: Path, **arrays) -> None:
-    atomic_save_npz(path, **arrays)
-
-
 def _load_cached(path: Path, key: str, shape):
     """Node values from ``path`` if it is a complete table for ``key``, else None (never raises)."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            if str(data["key"]) != key:
-                return None
-            values = np.array(data["values"], dtype=float)
-        if values.shape != shape or not np.all(np.isfinite(values)) or np.any(values < 0):
-            return None
-        return values
-    except Exception:  # corrupt, truncated, foreign file: rebuild
+    data = _cache.load_npz(path, key, ("values",))
+    if data is None:
         return None
+    values = np.asarray(data["values"], dtype=float)
+    if values.shape != shape or np.any(values < 0):
+        return None
+    return values
 
 
 # ----------------------------------------------------------------------------- building
@@ -558,11 +541,10 @@ def build_table(process: Process, energy_range=(1.0, 1000.0), mass_range=(1e-3, 
     values = _evaluate_nodes(process, E_nodes, m_nodes, int(order), int(workers))
     meta["build_seconds"] = time.perf_counter() - t0
     if cache:
-        try:
-            _atomic_save(path, key=np.array(key), values=values, tau=tau, masses=masses,
-                         meta=np.array(json.dumps(meta["key_inputs"], sort_keys=True)))
-        except OSError as exc:  # an unwritable cache must not lose the computed table
-            warnings.warn(f"could not write sigma table cache {path}: {exc}", RuntimeWarning, stacklevel=2)
+        if not _cache.save_npz(path, key, values=values, tau=tau, masses=masses,
+                               meta=np.array(json.dumps(meta["key_inputs"], sort_keys=True))):
+            # an unwritable cache must not lose the computed table
+            warnings.warn(f"could not write sigma table cache {path}", RuntimeWarning, stacklevel=2)
     return SigmaTable(process, spec, tau, masses, values, meta)
 
 
