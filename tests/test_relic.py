@@ -17,6 +17,7 @@ from scipy.special import kve
 from leptoportal.cli import main
 from leptoportal.constraints import relic as r
 from leptoportal.constraints import relic_dof as dof
+from leptoportal.constraints.relic.annihilation import GAMMA0, PAULI
 from leptoportal.errors import InputError
 from leptoportal.models.leptophilic import LeptophilicScalar
 from leptoportal.particles import M_MU
@@ -351,13 +352,13 @@ def test_no_annihilation_limit():
 # ---------------------------------------------------------------- chi chi-bar -> S S
 def _u(p, m, s):
     chi = np.eye(2, dtype=complex)[s]
-    sp = sum(p[i + 1] * r._SIG[i] for i in range(3))
+    sp = sum(p[i + 1] * PAULI[i] for i in range(3))
     return np.concatenate([math.sqrt(p[0] + m) * chi, sp @ chi / math.sqrt(p[0] + m)])
 
 
 def _v(p, m, s):
     eta = np.eye(2, dtype=complex)[s]
-    sp = sum(p[i + 1] * r._SIG[i] for i in range(3))
+    sp = sum(p[i + 1] * PAULI[i] for i in range(3))
     return np.concatenate([sp @ eta / math.sqrt(p[0] + m), math.sqrt(p[0] + m) * eta])
 
 
@@ -367,7 +368,7 @@ def test_ss_matrix_element_three_ways():
     for s, c in [(4.5, 0.3), (9.0, -0.7), (40.0, 0.95)]:
         p1, p2, k1, k2 = [np.asarray(a) for a in r.ss_kinematics(np.array(s), np.array(c), m, ms)]
         gam = r.ss_vertex(p1, k1, k2, m)
-        spin_sum = sum(abs(g * g * np.conj(_v(p2, m, b)) @ r._G0 @ gam @ _u(p1, m, a)) ** 2
+        spin_sum = sum(abs(g * g * np.conj(_v(p2, m, b)) @ GAMMA0 @ gam @ _u(p1, m, a)) ** 2
                        for a in (0, 1) for b in (0, 1))
         assert r.ss_matrix_element_squared(g, m, ms, s, c) == pytest.approx(spin_sum, rel=1e-12)
         assert r.ss_matrix_element_squared(g, m, ms, s, c, method="matrix") == pytest.approx(spin_sum, rel=1e-12)

@@ -11,13 +11,7 @@ from ._version import __version__
 from .errors import InputError
 from .materials import Material, custom_material, get_material
 from .models import LFVScalar
+from .xsec.api import dsigma_dcos_psi, dsigma_dpsi, dsigma_dx, dsigma_dy, total_cross_section
 
-
-__all__ = ["InputError", "Material", "custom_material", "get_material", "LFVScalar", "__version__"]
-
-try:  # the cross-section API (imported lazily-safe: keeps `import leptoportal` light on failure)
-    from .xsec.api import dsigma_dcos_psi, dsigma_dpsi, dsigma_dx, dsigma_dy, total_cross_section  # noqa: F401
-
-    __all__ += ["total_cross_section", "dsigma_dx", "dsigma_dy", "dsigma_dpsi", "dsigma_dcos_psi"]
-except ImportError:  # pragma: no cover - during bootstrap only
-    pass
+__all__ = ["InputError", "LFVScalar", "Material", "__version__", "custom_material", "dsigma_dcos_psi", "dsigma_dpsi",
+           "dsigma_dx", "dsigma_dy", "get_material", "total_cross_section"]

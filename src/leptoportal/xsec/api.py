@@ -12,11 +12,11 @@ Validation happens once, up front, so a bad point never costs a computed one.
 
 from __future__ import annotations
 
+import enum
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
-
-import warnings
 
 from ..domains import check_array
 from ..errors import InputError
@@ -29,7 +29,40 @@ from .flux import chi_analytic, chi_numeric
 from .formfactors import FORM_FACTORS, form_factor
 from .kinematics import threshold_energy
 
-METHODS = ("etl", "ww", "iww")
+
+
+class Method(enum.StrEnum):
+    """How the production cross section of l_i N -> l_f N phi is computed (a str: ``Method.ETL == "etl"``).
+
+    * ``ETL`` -- exact tree level: |A_{2->3}|^2 of the e->mu paper's Eq. (10) integrated over the
+      full three-body phase space, Eq. (12) (:mod:`leptoportal.xsec.etl`); no small-angle or flux
+      approximation.
+    * ``WW`` -- Weizsaecker-Williams: the 2->2 amplitude at t_min, Eq. (21), times the photon flux
+      chi of Eq. (14); d^2 sigma/dx dcos(theta_k) of Eq. (22), d sigma/dx of Eq. (23), (y, psi) of
+      Eq. (27) (:mod:`leptoportal.xsec.ww`).  Valid where m_f^2 <= 3 (m_phi^2 + m_i^2)
+      (:func:`ww_validity`).
+    * ``IWW`` -- improved WW: the flux taken out of the angular integral with x- and
+      angle-independent bounds, Eqs. (A1)-(A2) for d sigma/dx and (A3)-(A4) for d sigma/dy
+      (:mod:`leptoportal.xsec.iww`).
+    """
+
+    ETL = "etl"
+    WW = "ww"
+    IWW = "iww"
+
+
+#: the method names (CLI ``--method`` choices), in the order of :class:`Method`
+METHODS = tuple(m.value for m in Method)
+
+#: the function of each method for each quantity, per unit coupling^2 [GeV^-2]
+QUANTITIES = {
+    Method.ETL: {"sigma_total": etl.sigma_total, "dsigma_dx": etl.dsigma_dx, "dsigma_dy": etl.dsigma_dy,
+                 "dsigma_dcos_psi": etl.dsigma_dcos_psi},
+    Method.WW: {"sigma_total": ww.sigma_total, "dsigma_dx": ww.dsigma_dx, "dsigma_dy": ww.dsigma_dy,
+                "dsigma_dcos_psi": ww.dsigma_dcos_psi},
+    Method.IWW: {"sigma_total": iww.sigma_total, "dsigma_dx": iww.dsigma_dx, "dsigma_dy": iww.dsigma_dy,
+                 "dsigma_dcos_psi": iww.dsigma_dcos_psi},
+}
 #: validated domain of the engine (hypothesis-tested)
 ENERGY_RANGE_GEV = (1.0, 1000.0)
 MASS_RANGE_GEV = (1e-3, 10.0)
@@ -42,9 +75,12 @@ class Process:
     beam: Lepton
     final: Lepton
     target: Material
-    method: str
+    method: Method
     form_factor: str = "elastic"
     vertex: str = "chiral"
+
+    def __post_init__(self):
+        object.__setattr__(self, "method", Method(self.method))  # a str names its Method
 
     @property
     def masses(self):
@@ -69,6 +105,7 @@ def make_process(beam="e-", final="mu-", target="Pb", method="etl", form_factor=
         raise InputError("final", f"{b.name} -> {f.name} violates charge; the final lepton must have the beam's charge")
     if method not in METHODS:
         raise InputError("method", f"unknown method {method!r}; valid: {', '.join(METHODS)}")
+    method = Method(method)
     if form_factor not in FORM_FACTORS:
         raise InputError("form_factor", f"unknown form factor {form_factor!r}; valid: {', '.join(FORM_FACTORS)}")
     if vertex not in VERTICES:
@@ -109,16 +146,16 @@ def _coupling2(model, proc: Process) -> float:
 
 
 def _evaluate(proc: Process, quantity: str, E: float, m: float, var=None, order: int = 1):
-    """One dispatch for every method: ``quantity`` names a function that etl, ww and iww all
-    provide (sigma_total, dsigma_dx, dsigma_dy, dsigma_dcos_psi); per unit coupling^2, GeV^-2."""
+    """``quantity`` (a key of :data:`QUANTITIES`: sigma_total, dsigma_dx, dsigma_dy,
+    dsigma_dcos_psi) of the process's method at one point; per unit coupling^2, GeV^-2."""
     m_i, m_f = proc.masses
-    fn = getattr({"etl": etl, "ww": ww, "iww": iww}[proc.method], quantity)
+    fn = QUANTITIES[proc.method][quantity]
     args = (E,) if var is None else (E, var)
-    if proc.method == "etl":
+    if proc.method is Method.ETL:
         t = proc.target
         return fn(*args, m_i, m_f, m, t.Z, t.A, t.nucleus_mass_gev, proc.g2(), order, vertex=proc.vertex)
     # the closed-form IWW single differentials (A1-A2, A4) have no quadrature order
-    closed_form = proc.method == "iww" and quantity in ("dsigma_dx", "dsigma_dy")
+    closed_form = proc.method is Method.IWW and quantity in ("dsigma_dx", "dsigma_dy")
     return fn(*args, m_i, m_f, m, proc.chi_fn(), vertex=proc.vertex, **({} if closed_form else {"order": order}))
 
 

@@ -79,7 +79,7 @@ import numpy as np
 from ..errors import InputError
 from ..units import GEV2_TO_PB
 from .. import cache as _cache
-from .api import Process, sigma_point, make_process
+from .api import Method, Process, make_process, sigma_point
 
 #: schema of the cached file and of the grid construction; bump on any change of meaning
 SCHEMA = 2  # 2: vertex in the key
@@ -89,7 +89,7 @@ TAU_FLOOR_REL = 1e-3
 #: range (E 1-1000 GeV, m 1e-3-10 GeV) wherever the engine itself is converged to 2e-4.
 #: ETL reaches ~1e-4 already at 40 x 60 (30 x 40 gives ~2e-4); WW needs 60 energy
 #: nodes because its order-1 quadrature is noisy (1e-4..1e-2) near the flux edge.
-DEFAULT_GRID = {"etl": (40, 60), "ww": (60, 60), "iww": (40, 60)}
+DEFAULT_GRID = {Method.ETL: (40, 60), Method.WW: (60, 60), Method.IWW: (40, 60)}
 #: relative slack when checking a query against the tabulated range
 _RANGE_SLACK = 1e-12
 _CACHE_SUBDIR = "sigma_tables"
@@ -116,11 +116,11 @@ def threshold_energy(proc: Process, mass):
     m = np.asarray(mass, float)
     m_i, m_f = proc.masses
     a = m_f + m
-    if proc.method == "etl":
+    if proc.method is Method.ETL:
         M = proc.target.nucleus_mass_gev
         # (a + M)^2 - m_i^2 - M^2 = a^2 + 2 a M - m_i^2, written without cancellation
         return a + (a * a - m_i * m_i) / (2.0 * M)
-    if proc.method == "ww":
+    if proc.method is Method.WW:
         return np.maximum(a, (a * a - m_i * m_i) / (2.0 * np.sqrt(m * m + m_i * m_i)))
     return a
 
@@ -131,7 +131,7 @@ def mass_breaks(proc: Process, m_lo: float, m_hi: float):
     The table puts a mass node there and fits separate splines on each side, so
     the kink of the threshold line is not smeared by a cubic.
     """
-    if proc.method != "ww":
+    if proc.method is not Method.WW:
         return []
     m_i, m_f = proc.masses
 
@@ -303,7 +303,8 @@ def grid_spec(proc: Process, energy_range, mass_range, n_energy, n_mass, order):
     tau_lo = min(tau_lo, 0.5 * tau_hi)
     spec = {
         "variable": "ln(E - E_th(m)) x ln(m)",
-        "threshold": {"etl": "exact (nuclear recoil)", "ww": "max(m_f + m, WW flux edge)", "iww": "m_f + m"}[proc.method],
+        "threshold": {Method.ETL: "exact (nuclear recoil)", Method.WW: "max(m_f + m, WW flux edge)",
+                      Method.IWW: "m_f + m"}[proc.method],
         "energy_range": [E_lo, E_hi],
         "mass_range": [m_lo, m_hi],
         "n_energy": int(n_energy),
