@@ -27,13 +27,13 @@ class _Parser(argparse.ArgumentParser):
 
 def _commands():
     """The command modules, in the order ``--help`` lists them."""
-    from . import g2, generate, leptophilic, plot, reach, relic, simulate, xsec
+    from . import configs, g2, generate, leptophilic, plot, reach, relic, simulate, xsec
 
-    return (generate, g2, leptophilic, plot, reach, relic, simulate, xsec)
+    return (configs, generate, g2, leptophilic, plot, reach, relic, simulate, xsec)
 
 
 #: the sub-commands (one module of this package each)
-COMMANDS = ("generate", "g2", "leptophilic", "plot", "reach", "relic", "simulate", "xsec")
+COMMANDS = ("configs", "generate", "g2", "leptophilic", "plot", "reach", "relic", "simulate", "xsec")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,7 +63,7 @@ def flags(names: dict):
         yield
     except InputError as exc:
         p = exc.parameter
-        if p.startswith("-") or p.startswith("config"):
+        if p.startswith("-") or p.startswith("config") or p.isupper():  # a flag, a config key, a positional
             raise
         flag = names.get(p) or names.get(p.split(".")[0]) or "--" + p.split(".")[0].split("[")[0].replace("_", "-")
         detail = f"{p}: " if "." in p else ""

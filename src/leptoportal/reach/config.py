@@ -7,7 +7,7 @@ which the CLI prints as one line with exit code 2.  The schema (all sections but
 
     title = "..."                  # free text for the plot and reach.json
     source = "..."                 # where the setup/numbers come from
-    setup = "na64e"                # experiment setup name (passed to the providers)
+    setup = "na64e"                # a shipped setup name, or a .toml path (relative to this config's folder)
     exposures = [1e11]             # EOT or MOT, one curve each (or `exposure = 1e11`)
     exposure_unit = "EOT"          # "EOT" | "MOT"
     cl = 0.9                       # confidence level in (0, 1)
@@ -48,7 +48,8 @@ import numpy as np
 from ..domains import DOMAINS, N_MASSES_MAX, check
 from ..errors import InputError
 
-__all__ = ["ReachConfig", "load_config", "parse_config", "shipped_configs", "STAT_METHODS"]
+__all__ = ["ReachConfig", "load_config", "parse_config", "shipped_configs", "STAT_METHODS", "catalogue",
+           "is_setup_path", "shipped_config_text", "shipped_setup_text"]
 
 STAT_METHODS = ("auto", "asymptotic", "poisson", "neyman", "toys", "background-free")
 EXPOSURE_UNITS = ("EOT", "MOT")
@@ -562,4 +563,44 @@ def load_config(name_or_path) -> ReachConfig:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError("config", f"{name}: invalid TOML: {exc}") from None
+    if text is not None and (p.suffix == ".toml" or p.exists()):
+        setup = raw.get("setup")
+        if isinstance(setup, str) and is_setup_path(setup) and not Path(setup).expanduser().is_absolute():
+            raw["setup"] = str(p.parent / setup)  # a setup file is found beside the config that names it
     return parse_config(raw, name=name)
+
+
+# ------------------------------------------------------------------------ the shipped catalogue
+def is_setup_path(setup: str) -> bool:
+    """True when the ``setup`` key names a file (``*.toml`` or a path), not a shipped setup."""
+    return setup.endswith(".toml") or "/" in setup
+
+
+def shipped_config_text(name: str) -> str:
+    """The TOML text of a shipped config (:func:`shipped_configs` names them)."""
+    if name not in shipped_configs():
+        raise InputError("config", f"{name!r} is not a shipped config; shipped: {', '.join(shipped_configs())}")
+    return resources.files("leptoportal").joinpath("data", "reach", f"{name}.toml").read_text(encoding="utf-8")
+
+
+def shipped_setup_text(name: str) -> str | None:
+    """The TOML text of a shipped setup (``data/experiments/NAME.toml``), or None if there is none."""
+    f = resources.files("leptoportal").joinpath("data", "experiments", f"{name.strip().lower()}.toml")
+    return f.read_text(encoding="utf-8") if f.is_file() else None
+
+
+def catalogue() -> list[dict]:
+    """One record per shipped config: name, title, source, setup, model, provider, exposures and
+    their unit, masses (min, max, n), CL -- read through the loader, so every entry is valid."""
+    out = []
+    for name in shipped_configs():
+        cfg = load_config(name)
+        raw_m = cfg.raw.get("masses", {})
+        out.append({
+            "name": name, "title": cfg.title, "source": cfg.source, "setup": cfg.setup,
+            "model": cfg.model.get("name"), "provider": cfg.provider.get("name"),
+            "exposures": list(cfg.exposures), "exposure_unit": cfg.exposure_unit, "cl": cfg.cl,
+            "masses_gev": {"min": float(min(cfg.masses)), "max": float(max(cfg.masses)), "n": len(cfg.masses),
+                           "quick_n": raw_m.get("quick_n") if isinstance(raw_m, dict) else None},
+        })
+    return out
