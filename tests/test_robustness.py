@@ -501,9 +501,7 @@ def test_end_to_end_no_traceback(argv, tmp_path):
 
 
 def test_api_never_hides_a_nonfinite_cross_section(monkeypatch):
-    from leptoportal.xsec import etl
-
-    monkeypatch.setattr(etl, "sigma_total", lambda *a, **k: float("nan"))
+    monkeypatch.setitem(api.QUANTITIES[api.Method.ETL], "sigma_total", lambda *a, **k: float("nan"))
     with pytest.raises(ArithmeticError, match="non-finite"):
         api.total_cross_section(LFVScalar(mass=0.3), 100.0)
     with warnings.catch_warnings():

@@ -153,6 +153,9 @@ DOMAINS: dict[str, Domain] = {
     "Z": Domain("atomic number Z", 1, 100),
     "A": Domain("mass number A", 1, 300),
     "density": Domain("density", 0.0, 30.0, "g/cm^3", lo_open=True),
+    "n_sigma": Domain("number of standard deviations", 0.0, 10.0, lo_open=True),
+    "sidm_limit": Domain("bound on sigma_T/m_chi", 0.0, 1e4, "cm^2/g", lo_open=True),
+    "sigma_v_pb": Domain("<sigma v>", 1e-6, 1e6, "pb"),
 }
 
 

@@ -27,13 +27,13 @@ class _Parser(argparse.ArgumentParser):
 
 def _commands():
     """The command modules, in the order ``--help`` lists them."""
-    from . import configs, g2, generate, leptophilic, plot, reach, relic, simulate, xsec
+    from . import configs, constraints, g2, generate, leptophilic, plot, reach, relic, simulate, xsec
 
-    return (configs, generate, g2, leptophilic, plot, reach, relic, simulate, xsec)
+    return (configs, constraints, generate, g2, leptophilic, plot, reach, relic, simulate, xsec)
 
 
 #: the sub-commands (one module of this package each)
-COMMANDS = ("configs", "generate", "g2", "leptophilic", "plot", "reach", "relic", "simulate", "xsec")
+COMMANDS = ("configs", "constraints", "generate", "g2", "leptophilic", "plot", "reach", "relic", "simulate", "xsec")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,6 +19,7 @@ from ..particles import M_E
 from ..units import AMU_GEV, AVOGADRO, GEV2_TO_CM2
 
 __all__ = [
+    "sidm_mass_boundary",
     "GEV_TO_GRAM",
     "SIDM_LIMIT_CM2_G",
     "BETA_COEFF",
@@ -97,6 +98,26 @@ def sidm_max_coupling(m_chi, m_S, limit_cm2_g=SIDM_LIMIT_CM2_G):
     lim = _arr("limit_cm2_g", limit_cm2_g, positive=True, what="cm^2/g")
     per_g4 = sidm_sigma_t_over_m(1.0, m_chi, m_S)
     return (lim / per_g4) ** 0.25
+
+
+def sidm_mass_boundary(g_chi: float, limit_cm2_g: float = SIDM_LIMIT_CM2_G, mchi_ratio: float | None = 3.0,
+                       eps_R: float | None = None) -> float:
+    """m_S* [GeV] where sigma_T/m_chi (Eq. 2.10) equals ``limit_cm2_g`` at this g_chi and DM mass
+    relation (m_chi = m_S/R, Eq. 2.8, or m_S/(2 sqrt(1 + eps_R)), Eq. 2.9); lighter mediators
+    exceed the bound.  Found by Brent's method in ln m_S (no scaling assumed)."""
+    from scipy import optimize
+
+    from ..models.leptophilic import dm_mass
+
+    def f(log_ms):
+        ms = math.exp(log_ms)
+        mc = float(dm_mass(ms, mchi_ratio=mchi_ratio if eps_R is None else 3.0, eps_R=eps_R))
+        return math.log(float(sidm_sigma_t_over_m(g_chi, mc, ms))) - math.log(limit_cm2_g)
+
+    a, b = math.log(1e-9), math.log(1e6)
+    if f(a) < 0 or f(b) > 0:
+        raise InputError("sidm", "sigma_T/m_chi does not cross the limit for m_S in [1e-9, 1e6] GeV")
+    return math.exp(optimize.brentq(f, a, b, xtol=1e-12))
 
 
 # ----------------------------------------------------------------------------------------
