@@ -27,6 +27,8 @@ PUBLIC = {
     "leptoportal.models": ["LFVScalar", "LeptophilicScalar", "dm_mass", "loop_f12", "loop_f12_onshell"],
     "leptoportal.domains": ["COUPLING_MAX", "DOMAINS", "Domain", "EVENTS_MAX", "EXPOSURE_MAX", "N_MASSES_MAX", "arg",
                             "check", "check_array", "help_range", "markdown_table"],
+    "leptoportal.constraints.registry": ["KINDS", "MODELS", "ROLES", "Constraint", "ModelChoice", "constraints_for",
+                                         "get_constraint", "load_limit_file", "register_constraint", "registered_ids"],
     "leptoportal.cache": ["cache_dir", "cache_key", "cache_root", "load_npz", "save_npz", "source_hash"],
 }
 #: entry points and names documented in the README / docs that live outside an __all__
