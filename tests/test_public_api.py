@@ -20,7 +20,7 @@ PUBLIC = {
                           "provider_names", "read_reach_csv", "register_provider", "required_signal", "run_point",
                           "run_scan", "shipped_configs"],
     "leptoportal.plots": ["fig1_dsigma_dpsi", "fig1_dsigma_dx", "fig2_sigma_vs_energy", "fig4_iww_over_etl",
-                          "new_figure", "plot_leptophilic_gchi", "plot_reach",
+                          "new_figure", "plot_dmdd", "plot_leptophilic_gchi", "plot_reach",
                           "plot_relic_line", "plot_xsec", "sci", "style", "write_background_plots",
                           "write_signal_plots"],
     "leptoportal.generate": ["EventBatch", "read_events", "sample_events", "write_events"],

@@ -117,6 +117,24 @@ def register(sub) -> None:
     r.add_argument("--quick", action="store_true", help="coarse mass grid (the config's quick_n points)")
     r.set_defaults(func=run_reach)
 
+    d = what.add_parser("dmdd", help="the DM-electron cross section of the relic and g-2 couplings (paper Fig. 7)",
+                        description="sigma_e-bar (NA64-mu paper Eq. 4.1) of the lepton-specific model versus m_chi, for "
+                        "the coupling that saturates the relic density and for the (g-2)_mu-favoured band, with "
+                        "m_chi = m_S/3 and at resonance (eps_R = 0.1): PNG + CSV.  Experimental curves are not "
+                        "shipped; give your own with --limit.")
+    d.add_argument("--g-chi", type=arg("g_chi"), default=1.0, metavar="G",
+                   help=f"dark-matter coupling g_chi (default 1), {help_range('g_chi')}")
+    d.add_argument("--eps-r", type=arg("eps_r"), default=0.1, metavar="EPS",
+                   help=f"eps_R of the resonant relation (default 0.1, as the paper), {help_range('eps_r')}")
+    d.add_argument("--masses", type=arg("mass"), nargs="+", metavar="GEV",
+                   help=f"m_S grid (default 60 log points 3 MeV-1 GeV), {help_range('mass')}")
+    d.add_argument("--input", default=None, metavar="NAME", help="Delta a_mu determination (default: data/g2_inputs.toml's)")
+    d.add_argument("--limit", action="append", default=[], metavar="CSV",
+                   help="an experimental sigma_e curve to draw: CSV with '# source:' and '# licence:' header lines "
+                        "and columns m_chi_gev,sigma_e_cm2 (repeatable)")
+    d.add_argument("--output", default="./leptoportal-dmdd", metavar="DIR", help="output directory")
+    d.set_defaults(func=run_dmdd)
+
 
 
 def emit_record(rec: dict, as_json: bool) -> None:
@@ -251,5 +269,53 @@ def run_reach(args) -> int:
     files.update({"gchi_png": png, "gchi_csv": csv})
     sys.stdout.write(summary_table(cfg, res))
     for pth in files.values():
+        sys.stdout.write(f"{pth}\n")
+    return 0
+
+def read_dd_limit(path):
+    """(label, m_chi [GeV], sigma_e [cm^2]) of a user's direct-detection curve: a CSV whose ``#``
+    header states ``source`` and ``licence`` (``label`` optional), columns m_chi_gev,sigma_e_cm2."""
+    from pathlib import Path
+
+    import numpy as np
+
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError("--limit", f"cannot read {str(path)!r}: {getattr(exc, 'strerror', None) or exc}") from None
+    head, rows = {}, []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("#"):
+            k, sep, v = line[1:].partition(":")
+            if sep:
+                head[k.strip().lower()] = v.strip()
+        elif line:
+            rows.append(line)
+    missing = [k for k in ("source", "licence") if not head.get(k)]
+    if missing:
+        raise InputError("--limit", f"{path}: the header must state {', '.join(missing)} ('# key: value' lines)")
+    if not rows or [c.strip() for c in rows[0].split(",")] != ["m_chi_gev", "sigma_e_cm2"]:
+        raise InputError("--limit", f"{path}: columns must be m_chi_gev,sigma_e_cm2")
+    try:
+        a = np.array([[float(c) for c in r.split(",")] for r in rows[1:]], float)
+    except ValueError:
+        raise InputError("--limit", f"{path}: a data row is not two numbers") from None
+    if a.ndim != 2 or a.shape[0] < 2 or a.shape[1] != 2 or not np.all(np.isfinite(a) & (a > 0)):
+        raise InputError("--limit", f"{path}: needs >= 2 rows of two finite positive numbers")
+    return (head.get("label") or f"{head['source']}", a[:, 0], a[:, 1])
+
+
+def run_dmdd(args) -> int:
+    from ..constraints import darkmatter
+    from ..fileio import check_writable_dir
+    from ..plots import plot_dmdd
+
+    limits = [read_dd_limit(f) for f in args.limit]
+    check_writable_dir(args.output, "--output")
+    data = darkmatter.dmdd_predictions(args.masses, g_chi=args.g_chi,
+                                       relations=(("ratio3", 3.0, None), ("resonance", None, args.eps_r)),
+                                       determination=args.input)
+    for pth in plot_dmdd(args.output, data, limits):
         sys.stdout.write(f"{pth}\n")
     return 0

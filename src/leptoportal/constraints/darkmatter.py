@@ -19,6 +19,7 @@ from ..particles import M_E
 from ..units import AMU_GEV, AVOGADRO, GEV2_TO_CM2
 
 __all__ = [
+    "dmdd_predictions",
     "sidm_mass_boundary",
     "GEV_TO_GRAM",
     "SIDM_LIMIT_CM2_G",
@@ -207,3 +208,54 @@ def sigma_e_bar_cm2(g_chi, g_e, m_chi, m_S):
     ms = _arr("m_S", m_S, positive=True)
     mu = mc * M_E / (mc + M_E)
     return mu ** 2 * gc ** 2 * ge ** 2 / (np.pi * ms ** 4) * GEV2_TO_CM2
+
+
+def dmdd_predictions(masses=None, *, g_chi: float = 1.0, relations=(("ratio3", 3.0, None), ("resonance", None, 0.1)),
+                     n_sigma: float = 2.0, determination=None) -> dict:
+    """The NA64-mu paper's Fig. 7: sigma_e-bar (Eq. 4.1) of the lepton-specific model for the
+    relic-saturating coupling and the (g-2)_mu-favoured band, per DM mass relation.
+
+    Lepton-specific: g_e = g_mu m_e/m_mu (Eq. 2.3).  For each relation (name, R, eps_R)
+    (m_chi = m_S/R, Eq. 2.8, or m_S/(2 sqrt(1 + eps_R)), Eq. 2.9) and each m_S of ``masses``
+    [GeV] (default 60 log points 3 MeV-1 GeV): the relic g_mu
+    (:func:`leptoportal.constraints.relic.relic_coupling`, nan where none up to 4 pi) and the
+    n_sigma band of Eq. (2.6) (:func:`leptoportal.constraints.g2.coupling_band`), translated to
+    sigma_e-bar at m_chi.  Returns ``{"columns": {name: array}, "meta": {key: text}}``.
+    """
+    from ..models.leptophilic import dm_mass
+    from ..particles import M_MU
+    from . import g2
+    from .relic import relic_coupling
+
+    ms = np.geomspace(3e-3, 1.0, 60) if masses is None else np.asarray(masses, float)
+    det = g2.get_g2_determination(determination)
+    cols = {"m_S_gev": ms}
+    lo, hi = g2.coupling_band(ms, n_sigma, det, kind="diagonal")
+    if det.consistent_with_zero(n_sigma):
+        lo = np.full_like(ms, np.nan)
+        hi = np.full_like(ms, np.nan)
+    for name, ratio, eps in relations:
+        mc = np.asarray(dm_mass(ms, mchi_ratio=ratio if eps is None else 3.0, eps_R=eps), float)
+        g_rel = np.asarray(relic_coupling("lepton-specific", ms, g_chi=g_chi, mchi_ratio=ratio, eps_R=eps), float)
+        to_e = M_E / M_MU
+
+        def sig(g_mu):
+            ok = np.isfinite(g_mu)
+            out = np.full_like(ms, np.nan)
+            out[ok] = sigma_e_bar_cm2(g_chi, g_mu[ok] * to_e, mc[ok], ms[ok])
+            return out
+
+        cols[f"m_chi_gev_{name}"] = mc
+        cols[f"sigma_e_relic_cm2_{name}"] = sig(g_rel)
+        cols[f"sigma_e_g2_low_cm2_{name}"] = sig(np.asarray(lo, float))
+        cols[f"sigma_e_g2_high_cm2_{name}"] = sig(np.asarray(hi, float))
+    meta = {"figure": "NA64-mu paper Fig. 7 (lepton-specific, g_e = g_mu m_e/m_mu)",
+            "equation": "sigma_e-bar = mu_chi_e^2 g_chi^2 g_e^2 / (pi m_S^4), Eq. (4.1), F_DM = 1",
+            "g_chi": f"{g_chi:g}",
+            "relations": "; ".join(f"{n}: " + (f"m_chi = m_S/{r:g}" if e is None else f"m_chi = m_S/(2 sqrt(1 + {e:g}))")
+                                   for n, r, e in relations),
+            "g2": f"{n_sigma:g} sigma band of Eq. (2.6), Delta a_mu = {det.name} ({det.source})"
+                  + (" -- consistent with 0: no band (nan)" if det.consistent_with_zero(n_sigma) else ""),
+            "relic": "Omega h^2 = 0.12 by freeze-out (docs/relic.md)",
+            "nan": "no relic coupling up to 4 pi, or no favoured band"}
+    return {"columns": cols, "meta": meta}

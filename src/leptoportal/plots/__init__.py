@@ -9,7 +9,7 @@ beside each PNG; one style (:mod:`.style`: explicit Agg canvas, mplhep ROOT look
 """
 
 from .backgrounds import write_background_plots
-from .leptophilic import plot_leptophilic_gchi
+from .leptophilic import plot_dmdd, plot_leptophilic_gchi
 from .reach import plot_reach
 from .relic import plot_relic_line
 from .signal import write_signal_plots
@@ -17,5 +17,5 @@ from .style import new_figure, sci, style
 from .xsec import fig1_dsigma_dpsi, fig1_dsigma_dx, fig2_sigma_vs_energy, fig4_iww_over_etl, plot_xsec
 
 __all__ = ["fig1_dsigma_dx", "fig1_dsigma_dpsi", "fig2_sigma_vs_energy", "fig4_iww_over_etl", "plot_xsec",
-           "plot_reach", "plot_leptophilic_gchi", "write_signal_plots",
+           "plot_reach", "plot_dmdd", "plot_leptophilic_gchi", "write_signal_plots",
            "write_background_plots", "plot_relic_line", "new_figure", "style", "sci"]

@@ -1,4 +1,5 @@
-"""Fig. 1 of the NA64-mu paper (SIDM, Born-validity and perturbativity limits on g_chi), PNG + CSV.
+"""Fig. 1 of the NA64-mu paper (SIDM, Born-validity and perturbativity limits on g_chi) and its Fig. 7
+(the DM-electron cross section of the relic and g-2 couplings), PNG + CSV.
 (Its Figs. 5-6, the reach, are drawn by :func:`leptoportal.plots.plot_reach` from a reach scan.)"""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import numpy as np
 from ..fileio import check_writable_dir, save_figure, write_csv
 from .style import new_figure, style
 
-__all__ = ["plot_leptophilic_gchi"]
+__all__ = ["plot_dmdd", "plot_leptophilic_gchi"]
 
 
 
@@ -45,4 +46,37 @@ def plot_leptophilic_gchi(outdir, data):
         ax.legend(fontsize=10, loc="lower right")
         fig.subplots_adjust(bottom=0.13, left=0.13, right=0.96, top=0.95)
         png = save_figure(fig, out / "leptophilic-gchi-constraints.png", dpi=100)
+    return [png, csv]
+
+
+def plot_dmdd(outdir, data, limits=()):
+    """Fig. 7 of the NA64-mu paper from ``data`` = :func:`leptoportal.constraints.darkmatter.dmdd_predictions`:
+    one panel per DM mass relation, sigma_e-bar versus m_chi for the relic coupling (red) and the
+    (g-2)_mu band (green); ``limits``: experimental curves as (label, m_chi [GeV], sigma_e [cm^2])
+    given by the user (none are shipped).  Writes ``dmdd.png`` and ``dmdd.csv``; returns the paths."""
+    cols, meta = data["columns"], data["meta"]
+    out = check_writable_dir(Path(outdir).expanduser(), "outdir")
+    csv = write_csv(out / "dmdd.csv", cols, meta)
+    names = [k[len("m_chi_gev_"):] for k in cols if k.startswith("m_chi_gev_")]
+    with style():
+        fig = new_figure((7 * len(names), 6))
+        for i, name in enumerate(names):
+            ax = fig.add_subplot(1, len(names), i + 1)
+            mc = cols[f"m_chi_gev_{name}"] * 1e3
+            lo, hi = cols[f"sigma_e_g2_low_cm2_{name}"], cols[f"sigma_e_g2_high_cm2_{name}"]
+            ok = np.isfinite(lo) & np.isfinite(hi)
+            if ok.any():
+                ax.fill_between(mc[ok], lo[ok], hi[ok], color="#55b955", alpha=0.5, lw=0, label=r"$(g-2)_\mu$ favoured")
+            rel = cols[f"sigma_e_relic_cm2_{name}"]
+            ax.plot(mc, rel, color="#d62728", lw=2, label=r"relic $\Omega h^2 = 0.12$")
+            for label, m, sig in limits:
+                ax.plot(np.asarray(m, float) * 1e3, sig, lw=1.5, label=label)
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_xlabel(r"$m_\chi$ [MeV]")
+            ax.set_ylabel(r"$\bar\sigma_e$ [cm$^2$]")
+            ax.set_title(meta["relations"].split("; ")[i], fontsize=11)
+            ax.legend(fontsize=9, loc="lower left")
+        fig.subplots_adjust(bottom=0.13, left=0.1, right=0.98, top=0.92, wspace=0.32)
+        png = save_figure(fig, out / "dmdd.png", dpi=100)
     return [png, csv]
