@@ -270,3 +270,28 @@ def test_cli_na64mu_trident_json(capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["trident_inclusive_per_mot"] > 0
     assert all(v is not None for k, v in out.items() if k != "notes")
+
+
+def test_estimate_is_cached_on_disk_keyed_by_every_input(tmp_path, monkeypatch):
+    """A second identical estimate is read from the cache with the same numbers and arrays; a
+    different seed or a changed setup is computed anew."""
+    import dataclasses
+    import json
+
+    from leptoportal.analysis.backgrounds import estimate
+    from leptoportal.detector.setup import load_setup
+
+    monkeypatch.setenv("LEPTOPORTAL_CACHE_DIR", str(tmp_path))
+    kw = dict(eot=1e9, hadron_decays=200, n_showers=5)
+    a = estimate(seed=3, **kw)
+    b = estimate(seed=3, **kw)
+    assert "cache" not in a.details and b.details["cache"]["from_cache"]
+    da, db = a.to_dict(), b.to_dict()
+    db["details"].pop("cache")
+    assert json.dumps(da, sort_keys=True) == json.dumps(db, sort_keys=True)
+    assert all(np.array_equal(a.arrays[k], b.arrays[k]) for k in a.arrays)
+    assert "cache" not in estimate(seed=4, **kw).details
+    st = load_setup("na64e")
+    moved = dataclasses.replace(st, beam=dataclasses.replace(st.beam, energy_gev=90.0))
+    assert "cache" not in estimate(moved, seed=3, **kw).details
+    assert "cache" not in estimate(seed=3, cache=False, **kw).details

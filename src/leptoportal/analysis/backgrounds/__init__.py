@@ -11,6 +11,7 @@ rates per EOT of e->mu paper Sec. III C; ``estimate_na64mu`` the trident rate pe
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -116,15 +117,46 @@ def _finite(obj):
     return obj
 
 
+#: the source files whose bytes determine an NA64e background estimate (the modules estimate()
+#: imports, directly or not, that compute; tests/test_layers.py checks the list against the
+#: import graph)
+SOURCES = ("analysis/backgrounds/__init__.py", "analysis/backgrounds/dimuon.py", "analysis/backgrounds/hadrons.py",
+           "analysis/backgrounds/pipeline.py", "analysis/backgrounds/trident.py", "analysis/selection.py",
+           "detector/media.py", "detector/muon.py", "detector/response.py", "detector/setup.py",
+           "detector/shower.py", "materials.py", "particles.py", "quadrature.py", "units.py", "xsec/formfactors.py")
+#: result fields stored in a cached estimate besides the arrays (JSON)
+_CACHED_FIELDS = ("dimuon_per_eot", "dimuon_per_eot_err", "dimuon_after_cuts_per_eot", "dimuon_after_cuts_per_eot_err",
+                  "dimuon_after_cuts_upper_limit_90", "dimuon_eot_equivalent", "dimuon_categories_per_eot",
+                  "hadron_after_cuts_per_eot", "hadron_after_cuts_per_eot_err", "hadron_after_cuts_upper_limit_90",
+                  "hadron_survival", "hadron_decay_probability", "hadron_eot_equivalent", "total_after_cuts_per_eot",
+                  "total_after_cuts_per_eot_err", "details")
+
+
+def _cache_key(st, eot, seed, hadron_decays, hadron_config, n_showers, max_dimuon_events) -> str:
+    """Everything that changes an estimate's numbers: the whole resolved setup, the sample sizes,
+    the seed, the hadron model, the package version and :data:`SOURCES` (not ``workers``: the
+    estimate is the same for any number of workers)."""
+    from ... import cache
+    from ..._version import __version__
+
+    return cache.cache_key({"schema": 1, "setup": repr(st), "eot": repr(float(eot)), "seed": int(seed),
+                            "hadron_decays": int(hadron_decays), "hadron_config": repr(hadron_config),
+                            "n_showers": int(n_showers), "max_dimuon_events": max_dimuon_events,
+                            "version": str(__version__), "source": cache.source_hash(SOURCES)})
+
+
 def estimate(setup="na64e", *, eot: float = 1.5e11, seed: int = 1, workers: int | None = None,
              hadron_decays: int = 100_000, hadron_config=None, n_showers: int = 200,
-             max_dimuon_events: int | None = None, report=None) -> BackgroundResult:
+             max_dimuon_events: int | None = None, report=None, cache: bool = True) -> BackgroundResult:
     """NA64e backgrounds for ``eot`` EOT-equivalent (e->mu paper Sec. III C).
 
     Dimuons: forced conversions of the shower photons (see :mod:`.pipeline`); hadrons:
     ``hadron_decays`` forced decays per channel.  ``max_dimuon_events`` caps the dimuon sample
     (the reached EOT-equivalent is then reported, smaller than ``eot``).  ``report``: optional
     callable receiving a one-line message as each stage starts and ends (the CLI prints them).
+    ``cache``: keep the estimate on disk (``leptoportal.cache.cache_dir("background")``), keyed by
+    every input and the sources (:func:`_cache_key`); ``details["cache"]`` says whether this one
+    was read from there.
     """
     say = report or (lambda msg: None)
     from . import pipeline
@@ -140,6 +172,21 @@ def estimate(setup="na64e", *, eot: float = 1.5e11, seed: int = 1, workers: int 
     if st.spectrometer is None or not str(st.beam.particle).startswith("e"):
         raise InputError("setup", f"estimate() needs an electron-beam setup with a spectrometer (NA64e); got "
                                   f"{st.name!r} -- use estimate_na64mu() for the muon beam")
+    hadron_config = hadron_config or HadronConfig()
+    path = key = None
+    if cache:
+        from ... import cache as _cache
+
+        key = _cache_key(st, eot, seed, hadron_decays, hadron_config, n_showers, max_dimuon_events)
+        path = _cache.cache_dir("background") / f"na64e_{st.name}_{key[:32]}.npz"
+        hit = _cache.load_npz(path, key, ("fields",) + tuple(f"array_{k}" for k in _ARRAYS))
+        if hit is not None:
+            say(f"background: read from the cache ({path})")
+            fields = json.loads(str(hit["fields"]))
+            fields["details"]["cache"] = {"from_cache": True, "file": str(path)}
+            fields["hadron_survival"] = {k: tuple(v) for k, v in fields["hadron_survival"].items()}
+            return BackgroundResult(st.name, float(eot), int(seed), **fields,
+                                    arrays={k: np.asarray(hit[f"array_{k}"]) for k in _ARRAYS})
     t0 = time.perf_counter()
     say(f"background 1/2: dimuon conversions in the shower for {eot:.3g} EOT-equivalent ...")
     dm = pipeline.simulate_dimuons(st, eot=eot, seed=seed, workers=workers, n_showers=n_showers,
@@ -147,8 +194,7 @@ def estimate(setup="na64e", *, eot: float = 1.5e11, seed: int = 1, workers: int 
     t1 = time.perf_counter()
     say(f"background 1/2: dimuons done in {t1 - t0:.0f} s; 2/2: {int(hadron_decays)} forced hadron decays per "
         "channel ...")
-    hd = pipeline.simulate_hadrons(st, n_per_channel=int(hadron_decays), seed=seed,
-                                   config=hadron_config or HadronConfig())
+    hd = pipeline.simulate_hadrons(st, n_per_channel=int(hadron_decays), seed=seed, config=hadron_config)
     t2 = time.perf_counter()
     say(f"background 2/2: hadron decays done in {t2 - t1:.0f} s")
     total = dm.after_cuts_per_eot + hd.per_eot
@@ -166,10 +212,33 @@ def estimate(setup="na64e", *, eot: float = 1.5e11, seed: int = 1, workers: int 
     }
     arrays = {"dimuon_e_miss": dm.e_miss_nomiss, "dimuon_w": dm.w_nomiss,
               "hadron_e_miss": hd.e_miss_nomiss, "hadron_w": hd.w_nomiss}
-    return BackgroundResult(st.name, float(eot), int(seed), dm.dimuon_per_eot, dm.dimuon_per_eot * dm.shower_rel_err,
-                            dm.after_cuts_per_eot, dm.after_cuts_err, dm.upper_limit_90, dm.eot_equivalent,
-                            dm.categories_per_eot, hd.per_eot, hd.per_eot_err, hd.upper_limit_90, hd.survival,
-                            hd.decay_probability, hd.eot_equivalent, total, total_err, details, arrays)
+    res = BackgroundResult(st.name, float(eot), int(seed), dm.dimuon_per_eot, dm.dimuon_per_eot * dm.shower_rel_err,
+                           dm.after_cuts_per_eot, dm.after_cuts_err, dm.upper_limit_90, dm.eot_equivalent,
+                           dm.categories_per_eot, hd.per_eot, hd.per_eot_err, hd.upper_limit_90, hd.survival,
+                           hd.decay_probability, hd.eot_equivalent, total, total_err, details, arrays)
+    if cache:
+        from ... import cache as _cache
+
+        fields = json.dumps({k: _plain(getattr(res, k)) for k in _CACHED_FIELDS})
+        _cache.save_npz(path, key, fields=np.array(fields), **{f"array_{k}": np.asarray(arrays[k]) for k in _ARRAYS})
+    return res
+
+
+#: the arrays of a BackgroundResult (E_miss and weights of the events without the missing-energy cut)
+_ARRAYS = ("dimuon_e_miss", "dimuon_w", "hadron_e_miss", "hadron_w")
+
+
+def _plain(obj):
+    """JSON-able copy (numpy scalars to Python numbers; tuples to lists)."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    return obj
 
 
 @dataclass
