@@ -8,11 +8,11 @@ m_phi = 0.3 GeV (``--mass``, ``--energy`` to change), measured in one run on one
   separately and excluded), and its acceptance rate;
 * ours, full events: :func:`leptoportal.generate.sample_events` (sampling, four-vectors, the
   1e-9 conservation check of every event, sigma; the WW default is the fused compiled kernel
-  ``densities._ww_events_kernel``: rejection, completion, four-vectors and check in one pass), events
+  ``generate.kernels.ww_events_kernel``: rejection, completion, four-vectors and check in one pass), events
   per second: a first call (2e5 events, envelope built
   inside) and 1e6-event calls with the envelope memoised (``sampler._ENVELOPE_CACHE``), the best of
   ``--repeat`` calls, with the compiled WW kernels (default) and, in the same run, with the NumPy
-  reference path (``generate.densities.USE_COMPILED = False``: the engine's array functions, as
+  reference path (``generate.channels.USE_COMPILED = False``: the engine's array functions, as
   before the kernels existed) -- "after / before" -- and with the compiled stages run separately
   (``generate.sampler.FUSED = False``: rejection kernel, completion kernel, conservation pass, as
   before the fused kernel);
@@ -22,7 +22,7 @@ m_phi = 0.3 GeV (``--mass``, ``--energy`` to change), measured in one run on one
   total CPU time and the part spent building envelopes, compiled vs NumPy path (``--no-signal``
   skips it);
 * the recoil t of the WW completion: ns per t of the exact rejection sampler with the three-piece envelope
-  (``xsec._ww_numba.sample_t_flux``) and with the former uniform-in-ln t proposal
+  (``generate.compiled.sample_t_flux``) and with the former uniform-in-ln t proposal
   (``sample_t_flux_uniform``) on the (t_min, t_max) windows of 2e5 accepted events, and their acceptance
   (the exact flux integral, Eq. 16, over the envelope's integral, averaged over the windows);
 * baseline: plain von Neumann over the *same* density with a flat envelope:
@@ -34,7 +34,7 @@ m_phi = 0.3 GeV (``--mass``, ``--energy`` to change), measured in one run on one
 
 The ratio printed is (ours, variables only) / baseline, both accepted points per second; the WW
 baseline is run twice, over the engine's NumPy density (as originally) and over the compiled copy
-of the same density (``xsec._ww_numba``), so the ratio is not just the kernel speed-up.
+of the same density (``xsec.compiled``), so the ratio is not just the kernel speed-up.
 All rates are per CPU second of this process (``time.process_time``), so a machine shared with
 other jobs does not distort them; ours and the baseline are measured the same way in one run.
 Targets (issue 4): >= 5e6 WW events/s/core and >= 10x the flat baseline.
@@ -53,13 +53,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from leptoportal import LFVScalar  # noqa: E402
-from leptoportal.generate import densities, sampler, sample_events  # noqa: E402
-from leptoportal.generate.densities import make_channel  # noqa: E402
+from leptoportal.generate import channels, sampler, sample_events  # noqa: E402
+from leptoportal.generate import compiled as gc  # noqa: E402
+from leptoportal.generate.channels import make_channel  # noqa: E402
 from leptoportal.generate.envelope import alias_table, build_envelope  # noqa: E402
 from leptoportal.generate.sampler import _draw_unweighted, clear_envelope_cache  # noqa: E402
 from leptoportal.units import ALPHA  # noqa: E402
-from leptoportal.xsec import _ww_numba as wn  # noqa: E402
 from leptoportal.xsec import api, etl, ww  # noqa: E402
+from leptoportal.xsec import compiled as xc  # noqa: E402
 from leptoportal.xsec.kinematics import frame  # noqa: E402
 
 TARGET_WW_RATE = 5e6
@@ -120,7 +121,7 @@ def bench_signal(repeat):
     try:
         simulate_signal(**kw)  # first call: tables, compilation
         for compiled in (True, False):
-            densities.USE_COMPILED = compiled
+            channels.USE_COMPILED = compiled
             best = None
             for _ in range(repeat):
                 clear_envelope_cache()
@@ -133,7 +134,7 @@ def bench_signal(repeat):
             res[compiled] = best
     finally:
         sampler.Envelopes._build = build
-        densities.USE_COMPILED = True
+        channels.USE_COMPILED = True
         clear_envelope_cache()
     print("simulate_signal(na64e, m = 0.7 GeV, 1e5 events, ww), warm, envelope cache emptied:")
     for compiled, label in ((False, "NumPy path"), (True, "compiled")):
@@ -146,7 +147,7 @@ def bench_signal(repeat):
 def bench_t_sampler(ch, E, ev, repeat):
     """The recoil t of the WW completion on the windows of accepted events: time per t and acceptance of the
     three-piece envelope (sample_t_flux) vs the uniform-in-ln t proposal (sample_t_flux_uniform)."""
-    from leptoportal.generate.densities import g2_bound_nucleus
+    from leptoportal.generate.channels import g2_bound_nucleus
     from leptoportal.xsec.flux import chi_analytic
 
     P = ch.P
@@ -157,8 +158,8 @@ def bench_t_sampler(ch, E, ev, repeat):
     tmx = np.ascontiguousarray(np.where(tmin < cap, np.minimum(fr.tmax[ok], cap), fr.tmax[ok]))
     out = np.empty(tmin.size)
     res = {}
-    for name, fn in (("three-piece envelope", wn.sample_t_flux_array),
-                     ("uniform in ln t", wn.sample_t_flux_uniform_array)):
+    for name, fn in (("three-piece envelope", gc.sample_t_flux_array),
+                     ("uniform in ln t", gc.sample_t_flux_uniform_array)):
         fn(np.random.default_rng(0), tmin[:100], tmx[:100], P, out[:100])
         best = 1e9
         for k in range(repeat):
@@ -167,7 +168,7 @@ def bench_t_sampler(ch, E, ev, repeat):
             best = min(best, time.process_time() - t0)
         res[name] = best / tmin.size * 1e9
     # acceptance = exact integral (Eq. 16, per Z^2) / envelope integral, per window
-    ta, td = P[wn.I_TA], P[wn.I_TD]
+    ta, td = P[xc.I_TA], P[xc.I_TD]
     true = chi_analytic(tmin, tmx, ch.Z, ch.A) / ch.Z**2
     q = 1.0 - tmin / tmx
     c = np.minimum(td, tmx)
@@ -213,7 +214,7 @@ def main(argv=None):
     u, rate, acc, tb, env = ours(ch, E, 1_000_000)
     full, full_cold = {}, {}
     for compiled in (True, "unfused", False):
-        densities.USE_COMPILED = bool(compiled)
+        channels.USE_COMPILED = bool(compiled)
         sampler.FUSED = compiled is True
         clear_envelope_cache()
         t0 = time.process_time()
@@ -225,7 +226,7 @@ def main(argv=None):
             sample_events(model, E, 1_000_000, np.random.default_rng(4 + k), method="ww")
             best = max(best, 1_000_000 / (time.process_time() - t0))
         full[compiled] = best
-    densities.USE_COMPILED = True
+    channels.USE_COMPILED = True
     sampler.FUSED = True
     clear_envelope_cache()
     ev = sample_events(model, E, 200_000, np.random.default_rng(3), method="ww")
@@ -240,7 +241,7 @@ def main(argv=None):
         return np.stack([xlo + (xhi - xlo) * r[:, 0], ww.THETA_MAX * r[:, 1]], axis=1)
 
     def ww_density_compiled(p):
-        return wn.d2sigma_dx_dcos(E, p[:, 0], p[:, 1], proc.beam.mass, proc.final.mass, m, proc.target.Z,
+        return xc.d2sigma_dx_dcos(E, p[:, 0], p[:, 1], proc.beam.mass, proc.final.mass, m, proc.target.Z,
                                   proc.target.A) * np.sin(p[:, 1])
 
     pts = np.stack([ev.x[:20000], ev.theta_k[:20000]], axis=1)

@@ -277,7 +277,7 @@ def test_reproducible_and_chunk_independent():
     d = sample_events(model, E0, 1000, np.random.default_rng(5), method="ww", chunk_size=1000)
     assert np.array_equal(a.phi[:1000], d.phi)
     # chunk 2 computed alone (as a parallel worker would) from its spawned seed
-    from leptoportal.generate.densities import make_channel
+    from leptoportal.generate.channels import make_channel
     from leptoportal.generate.sampler import energy_bins, Envelopes
 
     ss = seed_sequence(np.random.default_rng(5)).spawn(3)
@@ -301,7 +301,7 @@ class _VertexModel:
 
 
 def test_vertex_is_threaded_or_refused():
-    from leptoportal.generate.densities import accepts_vertex
+    from leptoportal.generate.channels import accepts_vertex
 
     m = _VertexModel(0.3, "scalar")
     if accepts_vertex(ww.d2sigma_dx_dcos):
@@ -395,7 +395,7 @@ def test_cli(tmp_path, capsys):
 
 def test_flux_t_bound_is_a_bound():
     """The analytic G2 bound used for the WW/IWW recoil (rejection in ln t) is >= G2 on any interval."""
-    from leptoportal.generate.densities import g2_bound_nucleus
+    from leptoportal.generate.channels import g2_bound_nucleus
     from leptoportal.xsec.formfactors import g2_atomic_nuclear, g2_elastic
 
     rng = np.random.default_rng(0)
@@ -410,7 +410,7 @@ def test_flux_t_bound_is_a_bound():
 def test_etl_t_map_is_a_bijection_with_its_jacobian():
     """The ETL t map (table inverse CDF + k_T^2 box): monotone, onto [t_min, t_max], and its Jacobian
     integrates to the range (midpoint rule in u converges to ln(t_max/t_min))."""
-    from leptoportal.generate.densities import make_channel
+    from leptoportal.generate.channels import make_channel
 
     ch = make_channel(proc("etl"), 0.3)
     n = 200_001

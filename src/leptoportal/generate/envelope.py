@@ -1,7 +1,7 @@
 """Piecewise-constant envelopes on adaptive tensor grids of the unit cube, for exact unweighting.
 
 The generator maps every process onto the unit cube ``[0, 1]^d`` (physics maps in
-:mod:`leptoportal.generate.densities` remove the known peaks: the characteristic angle
+:mod:`leptoportal.generate.channels` remove the known peaks: the characteristic angle
 theta_0, the form-factor scale of t, the 1/s collinear peak in phi_q).  The mapped density
 h(u) = f(vars(u)) |d vars/du| is then bounded from above by a constant on each cell of a
 tensor grid (non-uniform edges per dimension).  Sampling is classic rejection

@@ -3,7 +3,7 @@
 :func:`sample_events` is the public entry point.
 Algorithm (docs/generate.md):
 
-1. The process is mapped onto the unit cube by a channel (:mod:`.densities`): WW/IWW in
+1. The process is mapped onto the unit cube by a channel (:mod:`.channels`): WW/IWW in
    (x, theta_k) or (y, psi), ETL in (y, psi, t, phi_q).  The density is the engine's.
 2. Energies are grouped in bins of ``1/bins_per_decade`` decades of ln E.  For each bin a
    piecewise-constant envelope (:mod:`.envelope`) is measured at the lowest, geometric-mean
@@ -38,7 +38,7 @@ from ..units import GEV2_TO_PB
 from ..xsec import api
 from ..xsec.etl import x_nodes
 from ..xsec.tables import threshold_energy
-from .densities import make_channel
+from .channels import make_channel
 from .envelope import build_envelope
 from .fourvec import finish
 

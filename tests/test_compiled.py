@@ -1,5 +1,6 @@
-"""Compiled WW/IWW kernels (xsec/_ww_numba.py, the WW fast path of generate/densities.py) against the
-NumPy engine (xsec/ww.py, flux.py, iww.py, kinematics.py), which stays the reference.
+"""Compiled WW/IWW kernels (xsec/compiled.py, generate/compiled.py and generate/kernels.py: the WW fast
+path of generate/channels.py) against the NumPy engine (xsec/ww.py, flux.py, iww.py, kinematics.py),
+which stays the reference.
 
 The compiled density is the engine's algebra evaluated point by point in the same operation order.
 The two routes differ only where a transcendental function is evaluated (libm in Numba, NumPy's own
@@ -19,12 +20,13 @@ import pytest
 from scipy import stats
 
 from leptoportal import LFVScalar
-from leptoportal.generate import densities as D
+from leptoportal.generate import channels as D
+from leptoportal.generate import compiled as gc
 from leptoportal.generate import sample_events, sampler
 from leptoportal.generate.envelope import build_envelope
 from leptoportal.generate.fourvec import build_final_state_numpy
-from leptoportal.xsec import _ww_numba as wn
 from leptoportal.xsec import api, iww, kinematics, ww
+from leptoportal.xsec import compiled as xc
 from leptoportal.xsec.etl import x_nodes
 from tolerances import EPS, rounding
 
@@ -71,16 +73,16 @@ def test_density_equals_engine(beam, final, form_factor):
             Y, PS = _grid(m_f / E, 1 - m / E, ww.PSI_MAX)
             for v in VERTICES:
                 ref = ww.d2sigma_dx_dcos(E, X, TH, m_i, m_f, m, chi_fn, vertex=v)
-                got = wn.d2sigma_dx_dcos(E, X, TH, m_i, m_f, m, 82, 207.2, form_factor, v)
+                got = xc.d2sigma_dx_dcos(E, X, TH, m_i, m_f, m, 82, 207.2, form_factor, v)
                 assert (ref > 0).sum() > 0.1 * ref.size  # (u~ >= 0 at wide angles for mu -> e, small m: 0)
                 worst = max(worst, _rel(ref, got))
                 ref = ww.d2sigma_dy_dcos(E, Y, PS, m_i, m_f, m, chi_fn, vertex=v)
-                got = wn.d2sigma_dy_dcos(E, Y, PS, m_i, m_f, m, 82, 207.2, form_factor, v)
+                got = xc.d2sigma_dy_dcos(E, Y, PS, m_i, m_f, m, 82, 207.2, form_factor, v)
                 worst = max(worst, _rel(ref, got))
                 # IWW form of Eq. (27): constant flux
                 c = iww.chi_iww(np.array(E), m_i, m, chi_fn)
                 ref = ww.d2sigma_dy_dcos(E, Y, PS, m_i, m_f, m, chi_fn, iww_chi=c, vertex=v)
-                got = wn.d2sigma_dy_dcos(E, Y, PS, m_i, m_f, m, 82, 207.2, form_factor, v, iww_chi=c)
+                got = xc.d2sigma_dy_dcos(E, Y, PS, m_i, m_f, m, 82, 207.2, form_factor, v, iww_chi=c)
                 worst = max(worst, _rel(ref, got))
     assert worst <= RTOL
 
@@ -94,9 +96,9 @@ def test_flux_equals_engine(Z, A):
     tmin = np.geomspace(1e-16, 0.2, 3000)
     for tmax in (0.09, 4.0):
         tm = np.full_like(tmin, tmax)
-        assert _rel(chi_analytic(tmin, tm, Z, A), wn.chi_flux(tmin, tm, Z, A)) <= RTOL
+        assert _rel(chi_analytic(tmin, tm, Z, A), xc.chi_flux(tmin, tm, Z, A)) <= RTOL
         assert _rel(chi_numeric(tmin, tm, Z, A, g2_atomic_nuclear),
-                    wn.chi_flux(tmin, tm, Z, A, "atomic-nuclear")) <= RTOL
+                    xc.chi_flux(tmin, tm, Z, A, "atomic-nuclear")) <= RTOL
 
 
 @pytest.mark.parametrize("method", ["ww", "iww"])
@@ -120,8 +122,8 @@ def test_mapped_channel_density_equals_numpy_reference(method, frame):
                     worst = max(worst, _rel(ref, ch.h(u, E)))
                     # the scalar per-point form of the same density
                     c = np.empty(n)
-                    wn.iww_flux_points(E, ch.P, wn.GL_U, wn.GL_W, c)
-                    one = np.array([wn.h_one(u[i, 0], u[i, 1], E[i], ch.P, c[i], wn.GL_U, wn.GL_W)
+                    gc.iww_flux_points(E, ch.P, xc.GL_U, xc.GL_W, c)
+                    one = np.array([gc.h_one(u[i, 0], u[i, 1], E[i], ch.P, c[i], xc.GL_U, xc.GL_W)
                                     for i in range(0, n, 10)])
                     worst = max(worst, _rel(ref[::10], one))
                     Es = [20.0, 25.2, 31.6]
@@ -130,7 +132,7 @@ def test_mapped_channel_density_equals_numpy_reference(method, frame):
 
 
 def test_frame_and_g2_bound_equal_numpy():
-    """frame_one == kinematics.frame; g2_bound == densities.g2_bound_nucleus (both form factors)."""
+    """frame_one == kinematics.frame; g2_bound == channels.g2_bound_nucleus (both form factors)."""
     rng = np.random.default_rng(5)
     n = 4000
     M = api.make_process("e-", "mu-", "Pb", "ww").target.nucleus_mass_gev
@@ -139,17 +141,17 @@ def test_frame_and_g2_bound_equal_numpy():
     th = np.exp(rng.uniform(-14, 0, n))
     for m_i, m_a, m_b in ((5.11e-4, 0.3, 0.10566), (0.10566, 5.11e-4, 1.5), (0.10566, 0.10566, 0.01)):
         fr = kinematics.frame(E, m_i, Ea, m_a, m_b, th, M)
-        got = np.array([wn.frame_one(E[i], m_i, Ea[i], m_a, m_b, th[i], M) for i in range(n)])
+        got = np.array([xc.frame_one(E[i], m_i, Ea[i], m_a, m_b, th[i], M) for i in range(n)])
         assert np.array_equal(got[:, 8].astype(bool), fr.valid)
         v = fr.valid
         assert v.sum() > n // 4
         for k, ref in enumerate((fr.pabs, fr.aabs, fr.V, fr.ut, fr.bcoef, fr.Acoef, fr.tmin, fr.tmax)):
             assert np.allclose(got[v, k], ref[v], rtol=RTOL, atol=0), k
     for ff in ("elastic", "atomic-nuclear"):
-        P = wn.params(0.0, 0.0, 0.3, 82, 207.2, ff)
+        P = xc.params(0.0, 0.0, 0.3, 82, 207.2, ff)
         a = np.sort(10.0 ** rng.uniform(-14, 4, (500, 2)), axis=1)
         ref = D.g2_bound_nucleus(a[:, 0], a[:, 1], 82, 207.2, ff != "elastic")
-        got = np.array([wn.g2_bound(lo, hi, P) for lo, hi in a])
+        got = np.array([gc.g2_bound(lo, hi, P) for lo, hi in a])
         assert np.allclose(got, ref, rtol=RTOL, atol=0)
 
 
@@ -260,13 +262,13 @@ def _flux_windows():
     """(t_min, t_max) windows covering the cases of the t envelope: t_min below the screening scale t_a,
     between t_a and d, above d; t_max below and above d; ramp fitting and not fitting below d."""
     P = D.WWChannel(api.make_process("e-", "mu-", "Pb", "ww"), 0.3).P
-    ta, td = P[wn.I_TA], P[wn.I_TD]
+    ta, td = P[xc.I_TA], P[xc.I_TD]
     return P, ta, td, [(0.1 * ta, 0.09), (3e-6, 0.09), (3e-6, 0.5 * td), (2.0 * td, 0.09), (0.5 * td, 0.9 * td),
                        (1e-9, 1e-8)]
 
 
 def test_t_sampler_follows_eq14_closed_form_cdf():
-    """The recoil t of the WW completion (xsec._ww_numba.sample_t_flux, three-piece envelope) against the
+    """The recoil t of the WW completion (generate.compiled.sample_t_flux, three-piece envelope) against the
     exact CDF of the Eq. (14) integrand (t - t_min)/t^2 G2_el(t), which is the closed form Eq. (16):
     F(t) = chi(t_min, t)/chi(t_min, t_max) (xsec.flux.chi_analytic) -- KS, 4e4 per window;
     the vectorised first trial of the fused kernel (log_poly, t_setup/t_propose/t_accept, exp_poly) is
@@ -280,7 +282,7 @@ def test_t_sampler_follows_eq14_closed_form_cdf():
     for lo, hi in wins:
         tmin, tmax = np.full(n, lo), np.full(n, hi)
         t = np.empty(n)
-        wn.sample_t_flux_array(np.random.default_rng(int(1e6 * lo / hi) + 3), tmin, tmax, P, t)
+        gc.sample_t_flux_array(np.random.default_rng(int(1e6 * lo / hi) + 3), tmin, tmax, P, t)
         assert np.all((t >= lo) & (t <= hi))
         F = lambda x: chi_analytic(lo, x, 82, 207.2) / chi_analytic(lo, hi, 82, 207.2)  # noqa: E731
         assert stats.kstest(t, F).pvalue > 1e-3, (lo, hi)
@@ -289,10 +291,10 @@ def test_t_sampler_follows_eq14_closed_form_cdf():
     # atomic+nuclear form factor: the uniform-in-ln t proposal, against the NumPy sampler
     from leptoportal.xsec.formfactors import g2_atomic_nuclear
 
-    Pa = wn.params(M_E_, 0.10566, 0.3, 82, 207.2, "atomic-nuclear")
+    Pa = xc.params(M_E_, 0.10566, 0.3, 82, 207.2, "atomic-nuclear")
     tmin, tmax = np.full(n, 3e-6), np.full(n, 0.09)
     t = np.empty(n)
-    wn.sample_t_flux_array(np.random.default_rng(5), tmin, tmax, Pa, t)
+    gc.sample_t_flux_array(np.random.default_rng(5), tmin, tmax, Pa, t)
     ref = D.sample_flux_t(tmin[:20000], tmax[:20000], g2_atomic_nuclear, 82, 207.2, rng, inelastic=True)
     assert stats.ks_2samp(np.log(t), np.log(ref)).pvalue > 1e-3
 
@@ -320,12 +322,12 @@ def test_vectorisable_helpers_against_libm():
     @njit
     def cs(r, c, s):
         for i in range(r.size):
-            c[i], s[i] = wn.cos_sin_2pi(r[i])
+            c[i], s[i] = gc.cos_sin_2pi(r[i])
 
     @njit
     def pa(y, x, o):
         for i in range(y.size):
-            o[i] = wn.polar_angle(y[i], x[i])
+            o[i] = gc.polar_angle(y[i], x[i])
 
     rng = np.random.default_rng(4)
     n = 3000
@@ -346,11 +348,11 @@ def test_vectorisable_helpers_against_libm():
     z = np.concatenate([rng.uniform(0, 60, n), [0.0, 1e-12, 30.0]])
     kb = np.empty(z.size, np.int64)
     e = np.empty_like(z)
-    wn.exp_poly(z, e, kb)
+    gc.exp_poly(z, e, kb)
     assert np.max(np.abs(e / ref(mp.exp, z) - 1.0)) <= rounding(ops=4)
     v = np.concatenate([np.exp(rng.uniform(-40, 40, n)), [1.0, 2.0, 1 + 1e-12, math.sqrt(2.0)]])
     lg = np.empty_like(v)
-    wn.log_poly(v, lg, np.empty(v.size, np.int64))
+    gc.log_poly(v, lg, np.empty(v.size, np.int64))
     lref = ref(mp.log, v)
     assert np.max(np.abs(lg - lref) / np.maximum(np.abs(lref), 1.0)) <= rounding(ops=4)
     assert lg[-4] == 0.0
