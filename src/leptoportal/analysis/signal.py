@@ -247,7 +247,7 @@ def beam_track_production(st, model, beam, final, nuclei, method, form_factor, n
     n_N sigma_N(E(z)) dz (Eq. 29 of the e->mu paper with one track, dL = dz).
 
     Returns (dz, z_mid, E_mid, sig_z {nucleus: (n_z,)}, by {(beam, nucleus): total})."""
-    from ..detector.muon import mean_dedx
+    from ..detector.muon_loss import mean_dedx
     from ..detector.shower import medium_from
     from ..xsec.api import total_cross_section
 
@@ -436,7 +436,7 @@ def simulate_signal_muon_beam(setup="na64mu", mass=0.1, coupling=1e-4, *, events
     """NA64-mu chain for the leptophilic scalar, mu N -> mu N S (NA64-mu paper Sec. 3; no shower).
 
     The beam muon itself crosses the active target (setup.ecal) losing energy at the mean rate
-    <dE/dx>(E) of :func:`leptoportal.detector.muon.mean_dedx` (E(z) by Euler steps of L/n_z).
+    <dE/dx>(E) of :func:`leptoportal.detector.muon_loss.mean_dedx` (E(z) by Euler steps of L/n_z).
     Produced S per muon on target (before BR(S -> chi chi), which the lead's
     :func:`leptoportal.analysis.na64mu.thin_target_yield` includes)::
 

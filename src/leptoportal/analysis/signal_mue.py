@@ -1,7 +1,7 @@
 """NA64-mu with the LFV scalar: mu N -> e N phi (the e->mu paper's "future work", Sec. V).
 
 The muon beam crosses the active target (the setup's ECAL) losing energy at the mean rate
-<dE/dx>(E) (:func:`leptoportal.detector.muon.mean_dedx`); the produced phi per muon on target is,
+<dE/dx>(E) (:func:`leptoportal.detector.muon_loss.mean_dedx`); the produced phi per muon on target is,
 as Eq. (29) of the e->mu paper with one track (dL = dz)::
 
     N_phi / MOT = sum_N n_N int_0^L dz sigma(mu N -> e N phi)(E(z)),

@@ -23,9 +23,8 @@ Data sources (per element, see ``ELEMENTS``):
   same 1984 table; X0 and lambda_int from Bragg additivity 1/X0 = sum_j w_j / X0_j (PDG RPP
   Eq. 34.28) and the analogous rule for lambda_int.
 
-A substance without tabulated Sternheimer parameters gets them from the general
-Sternheimer-Peierls prescription (Sternheimer & Peierls, Phys. Rev. B 3 (1971) 3681):
-C = 1 + 2 ln(I / hbar omega_p), x0/x1 from C and I, a from continuity, k = 3.
+Every built-in substance has tabulated I and density-effect parameters.  The density-effect
+correction delta(x) (PDG RPP Eq. 34.7) with these parameters is :func:`density_effect`.
 """
 
 from __future__ import annotations
@@ -33,6 +32,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+
+import numpy as np
 
 from ..errors import InputError
 from ..materials import BUILTIN
@@ -118,38 +119,18 @@ class Substance:
         return self.lambda_int_gcm2 / self.density
 
 
-def sternheimer_peierls(I_eV: float, Z_over_A: float, density: float, gas: bool) -> tuple:
-    """General density-effect parameters (Sternheimer & Peierls 1971) from I and the plasma energy.
+def density_effect(x, stern):
+    """Sternheimer density correction delta(x), x = log10(beta gamma) (PDG RPP Eq. 34.7).
 
-    hbar omega_p = 28.816 sqrt(rho <Z/A>) eV (PDG RPP Table 34.1); C = 1 + 2 ln(I/hbar omega_p);
-    x0, x1 from the Sternheimer-Peierls rules for solids/liquids and gases; k = 3;
-    a = 2 ln10 (x_a - x0)/(x1 - x0)^3 with x_a = C/(2 ln 10); delta0 = 0.
+    ``stern`` = (-C, x0, x1, a, k, delta0) of Sternheimer, Berger & Seltzer, At. Data Nucl. Data
+    Tables 30 (1984) 261 (the ``sternheimer`` tuples of :data:`ELEMENTS` and :data:`SUBSTANCES`).
     """
-    plasma = 28.816 * math.sqrt(density * Z_over_A)
-    C = 1.0 + 2.0 * math.log(I_eV / plasma)
-    if gas:
-        if C < 10.0:
-            x0, x1 = 1.6, 4.0
-        elif C < 10.5:
-            x0, x1 = 1.7, 4.0
-        elif C < 11.0:
-            x0, x1 = 1.8, 4.0
-        elif C < 11.5:
-            x0, x1 = 1.9, 4.0
-        elif C < 12.25:
-            x0, x1 = 2.0, 4.0
-        elif C < 13.804:
-            x0, x1 = 2.0, 5.0
-        else:
-            x0, x1 = 0.326 * C - 2.5, 5.0
-    elif I_eV < 100.0:
-        x0, x1 = (0.2, 2.0) if C <= 3.681 else (0.326 * C - 1.0, 2.0)
-    else:
-        x0, x1 = (0.2, 3.0) if C <= 5.215 else (0.326 * C - 1.5, 3.0)
-    k = 3.0
-    xa = C / (2.0 * math.log(10.0))
-    a = 2.0 * math.log(10.0) * (xa - x0) / (x1 - x0) ** k
-    return (C, x0, x1, a, k, 0.0)
+    C, x0, x1, a, k, d0 = stern
+    x = np.asarray(x, dtype=float)
+    two_ln10 = 2.0 * math.log(10.0)
+    d = np.where(x >= x1, two_ln10 * x - C, two_ln10 * x - C + a * np.clip(x1 - x, 0.0, None) ** k)
+    low = d0 * 10.0 ** (2.0 * (x - x0))
+    return np.where(x < x0, low, d)
 
 
 def _element_substance(sym: str) -> Substance:

@@ -50,7 +50,7 @@ def load_setup_arg(setup):
 
 def _mean_loss_bound(setup) -> float:
     """m_mu + half the mean loss (at 10 GeV) from the ECAL exit to the spectrometer entrance."""
-    from ...detector.muon import mean_dedx
+    from ...detector.muon_loss import mean_dedx
 
     ecal = setup.ecal
     spec = setup.spectrometer
