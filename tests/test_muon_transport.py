@@ -59,7 +59,7 @@ def test_coulomb_f_vs_series(Z):
     a2 = (ALPHA * Z) ** 2
     n = np.arange(1, 200001, dtype=float)
     series = a2 * np.sum(1.0 / (n * (n * n + a2)))
-    assert muon_loss.coulomb_f(Z) == pytest.approx(series, rel=0.005)
+    assert media.coulomb_f(Z) == pytest.approx(series, rel=0.005)
 
 
 def test_pair_coulomb_correction_size():

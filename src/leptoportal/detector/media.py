@@ -326,10 +326,18 @@ def builtin_medium(name: str) -> Medium:
 # ----------------------------------------------------------------------------- the EM-cascade view
 
 
+def coulomb_f(Z):
+    """Coulomb correction function f(Z) of Davies, Bethe & Maximon (PDG RPP 2022 Eq. 34.27).
+
+    f(Z) = a^2 [(1 + a^2)^-1 + 0.20206 - 0.0369 a^2 + 0.0083 a^4 - 0.002 a^6], a = alpha Z.
+    """
+    a2 = (ALPHA * Z) ** 2
+    return a2 * (1.0 / (1.0 + a2) + 0.20206 - 0.0369 * a2 + 0.0083 * a2 * a2 - 0.002 * a2 ** 3)
+
+
 def radiation_logs(Z: float):
     """(L_rad, L'_rad, f(Z)) of Tsai, PDG RPP 2022 Table 34.2 (Z <= 4) and Eq. 34.26 otherwise."""
-    az2 = (Z * ALPHA) ** 2
-    f = az2 * (1.0 / (1.0 + az2) + 0.20206 - 0.0369 * az2 + 0.0083 * az2 * az2 - 0.002 * az2 ** 3)
+    f = coulomb_f(Z)
     table = {1: (5.31, 6.144), 2: (4.79, 5.621), 3: (4.74, 5.805), 4: (4.71, 5.924)}
     zi = int(round(Z))
     if zi in table and abs(Z - zi) < 1e-9:

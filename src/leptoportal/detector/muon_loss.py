@@ -33,7 +33,7 @@ import numpy as np
 from .. import cache as _cache
 from ..particles import M_E, M_MU
 from ..units import ALPHA, AVOGADRO
-from .media import ELEMENTS, Medium, Substance, density_effect
+from .media import ELEMENTS, Medium, Substance, coulomb_f, density_effect
 
 #: classical electron radius [cm] (CODATA 2018 via PDG)
 R_E_CM = 2.8179403262e-13
@@ -124,15 +124,6 @@ def _pair_zeta(E, Z):
     num = 0.073 * np.log(eps / (1.0 + g1 * Z ** (2.0 / 3.0) * eps)) - 0.26
     den = 0.058 * np.log(eps / (1.0 + g2 * Z ** (1.0 / 3.0) * eps)) - 0.14
     return np.where(num > 0.0, num / den, 0.0)
-
-
-def coulomb_f(Z):
-    """Coulomb correction function f(Z) of Davies, Bethe & Maximon (PDG RPP 2022 Eq. 34.27).
-
-    f(Z) = a^2 [(1 + a^2)^-1 + 0.20206 - 0.0369 a^2 + 0.0083 a^4 - 0.002 a^6], a = alpha Z.
-    """
-    a2 = (ALPHA * Z) ** 2
-    return a2 * (1.0 / (1.0 + a2) + 0.20206 - 0.0369 * a2 + 0.0083 * a2 * a2 - 0.002 * a2 ** 3)
 
 
 def pair_dsigma_dv(E, v, Z, A, n_rho=16, coulomb=True):
