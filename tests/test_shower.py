@@ -1,4 +1,5 @@
-"""Tests of leptoportal.detector.shower: the 1-D EM cascade MC and its track-length table.
+"""Tests of leptoportal.detector.em_physics, .shower and .track_lengths: the EM cross sections,
+the 1-D cascade MC and its track-length table.
 
 Independent references:
 * Rossi's approximation-A track-length constants 0.437 (e+-) and 0.572 (gamma) x E0/E^2
