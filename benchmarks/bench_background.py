@@ -77,7 +77,7 @@ def main(argv=None):
 
     from leptoportal.analysis.backgrounds import estimate
     from leptoportal.detector.setup import load_setup
-    from leptoportal.detector.shower import track_lengths
+    from leptoportal.detector.track_lengths import track_lengths
 
     st = load_setup(args.setup)
     t = time.perf_counter()

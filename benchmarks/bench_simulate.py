@@ -42,6 +42,7 @@ from leptoportal.analysis import signal as sg  # noqa: E402
 from leptoportal.analysis.selection import na64e_selection  # noqa: E402
 from leptoportal.detector import muon  # noqa: E402
 from leptoportal.detector import shower as sh  # noqa: E402
+from leptoportal.detector import track_lengths as tl  # noqa: E402
 from leptoportal.detector.setup import load_setup  # noqa: E402
 
 TARGET_S = 2.0
@@ -62,7 +63,7 @@ def main(argv=None):
     # kernels of the generator and of the muon transport are loaded; the generator's envelopes for
     # this mass are NOT built here except for the few energy bins the 200 warm-up events touch)
     t0 = time.perf_counter()
-    tab = sh.track_lengths(st, beam="e-")
+    tab = tl.track_lengths(st, beam="e-")
     sg.simulate_signal(st, args.mass, 1e-4, events=200, seed=0, method=args.method, table=tab)
     p4 = np.array([[10.0, 0.0, 0.0, math.sqrt(100.0 - 0.1056583755**2)]])
     muon.transport(st, p4, np.array([float(st.ecal.z_start_cm)]), np.random.default_rng(0), engine="numba")
@@ -109,7 +110,7 @@ def main(argv=None):
     _ = i_ecal
 
     # (c) cascade speed
-    med = sh.medium_from(st.ecal)
+    med = st.ecal.shower_medium()
     edges = 0.01 * (E0 / 0.01) ** (np.arange(101) / 100)
     edges[-1] *= 1 + 1e-12
     t0 = time.perf_counter()

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def setup_and_table():
     from leptoportal.detector.setup import load_setup
-    from leptoportal.detector.shower import track_lengths
+    from leptoportal.detector.track_lengths import track_lengths
 
     st = load_setup("na64e")
     return st, track_lengths(st, n_showers=200, seed=0)

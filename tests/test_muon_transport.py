@@ -14,10 +14,11 @@ import math
 import numpy as np
 import pytest
 
-from leptoportal.detector import media, muon
+from leptoportal.detector import media, muon, muon_loss
 from leptoportal.detector.setup import load_setup
 from leptoportal.errors import InputError
 from leptoportal.particles import M_MU
+from leptoportal.units import ALPHA
 
 PDG_MIN_ION = {"Fe": 1.451, "Pb": 1.122, "Cu": 1.403, "Al": 1.615, "polystyrene": 1.936}
 PDG_EMUC = {"Fe": 347.0, "Cu": 315.0, "Pb": 141.0}
@@ -27,7 +28,7 @@ PDG_EMUC = {"Fe": 347.0, "Cu": 315.0, "Pb": 141.0}
 def test_minimum_ionisation_vs_pdg(name):
     sub = media.get_substance(name)
     p = np.geomspace(0.15, 1.5, 600)
-    a = muon.electronic_dedx(np.sqrt(p * p + M_MU ** 2), sub) * 1e3
+    a = muon_loss.electronic_dedx(np.sqrt(p * p + M_MU ** 2), sub) * 1e3
     assert a.min() == pytest.approx(PDG_MIN_ION[name], rel=0.005)
     # minimum at beta*gamma ~ 3-3.5 (PDG Fig. 34.2)
     assert 2.5 < p[np.argmin(a)] / M_MU < 4.5
@@ -36,7 +37,7 @@ def test_minimum_ionisation_vs_pdg(name):
 @pytest.mark.parametrize("name", ["Fe", "Cu", "Pb"])
 def test_muon_critical_energy_vs_pdg(name):
     """Ours (with the pair-production Coulomb correction): Fe 343.2, Cu 313.6, Pb 139.5 GeV."""
-    assert muon.muon_critical_energy(media.get_substance(name)) == pytest.approx(PDG_EMUC[name], rel=0.03)
+    assert muon_loss.muon_critical_energy(media.get_substance(name)) == pytest.approx(PDG_EMUC[name], rel=0.03)
 
 
 @pytest.mark.parametrize("name", ["Fe", "Cu", "Pb"])
@@ -48,17 +49,17 @@ def test_total_dedx_at_pdg_critical_energy(name):
     """
     sub = media.get_substance(name)
     E = np.array([PDG_EMUC[name]])
-    a, rad = muon.mean_dedx(E, sub, split=True)
+    a, rad = muon_loss.mean_dedx(E, sub, split=True)
     assert (a + rad)[0] == pytest.approx(2.0 * a[0], rel=0.03)
 
 
 @pytest.mark.parametrize("Z", [6, 26, 29, 82])
 def test_coulomb_f_vs_series(Z):
     """PDG Eq. 34.27 fit of f(Z) vs the Davies-Bethe-Maximon series a^2 sum_n 1/(n (n^2 + a^2))."""
-    a2 = (muon.ALPHA * Z) ** 2
+    a2 = (ALPHA * Z) ** 2
     n = np.arange(1, 200001, dtype=float)
     series = a2 * np.sum(1.0 / (n * (n * n + a2)))
-    assert muon.coulomb_f(Z) == pytest.approx(series, rel=0.005)
+    assert media.coulomb_f(Z) == pytest.approx(series, rel=0.005)
 
 
 def test_pair_coulomb_correction_size():
@@ -68,31 +69,31 @@ def test_pair_coulomb_correction_size():
     ~ -10 % where the screening log is large; scales like (alpha Z)^2 (Fe ~ 10x smaller)."""
     E = 141.0
     v = np.array([2e-4, 1e-3, 1e-2, 1e-1])
-    with_cc = muon.pair_dsigma_dv(E, v, 82, 207.2)
-    born = muon.pair_dsigma_dv(E, v, 82, 207.2, coulomb=False)
+    with_cc = muon_loss.pair_dsigma_dv(E, v, 82, 207.2)
+    born = muon_loss.pair_dsigma_dv(E, v, 82, 207.2, coulomb=False)
     rel = with_cc / born - 1.0
     assert np.all(rel < 0.0)
     assert np.all(np.diff(rel) > 0.0)  # correction shrinks with the pair energy
     assert -0.13 < rel[-1] < -0.06  # high pair energy: ~ -8 to -10 %
     assert rel[0] < 1.8 * rel[-1]  # low pair energy: much larger
-    fe = muon.pair_dsigma_dv(E, v[-1:], 26, 55.845) / muon.pair_dsigma_dv(E, v[-1:], 26, 55.845, coulomb=False) - 1
+    fe = muon_loss.pair_dsigma_dv(E, v[-1:], 26, 55.845) / muon_loss.pair_dsigma_dv(E, v[-1:], 26, 55.845, coulomb=False) - 1
     assert -0.02 < fe[0] < 0.0
     # b_pair in lead at the critical energy: -9.6 % relative to Born
     vv = np.geomspace(4 * 0.000511 / E, 1 - M_MU / E, 1500)
-    b_cc = np.trapezoid(vv * muon.pair_dsigma_dv(E, vv, 82, 207.2), vv)
-    b_born = np.trapezoid(vv * muon.pair_dsigma_dv(E, vv, 82, 207.2, coulomb=False), vv)
+    b_cc = np.trapezoid(vv * muon_loss.pair_dsigma_dv(E, vv, 82, 207.2), vv)
+    b_born = np.trapezoid(vv * muon_loss.pair_dsigma_dv(E, vv, 82, 207.2, coulomb=False), vv)
     assert -0.13 < b_cc / b_born - 1.0 < -0.07
 
 
 def test_radiative_components_behave():
     fe = media.get_substance("Fe")
-    b = muon.b_coefficients(np.array([10.0, 100.0, 1000.0]), fe)
+    b = muon_loss.b_coefficients(np.array([10.0, 100.0, 1000.0]), fe)
     # b rises slowly with energy; pair > brems above ~100 GeV; photonuclear ~ flat
     assert np.all(np.diff(b["total"]) > 0)
     assert b["pair"][1] > b["brems"][1] and b["pair"][2] > b["brems"][2]
     assert b["photonuclear"][2] == pytest.approx(b["photonuclear"][1], rel=0.1)
     # b scales roughly like Z^2/A between Fe and Pb (screening logs reduce it)
-    pb = muon.b_coefficients(np.array([1000.0]), media.get_substance("Pb"))["total"][0]
+    pb = muon_loss.b_coefficients(np.array([1000.0]), media.get_substance("Pb"))["total"][0]
     ratio = pb / b["total"][2]
     assert 0.6 * (82 ** 2 / 207.2) / (26 ** 2 / 55.845) < ratio < (82 ** 2 / 207.2) / (26 ** 2 / 55.845)
 
@@ -101,19 +102,19 @@ def test_csda_range_two_methods():
     """CSDA range by quadrature of 1/<dE/dx> vs the ODE integration used by csda_min_energy."""
     fe = media.single("Fe")
     for E in (2.0, 10.0, 50.0):
-        R = muon.csda_range(E, fe)  # g/cm^2
+        R = muon_loss.csda_range(E, fe)  # g/cm^2
         # a homogeneous "setup" of iron: reuse the NA64e HCAL element geometry replaced by Fe
         L = R / fe.density
         # ODE integration upstream from rest over L cm of iron
         e = M_MU + 1e-3
         h = L / 300
         for _ in range(300):
-            k1 = muon.mean_dedx(np.array([e]), fe)[0] * fe.density
-            e = e + h * muon.mean_dedx(np.array([e + 0.5 * h * k1]), fe)[0] * fe.density
+            k1 = muon_loss.mean_dedx(np.array([e]), fe)[0] * fe.density
+            e = e + h * muon_loss.mean_dedx(np.array([e + 0.5 * h * k1]), fe)[0] * fe.density
         assert e == pytest.approx(E, rel=0.01)
     # range ~ E / <dE/dx> at low energy where dE/dx ~ const
-    assert muon.csda_range(2.0, fe) == pytest.approx(
-        (2.0 - M_MU) / muon.mean_dedx(np.array([1.0]), fe)[0], rel=0.1)
+    assert muon_loss.csda_range(2.0, fe) == pytest.approx(
+        (2.0 - M_MU) / muon_loss.mean_dedx(np.array([1.0]), fe)[0], rel=0.1)
 
 
 def test_landau_most_probable_loss_and_width():
@@ -122,7 +123,7 @@ def test_landau_most_probable_loss_and_width():
     rng = np.random.default_rng(11)
     sub = media.get_substance("polystyrene")
     med = media.single("polystyrene")
-    tabs = muon.medium_tables(med)
+    tabs = muon_loss.medium_tables(med)
     E, t = 10.0, 1.0 * med.density
     n = 200_000
     Ev = np.full(n, E)
@@ -133,7 +134,7 @@ def test_landau_most_probable_loss_and_width():
     b2 = bg2 / (g * g)
     xi = 0.5 * 0.307075 * sub.Z_over_A * t / b2
     I = sub.I_eV * 1e-6
-    delta = float(muon.density_effect(0.5 * math.log10(bg2), sub.sternheimer))
+    delta = float(media.density_effect(0.5 * math.log10(bg2), sub.sternheimer))
     mpv = xi * (math.log(2 * 0.51099895 * bg2 / I) + math.log(xi / I) + 0.200 - b2 - delta)
     h, e = np.histogram(d, bins=np.linspace(0, 3 * mpv, 301))
     c = 0.5 * (e[1:] + e[:-1])
@@ -141,7 +142,7 @@ def test_landau_most_probable_loss_and_width():
     assert c[np.argmax(hs)] == pytest.approx(mpv, rel=0.04)
     above = c[hs > hs.max() / 2]
     assert (above[-1] - above[0]) / xi == pytest.approx(4.018, rel=0.1)  # PDG: w = 4.018 xi
-    assert d.mean() == pytest.approx(muon.electronic_dedx(np.array([E]), sub)[0] * t * 1e3, rel=0.02)
+    assert d.mean() == pytest.approx(muon_loss.electronic_dedx(np.array([E]), sub)[0] * t * 1e3, rel=0.02)
 
 
 def _straight(n, E):
@@ -187,8 +188,8 @@ def test_mean_loss_thick_iron_mc_vs_csda(na64e):
         el = na64e.elements[i]
         for _ in range(100):
             dz = el.thickness_cm / 100
-            k1 = muon.mean_dedx(np.array([E]), el.medium)[0] * el.medium.density
-            E -= dz * muon.mean_dedx(np.array([E - 0.5 * dz * k1]), el.medium)[0] * el.medium.density
+            k1 = muon_loss.mean_dedx(np.array([E]), el.medium)[0] * el.medium.density
+            E -= dz * muon_loss.mean_dedx(np.array([E - 0.5 * dz * k1]), el.medium)[0] * el.medium.density
     assert mc == pytest.approx(E0 - E, rel=0.02)
 
 
@@ -199,7 +200,7 @@ def test_min_energy_to_cross_three_hcals(na64e):
     (3 x 1.65 GeV in the HCALs + ECAL/VETO): see docs/detector.md (the paper's 7.5 GeV equals
     3 x the 2.5 GeV calibrated MIP signal per module, not the physical loss).
     """
-    e_csda = muon.csda_min_energy(na64e, 0.0, "HCAL2")
+    e_csda = muon_loss.csda_min_energy(na64e, 0.0, "HCAL2")
     assert 4.5 < e_csda < 7.5
     rng = np.random.default_rng(4)
     n = 6000
@@ -286,7 +287,7 @@ def test_low_energy_range_pdg_example():
     R/M ~ 400 g cm^-2 GeV^-1 (a value read from a log-scale figure, hence the 8 % tolerance; our
     Bethe formula has no shell/Barkas corrections, which matter at these low energies)."""
     p = 1.4 * M_MU
-    R = muon.csda_range(math.hypot(p, M_MU), media.get_substance("Pb"))
+    R = muon_loss.csda_range(math.hypot(p, M_MU), media.get_substance("Pb"))
     assert R / M_MU == pytest.approx(400.0, rel=0.08)
 
 

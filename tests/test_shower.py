@@ -1,4 +1,5 @@
-"""Tests of leptoportal.detector.shower: the 1-D EM cascade MC and its track-length table.
+"""Tests of leptoportal.detector.em_physics, .shower and .track_lengths: the EM cross sections,
+the 1-D cascade MC and its track-length table.
 
 Independent references:
 * Rossi's approximation-A track-length constants 0.437 (e+-) and 0.572 (gamma) x E0/E^2
@@ -16,15 +17,20 @@ Independent references:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 import pytest
 
+from leptoportal.detector import em_physics as em
+from leptoportal.detector import media
 from leptoportal.detector import shower as sh
+from leptoportal.detector import track_lengths as tl
+from leptoportal.materials import BUILTIN
 from leptoportal.errors import InputError
 
-MED = sh.pb_sc_medium()
+MED = media.pb_sc_medium()
 
 
 def _edges(E0, lo=0.01, per_decade=20):
@@ -53,38 +59,38 @@ def test_mixture_properties_against_pdg():
 
 def test_mellin_pole_reproduces_rossi_constants():
     # Rossi's b = 0.0135 corresponds to xi/9 = 2b
-    ce, cg = sh.approx_a_track_length_coefficients(18 * 0.0135)
+    ce, cg = tl.approx_a_track_length_coefficients(18 * 0.0135)
     assert ce == pytest.approx(0.437, abs=1.5e-3)
     assert cg == pytest.approx(0.572, abs=1.5e-3)
 
 
 def test_cross_section_integrals():
     # pair: 7/9 - xi/54 per X0 at high energy (PDG Eq. 34.32 with the 1/9 term)
-    assert float(sh.pair_per_x0(1e4, MED.xi)) == pytest.approx(7 / 9 - MED.xi / 54, rel=1e-6)
-    assert float(sh.pair_per_x0(0.9e-3, MED.xi)) == 0.0
+    assert float(em.pair_per_x0(1e4, MED.xi)) == pytest.approx(7 / 9 - MED.xi / 54, rel=1e-6)
+    assert float(em.pair_per_x0(0.9e-3, MED.xi)) == 0.0
     # soft + hard brems energy loss = E/X0 x (1 + xi/18)... check the total radiated fraction numerically
     E, kc = 10.0, 1e-6
     y = np.geomspace(kc / E, 1, 200001)
     phi = ((4 / 3 + MED.xi / 9) * (1 - y) + y * y) / y
     hard = np.trapezoid(phi, y)
-    assert float(sh.brems_hard_per_x0(E, kc, MED.xi)) == pytest.approx(hard, rel=1e-4)
+    assert float(em.brems_hard_per_x0(E, kc, MED.xi)) == pytest.approx(hard, rel=1e-4)
     # Klein-Nishina: Thomson limit 0.6652 b at low k, 1/k fall at high k
-    assert float(sh.klein_nishina_cm2(1e-9)) == pytest.approx(6.6524587e-25, rel=1e-3)
+    assert float(em.klein_nishina_cm2(1e-9)) == pytest.approx(6.6524587e-25, rel=1e-3)
 
 
-PB = sh.medium_from(__import__("leptoportal.materials", fromlist=["BUILTIN"]).BUILTIN["Pb"])
+PB = media.ShowerMedium.from_material(BUILTIN["Pb"])
 _K_KN_PB = 82.0 / 207.2 * 6.02214076e23  # electrons per gram of Pb (Klein-Nishina per electron -> cm^2/g)
 
 
 def test_screening_functions_limits():
     """Tsai's fits (RMP 46 (1974) Eqs. 3.38-3.41): complete screening and the unscreened Bethe-Heitler log."""
-    p1, p2, s1, s2 = sh.tsai_screening(0.0, 0.0)
+    p1, p2, s1, s2 = em.tsai_screening(0.0, 0.0)
     assert p1 == pytest.approx(4 * math.log(184.15), abs=2e-3) and s1 == pytest.approx(4 * math.log(1194), abs=2e-3)
     assert p1 - p2 == pytest.approx(2 / 3) and s1 - s2 == pytest.approx(2 / 3)
     # no screening: phi1/4 - ln Z/3 = ln(2 E E'/(m k)) - 1/2 with gam = 100 m k/(E E' Z^1/3)
     # <=> phi1/4 + ln gam = ln 200 - 1/2 (Bethe-Heitler unscreened; Tsai Eq. 3.5 limit)
     for gam in (300.0, 3000.0):
-        p1, p2, _, _ = sh.tsai_screening(gam, 1.0)
+        p1, p2, _, _ = em.tsai_screening(gam, 1.0)
         assert p1 / 4 + math.log(gam) == pytest.approx(math.log(200) - 0.5, abs=3e-3)
         assert p1 == pytest.approx(p2, abs=1e-5)  # phi1 = phi2 without screening
 
@@ -93,32 +99,32 @@ def test_pair_cross_section_in_lead():
     """Pair production in Pb: high-energy limit 7/9 (1/X0 per atom), rise from threshold, attenuation minimum."""
     X0 = PB.x0_gcm2
     # high-energy limit: complete screening, PDG Eq. 34.32: 7/9 - xi/54 per X0 (7/9 when the 1/9 term is dropped)
-    s_inf = float(sh.pair_screened_per_x0(1e6, PB)[0])
+    s_inf = float(em.pair_screened_per_x0(1e6, PB)[0])
     assert s_inf == pytest.approx(7 / 9 - PB.xi / 54, rel=2e-3)
     assert s_inf == pytest.approx(7 / 9, rel=0.01)
     # screening=False gives the complete-screening form (Tsai Eq. 3.84) wherever f is applied (k >= 50 MeV)
     k = np.geomspace(2e-3, 1e3, 40)
-    kh = k[k >= sh.PAIR_COULOMB_MIN_GEV]
-    np.testing.assert_allclose(sh.pair_screened_per_x0(kh, PB, screening=False), sh.pair_per_x0(kh, PB.xi),
+    kh = k[k >= em.PAIR_COULOMB_MIN_GEV]
+    np.testing.assert_allclose(em.pair_screened_per_x0(kh, PB, screening=False), em.pair_per_x0(kh, PB.xi),
                                rtol=1e-6)
     # intermediate screening lowers it, increasingly towards threshold; monotonic rise on each side of
     # the 50 MeV switch of the Coulomb correction
-    s = sh.pair_screened_per_x0(k, PB)
-    assert np.all(s <= sh.pair_per_x0(k, PB.xi) * (1 + 1e-9) * 1.07)
-    lo, hi = k < sh.PAIR_COULOMB_MIN_GEV, k >= sh.PAIR_COULOMB_MIN_GEV
+    s = em.pair_screened_per_x0(k, PB)
+    assert np.all(s <= em.pair_per_x0(k, PB.xi) * (1 + 1e-9) * 1.07)
+    lo, hi = k < em.PAIR_COULOMB_MIN_GEV, k >= em.PAIR_COULOMB_MIN_GEV
     assert np.all(np.diff(s[lo]) > 0) and np.all(np.diff(s[hi]) > 0)
     # 10 MeV: XCOM/Hubbell-Seltzer (NIST SRD 126) mu/rho(Pb, 10 MeV) = 0.0497 cm^2/g of which
     # Klein-Nishina ~0.012 and photo-effect ~0.001, i.e. pair ~0.037 cm^2/g ~ 0.30 of 7/9 per X0.
     # Born-approximation Bethe-Heitler without the Coulomb correction overshoots by ~10 % here.
-    r10 = float(sh.pair_screened_per_x0(0.01, PB)[0]) / s_inf
+    r10 = float(em.pair_screened_per_x0(0.01, PB)[0]) / s_inf
     assert 0.28 < r10 < 0.40, r10
     # photon mean free path (pair + Compton) at 10 MeV: NIST gives 1/(0.0497 X0) = 3.16 X0
-    mu = sh.pair_screened_per_x0(0.01, PB)[0] / X0 + float(sh.klein_nishina_cm2(0.01)) * _K_KN_PB
+    mu = em.pair_screened_per_x0(0.01, PB)[0] / X0 + float(em.klein_nishina_cm2(0.01)) * _K_KN_PB
     assert 2.7 < 1 / (mu * X0) < 3.5
     # the attenuation minimum of lead lies at a few MeV (NIST: ~3.5 MeV, 0.042 cm^2/g): Compton falling,
     # pair rising; photo-effect (neglected) would move the minimum up slightly
     kk = np.geomspace(1.5e-3, 2e-2, 200)
-    att = sh.pair_screened_per_x0(kk, PB) / X0 + sh.klein_nishina_cm2(kk) * _K_KN_PB
+    att = em.pair_screened_per_x0(kk, PB) / X0 + em.klein_nishina_cm2(kk) * _K_KN_PB
     assert 2e-3 < kk[np.argmin(att)] < 5e-3
     assert 0.032 < att.min() < 0.045
 
@@ -126,16 +132,16 @@ def test_pair_cross_section_in_lead():
 def test_bremsstrahlung_screening():
     """Screened brems (Tsai Eq. 3.9) -> complete screening (Eq. 3.83) at high E; smaller at low E."""
     for E in (1e3, 1e4):
-        assert float(sh.brems_hard_screened_per_x0(E, 0.01, MED)[0]) == pytest.approx(
-            float(sh.brems_hard_per_x0(E, 0.01, MED.xi)), rel=0.01)
+        assert float(em.brems_hard_screened_per_x0(E, 0.01, MED)[0]) == pytest.approx(
+            float(em.brems_hard_per_x0(E, 0.01, MED.xi)), rel=0.01)
     E = np.array([0.02, 0.1, 1.0])
-    scr = sh.brems_hard_screened_per_x0(E, 0.002, MED)
-    cs = sh.brems_hard_per_x0(E, 0.002, MED.xi)
+    scr = em.brems_hard_screened_per_x0(E, 0.002, MED)
+    cs = em.brems_hard_per_x0(E, 0.002, MED.xi)
     assert np.all(scr < cs) and scr[0] / cs[0] < scr[1] / cs[1] < scr[2] / cs[2] < 1.0
     # soft-photon limit y -> 0 is completely screened at any E
-    assert float(sh.brems_ydsigma_per_x0(0.05, 1e-7, MED)) == pytest.approx(4 / 3 + MED.xi / 9, rel=1e-3)
-    np.testing.assert_allclose(sh.brems_soft_screened_loss_per_x0(E, 0.002, MED, screening=False),
-                               sh.brems_soft_loss_per_x0(E, 0.002, MED.xi), rtol=1e-6)
+    assert float(em.brems_ydsigma_per_x0(0.05, 1e-7, MED)) == pytest.approx(4 / 3 + MED.xi / 9, rel=1e-3)
+    np.testing.assert_allclose(em.brems_soft_screened_loss_per_x0(E, 0.002, MED, screening=False),
+                               em.brems_soft_loss_per_x0(E, 0.002, MED.xi), rtol=1e-6)
 
 
 def test_collision_stopping_power_reproduces_rossi_ec():
@@ -144,42 +150,42 @@ def test_collision_stopping_power_reproduces_rossi_ec():
     PDG tables: Pb E_c = 7.43 MeV, X0 = 6.37 g/cm^2; polystyrene E_c = 93.11 MeV, X0 = 43.79 g/cm^2
     (independent: they are computed by the PDG from their own stopping powers).
     """
-    assert float(sh.collision_dedx_gev_cm2_g(7.43e-3, PB)) * 6.37 == pytest.approx(7.43e-3, rel=0.02)
-    ps = sh.ShowerMedium("ps", 1.06, tuple(c for c in MED.components if c.Z < 10), 1.0)
-    ps = sh.ShowerMedium("ps", 1.06, tuple(sh.dataclasses.replace(c, mass_fraction=c.mass_fraction / sum(
+    assert float(em.collision_dedx_gev_cm2_g(7.43e-3, PB)) * 6.37 == pytest.approx(7.43e-3, rel=0.02)
+    ps = media.ShowerMedium("ps", 1.06, tuple(c for c in MED.components if c.Z < 10), 1.0)
+    ps = media.ShowerMedium("ps", 1.06, tuple(dataclasses.replace(c, mass_fraction=c.mass_fraction / sum(
         d.mass_fraction for d in ps.components)) for c in ps.components), 1.0)
-    assert float(sh.collision_dedx_gev_cm2_g(93.11e-3, ps)) * 43.79 == pytest.approx(93.11e-3, rel=0.02)
+    assert float(em.collision_dedx_gev_cm2_g(93.11e-3, ps)) * 43.79 == pytest.approx(93.11e-3, rel=0.02)
     # energy dependence: rises from 2 MeV to 1 GeV (relativistic rise, capped by the density effect)
-    d = sh.collision_dedx_gev_cm2_g(np.array([2e-3, 1e-2, 1e-1, 1.0, 10.0]), PB)
+    d = em.collision_dedx_gev_cm2_g(np.array([2e-3, 1e-2, 1e-1, 1.0, 10.0]), PB)
     assert np.all(np.diff(d) > 0) and 1.3 < d[3] / d[0] < 1.7
     # e+ (Bhabha) loses slightly less than e- (Moller) at these energies (ICRU 37)
-    dp = sh.collision_dedx_gev_cm2_g(np.array([1e-2, 1.0]), PB, positron=True)
+    dp = em.collision_dedx_gev_cm2_g(np.array([1e-2, 1.0]), PB, positron=True)
     assert np.all((dp < d[[1, 3]]) & (dp > 0.95 * d[[1, 3]]))
 
 
 def test_tabulated_brackets_match_direct_evaluation():
     """The fast path (brackets tabulated in ln r) reproduces the direct Tsai evaluation."""
-    R = sh._Rates(MED, 0.01, 100.0)
+    R = em.Rates(MED, 0.01, 100.0)
     rng = np.random.default_rng(1)
     E = np.exp(rng.uniform(math.log(0.011), math.log(100), 5000))
     y = rng.uniform(0, 1, 5000)
     ok = y < 1 - 0.000511 / E
-    np.testing.assert_allclose(R.brk.brems(E, y)[ok], sh.brems_ydsigma_per_x0(E, y, MED)[ok], atol=2e-3)
+    np.testing.assert_allclose(R.brk.brems(E, y)[ok], em.brems_ydsigma_per_x0(E, y, MED)[ok], atol=2e-3)
     k = np.exp(rng.uniform(math.log(0.0011), math.log(100), 5000))
     x = rng.uniform(0, 1, 5000)
     ok = (x > 0.000511 / k) & (x < 1 - 0.000511 / k)
-    direct = sh.pair_dsigma_per_x0(k, x, MED)
-    np.testing.assert_allclose(R.brk.pair(k, x, k >= sh.PAIR_COULOMB_MIN_GEV)[ok], direct[ok], atol=2e-3)
+    direct = em.pair_dsigma_per_x0(k, x, MED)
+    np.testing.assert_allclose(R.brk.pair(k, x, k >= em.PAIR_COULOMB_MIN_GEV)[ok], direct[ok], atol=2e-3)
     i = np.clip(np.searchsorted(R.lnE, np.log(k), side="right") - 1, 0, R.lnE.size - 1)
     assert np.all(direct <= R.pair_bound[i])  # rejection bound holds
 
 
 def test_lpm_factors():
     e_lpm = MED.e_lpm_gev
-    assert float(sh.lpm_brems_factor(1.0, 0.01, e_lpm)) > 0.99  # E << E_LPM: no suppression
-    assert float(sh.lpm_brems_factor(1000.0, 1e-4, e_lpm)) < 0.2  # strong suppression of soft photons
-    assert float(sh.lpm_pair_factor(10.0, 0.5, e_lpm)) > 0.99
-    s = sh.lpm_brems_factor(np.full(50, 1e3), np.geomspace(1e-6, 0.999, 50), e_lpm)
+    assert float(em.lpm_brems_factor(1.0, 0.01, e_lpm)) > 0.99  # E << E_LPM: no suppression
+    assert float(em.lpm_brems_factor(1000.0, 1e-4, e_lpm)) < 0.2  # strong suppression of soft photons
+    assert float(em.lpm_pair_factor(10.0, 0.5, e_lpm)) > 0.99
+    s = em.lpm_brems_factor(np.full(50, 1e3), np.geomspace(1e-6, 0.999, 50), e_lpm)
     assert np.all((s > 0) & (s <= 1))
 
 
@@ -189,7 +195,7 @@ def test_approximation_a_differential_track_length():
     edges = np.array([0.1, 0.3, 1.0])
     res = sh.cascade(MED, "e-", E0, 40, np.random.default_rng(5), energy_edges=edges, depth_edges_x0=[0, 200],
                      e_cut=0.01, ionisation=False, compton=False, screening=False)
-    ce, cg = sh.approx_a_track_length_coefficients(MED.xi)
+    ce, cg = tl.approx_a_track_length_coefficients(MED.xi)
     pred = E0 * (1 / edges[:-1] - 1 / edges[1:])
     ratio_e = res.hist[:2].sum(axis=(0, 2)) / (ce * pred)
     ratio_g = res.hist[2].sum(axis=1) / (cg * pred)
@@ -278,7 +284,7 @@ def test_eq29_step_sum_equals_table_integral():
     res = sh.cascade(MED, "e-", E0, 10, np.random.default_rng(4), energy_edges=e_edges, depth_edges_x0=t_edges,
                      e_cut=0.01, score_fn={"e-": w, "e+": w})
     X0 = MED.X0_cm
-    tab = sh.TrackLengthTable(sh.SPECIES, e_edges, t_edges * X0, {s: res.hist[i] * X0 for i, s in
+    tab = tl.TrackLengthTable(sh.SPECIES, e_edges, t_edges * X0, {s: res.hist[i] * X0 for i, s in
                                                                   enumerate(sh.SPECIES)}, MED, "e-", E0, 10)
     for s in ("e-", "e+"):
         direct = res.score[s] * X0
@@ -286,13 +292,13 @@ def test_eq29_step_sum_equals_table_integral():
 
 
 def test_table_cache_and_sampling():
-    med = sh.pb_sc_medium(length_x0=20.0)
-    t1 = sh.track_lengths(med, energy=5.0, n_showers=5, seed=3)
-    t2 = sh.track_lengths(med, energy=5.0, n_showers=5, seed=3)
+    med = media.pb_sc_medium(length_x0=20.0)
+    t1 = tl.track_lengths(med, energy=5.0, n_showers=5, seed=3)
+    t2 = tl.track_lengths(med, energy=5.0, n_showers=5, seed=3)
     assert not t1.meta["from_cache"] and t2.meta["from_cache"]
     for s in sh.SPECIES:
         np.testing.assert_array_equal(t1.hist[s], t2.hist[s])
-    t3 = sh.track_lengths(med, energy=5.0, n_showers=6, seed=3)
+    t3 = tl.track_lengths(med, energy=5.0, n_showers=6, seed=3)
     assert not t3.meta["from_cache"]
     # dl_de integrates back to the total
     E = np.geomspace(t1.energy_edges[0], t1.energy_edges[-1] * (1 - 1e-9), 200001)
@@ -311,11 +317,11 @@ def test_table_cache_and_sampling():
 
 def test_bad_input():
     with pytest.raises(InputError):
-        sh.track_lengths(MED, beam="mu-")
+        tl.track_lengths(MED, beam="mu-")
     with pytest.raises(InputError):
-        sh.track_lengths(MED, energy=-1.0)
+        tl.track_lengths(MED, energy=-1.0)
     with pytest.raises(InputError):
-        sh.pb_sc_medium(pb_mm=0)
+        media.pb_sc_medium(pb_mm=0)
     with pytest.raises(InputError):
         sh.cascade(MED, "e-", 1.0, 1, np.random.default_rng(0), energy_edges=[0.01, 1], depth_edges_x0=[0, 1],
                    e_cut=5e-4)

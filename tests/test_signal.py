@@ -17,7 +17,9 @@ import numpy as np
 import pytest
 
 from leptoportal.analysis import signal as sg
+from leptoportal.detector import media
 from leptoportal.detector import shower as sh
+from leptoportal.detector import track_lengths as tl
 from leptoportal.errors import InputError
 from leptoportal.units import PB_TO_CM2
 
@@ -26,13 +28,13 @@ warnings.simplefilter("ignore", RuntimeWarning)
 
 @pytest.fixture(scope="module")
 def table():
-    return sh.track_lengths(sh.pb_sc_medium(), energy=100.0, n_showers=20, seed=7, cache=False)
+    return tl.track_lengths(media.pb_sc_medium(), energy=100.0, n_showers=20, seed=7, cache=False)
 
 
 def test_thin_target_limit():
     """0.02 X0 of Pb/Sc: yield -> n_Pb sigma(E0) L (primary electron only), to the few-% energy degradation."""
-    med = sh.pb_sc_medium(length_x0=0.02)
-    tab = sh.track_lengths(med, energy=100.0, n_showers=400, seed=1, cache=False)
+    med = media.pb_sc_medium(length_x0=0.02)
+    tab = tl.track_lengths(med, energy=100.0, n_showers=400, seed=1, cache=False)
     yb = sg.signal_yield(tab, 0.3, 1e-4, method="ww", nuclei=("Pb",))
     sig_pb = sg.sigma_fn("e-", "Pb", "ww", 0.3, 1e-4)(np.array([100.0]))[0]
     ref = med.nuclei()["Pb"] * sig_pb * PB_TO_CM2 * med.length_cm
@@ -50,7 +52,7 @@ def test_eq29_literal_step_sum(table):
                      e_cut=0.01, score_fn={"e-": lambda E: n_pb * sig_e(E) * PB_TO_CM2 * (E >= 1.0),
                                            "e+": lambda E: n_pb * sig_p(E) * PB_TO_CM2 * (E >= 1.0)})
     X0 = med.X0_cm
-    tab = sh.TrackLengthTable(sh.SPECIES, edges, tedges * X0, {s: res.hist[i] * X0 for i, s in enumerate(sh.SPECIES)},
+    tab = tl.TrackLengthTable(sh.SPECIES, edges, tedges * X0, {s: res.hist[i] * X0 for i, s in enumerate(sh.SPECIES)},
                               med, "e-", 100.0, 10)
     yb = sg.signal_yield(tab, 0.3, 1e-4, method="ww", nuclei=("Pb",))
     assert yb.species("e-") == pytest.approx(res.score["e-"] * X0, rel=0.01)
@@ -127,7 +129,7 @@ def test_muon_beam_chain_thin_target():
 
     r = sg.simulate_signal("na64mu", 0.1, 1e-3, events=500, seed=2, method="ww")
     st = load_setup("na64mu")
-    med = sh.medium_from(st.ecal)
+    med = st.ecal.shower_medium()
     sig = float(np.ravel(total_cross_section(LeptophilicScalar.from_preset("muon-specific", 0.1, 1e-3), 150.0, target="Pb",
                                              method="ww", beam="mu+", final="mu+",
                                              form_factor="atomic-nuclear"))[0])

@@ -8,7 +8,6 @@ import pytest
 from leptoportal import LFVScalar
 from leptoportal.analysis.signal_mue import contained_fraction, simulate_signal_mu_to_e
 from leptoportal.detector.setup import load_setup
-from leptoportal.detector.shower import medium_from
 from leptoportal.errors import InputError
 from leptoportal.units import PB_TO_CM2
 from leptoportal.xsec.api import total_cross_section
@@ -18,7 +17,7 @@ def test_yield_is_thin_target_sum_over_nuclei():
     """N/MOT = sum_N n_N sigma_N L to first order in the (small) energy loss across the target."""
     st = load_setup("na64mu")
     ecal = st.ecal
-    dens = medium_from(ecal).nuclei()
+    dens = ecal.shower_medium().nuclei()
     model = LFVScalar(0.3, 1e-4)
     E0 = st.beam.energy_gev
     ref = sum(dens[n] * float(total_cross_section(model, E0, target=n, method="ww", beam="mu+", final="e+"))

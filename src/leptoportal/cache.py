@@ -2,7 +2,7 @@
 
 Root: ``$LEPTOPORTAL_CACHE_DIR`` if set, else ``platformdirs.user_cache_dir("leptoportal")``.
 Folders: ``sigma_tables`` (cross sections, :mod:`leptoportal.xsec.tables`), ``shower_tables``
-(:mod:`leptoportal.detector.shower`), ``muon_tables`` (:mod:`leptoportal.detector.muon`).
+(:mod:`leptoportal.detector.track_lengths`), ``muon_tables`` (:mod:`leptoportal.detector.muon_loss`).
 
 Every table is keyed by the SHA-256 of a canonical JSON of everything that determines its
 numbers (:func:`cache_key`): the physical and numerical inputs, the package version, and

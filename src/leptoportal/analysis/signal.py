@@ -8,7 +8,7 @@ Yield per electron on target, Eq. (29) of the e->mu paper
                   = sum_nuclei n_N  sum_{s = e-, e+}  int dE  sigma_{s N}(E)  dL_s/dE
 
 with ``dL_s/dE`` the differential track length of shower species s (cm per primary per GeV,
-:mod:`leptoportal.detector.shower`) and ``n_N`` the atoms per cm^3 of nucleus N averaged over
+:mod:`leptoportal.detector.track_lengths`) and ``n_N`` the atoms per cm^3 of nucleus N averaged over
 the sampling calorimeter (the paper's rho N_A / A, written for a mixture).  The paper's
 Eq. (29) counts the primary electron's steps and, through the full Geant4 shower, every
 secondary e-; e+ N -> mu+ N phi (the paper's "future work") is the same sum over positron
@@ -114,7 +114,7 @@ def signal_yield(table_e, mass, coupling, *, method="ww", nuclei=("Pb", "C"), ta
                  form_factor="elastic", n_sub=8) -> YieldBreakdown:
     """Produced signal per EOT, e->mu paper Eq. (29), from a shower track-length table.
 
-    ``table_e`` is a :class:`~leptoportal.detector.shower.TrackLengthTable` (its e- and e+
+    ``table_e`` is a :class:`~leptoportal.detector.track_lengths.TrackLengthTable` (its e- and e+
     species are both used; ``table_p`` is ignored unless given as a different table for e+).
     sigma from ``leptoportal.xsec.tables.sigma_table(beam, final, nucleus, method)``.
     """
@@ -247,8 +247,7 @@ def beam_track_production(st, model, beam, final, nuclei, method, form_factor, n
     n_N sigma_N(E(z)) dz (Eq. 29 of the e->mu paper with one track, dL = dz).
 
     Returns (dz, z_mid, E_mid, sig_z {nucleus: (n_z,)}, by {(beam, nucleus): total})."""
-    from ..detector.muon import mean_dedx
-    from ..detector.shower import medium_from
+    from ..detector.muon_loss import mean_dedx
     from ..xsec.api import total_cross_section
 
     ecal = st.ecal
@@ -262,7 +261,7 @@ def beam_track_production(st, model, beam, final, nuclei, method, form_factor, n
         loss = float(mean_dedx(E, ecal.medium)) * rho * dz
         E_mid[k] = E - 0.5 * loss
         E -= loss
-    dens = medium_from(ecal).nuclei()
+    dens = ecal.shower_medium().nuclei()
     sig_z, by = {}, {}
     for nuc in nuclei:
         if nuc not in dens:
@@ -313,9 +312,9 @@ def simulate_signal(setup="na64e", mass=0.3, coupling=1e-4, *, events: int = 100
     """Signal yield, efficiency and selected events per EOT for the NA64e chain (see module docstring).
 
     ``setup``: name or Setup object; ``beam`` defaults to the setup's beam particle (e- or e+);
-    ``table``: a precomputed TrackLengthTable (else :func:`shower.track_lengths`, cached).
+    ``table``: a precomputed TrackLengthTable (else :func:`leptoportal.detector.track_lengths.track_lengths`, cached).
     """
-    from ..detector import shower as _shower
+    from ..detector.track_lengths import track_lengths
 
     t0 = time.perf_counter()
     mass = check_float("mass", mass)
@@ -333,7 +332,7 @@ def simulate_signal(setup="na64e", mass=0.3, coupling=1e-4, *, events: int = 100
                                          nuclei=nuclei, cuts=cuts)
     if beam not in ("e-", "e+"):
         raise InputError("beam", f"must be e-, e+ (shower chain) or mu-, mu+ (muon beam); got {beam!r}")
-    tab = table if table is not None else _shower.track_lengths(st, beam=beam, n_showers=n_showers, seed=shower_seed)
+    tab = table if table is not None else track_lengths(st, beam=beam, n_showers=n_showers, seed=shower_seed)
     t_tab = time.perf_counter()
     yb = signal_yield(tab, mass, coupling, method=method, nuclei=nuclei)
     y_e, y_p = yb.species("e-"), yb.species("e+")
@@ -436,7 +435,7 @@ def simulate_signal_muon_beam(setup="na64mu", mass=0.1, coupling=1e-4, *, events
     """NA64-mu chain for the leptophilic scalar, mu N -> mu N S (NA64-mu paper Sec. 3; no shower).
 
     The beam muon itself crosses the active target (setup.ecal) losing energy at the mean rate
-    <dE/dx>(E) of :func:`leptoportal.detector.muon.mean_dedx` (E(z) by Euler steps of L/n_z).
+    <dE/dx>(E) of :func:`leptoportal.detector.muon_loss.mean_dedx` (E(z) by Euler steps of L/n_z).
     Produced S per muon on target (before BR(S -> chi chi), which the lead's
     :func:`leptoportal.analysis.na64mu.thin_target_yield` includes)::
 

@@ -1,7 +1,7 @@
 """NA64-mu with the LFV scalar: mu N -> e N phi (the e->mu paper's "future work", Sec. V).
 
 The muon beam crosses the active target (the setup's ECAL) losing energy at the mean rate
-<dE/dx>(E) (:func:`leptoportal.detector.muon.mean_dedx`); the produced phi per muon on target is,
+<dE/dx>(E) (:func:`leptoportal.detector.muon_loss.mean_dedx`); the produced phi per muon on target is,
 as Eq. (29) of the e->mu paper with one track (dL = dz)::
 
     N_phi / MOT = sum_N n_N int_0^L dz sigma(mu N -> e N phi)(E(z)),
@@ -61,7 +61,6 @@ def simulate_signal_mu_to_e(setup="na64mu", mass=0.3, coupling=1e-4, *, events: 
     on target; ``yield_per_eot_positron`` = 0).  ``coupling`` is h of the e->mu paper's Eq. (1).
     """
     from ..detector import response
-    from ..detector.shower import medium_from
     from ..generate import sample_events
     from ..models.lfv import LFVScalar
     from ..particles import M_E, M_MU
@@ -91,7 +90,7 @@ def simulate_signal_mu_to_e(setup="na64mu", mass=0.3, coupling=1e-4, *, events: 
     hidx = list(st.hcal_indices)
     L = float(ecal.thickness_cm)
     x0_cm = float(ecal.medium.X0_cm)
-    ecrit = float(medium_from(ecal).ecrit_gev)
+    ecrit = float(ecal.shower_medium().ecrit_gev)
     E0 = float(st.beam.energy_gev)
     dz, z_mid, E_mid, sig_z, by = beam_track_production(st, model, beam, final, nuclei, method, "elastic", n_z)
     y_tot = sum(by.values())

@@ -115,7 +115,7 @@ def run_signal(args: argparse.Namespace) -> int:
 
 
 def run_shower(args: argparse.Namespace) -> int:
-    from ..detector.shower import track_lengths
+    from ..detector.track_lengths import track_lengths
 
     tab = track_lengths(args.setup, beam=args.beam, energy=args.energy, n_showers=args.showers, seed=args.seed,
                         lpm=args.lpm)

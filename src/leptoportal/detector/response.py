@@ -4,10 +4,11 @@ Parameters live in the ``[response]`` table of the setup file (each with its sou
 
 * ECAL: sigma_E/E = sqrt((a/sqrt(E/GeV))^2 + b^2 + (c/E)^2) (the standard stochastic (+) constant
   (+) noise parametrisation of the PDG RPP "Calorimetry" review).
-* HCAL, muons: the true energy lost by the muon in a module (from :mod:`.muon`) is converted to
-  the calibrated HCAL scale with a factor c = hcal_mip_peak_gev / Delta E_ref, where Delta E_ref is
-  the *mean ionisation loss* of a reference muon (energy hcal_mip_reference_energy_gev) crossing
-  the module (Bethe, :func:`leptoportal.detector.muon.electronic_dedx`).  hcal_mip_peak_gev = 2.5 GeV
+* HCAL, muons: the true energy lost by the muon in a module (from the transport, :mod:`.muon`) is
+  converted to the calibrated HCAL scale with a factor c = hcal_mip_peak_gev / Delta E_ref, where
+  Delta E_ref is the *mean ionisation loss* of a reference muon (energy
+  hcal_mip_reference_energy_gev) crossing the module (Bethe,
+  :func:`leptoportal.detector.muon_loss.electronic_dedx`).  hcal_mip_peak_gev = 2.5 GeV
   is the MIP signal quoted in the e->mu paper Sec. III A.  The physical loss of a 10 GeV muon in
   an NA64 HCAL module is ~1.9 GeV, i.e. the quoted 2.5 GeV is on the (hadron/electron) calibrated
   scale; c ~ 1.3 plays the role of 1/(e/mip)-type calibration ratios of sampling calorimeters.
@@ -55,7 +56,7 @@ def hcal_smear_shower(e_gev, setup, rng):
 
 def mip_reference_loss(setup, index) -> float:
     """Mean ionisation loss [GeV] of the reference muon crossing element ``index`` (Bethe, per layer)."""
-    from .muon import electronic_dedx
+    from .muon_loss import electronic_dedx
 
     el = setup.elements[index]
     E = param(setup, "hcal_mip_reference_energy_gev")

@@ -61,6 +61,10 @@ class Element:
     def thickness_lambda(self) -> float:
         return self.thickness_cm / self.medium.lambda_int_cm
 
+    def shower_medium(self) -> _media.ShowerMedium:
+        """The EM-cascade view of this element: its medium, as thick as the element."""
+        return self.medium.shower_medium(float(self.thickness_cm))
+
 
 @dataclass(frozen=True)
 class Spectrometer:

@@ -122,8 +122,9 @@ def _finite(obj):
 #: import graph)
 SOURCES = ("analysis/backgrounds/__init__.py", "analysis/backgrounds/dimuon.py", "analysis/backgrounds/hadrons.py",
            "analysis/backgrounds/pipeline.py", "analysis/backgrounds/trident.py", "analysis/selection.py",
-           "detector/media.py", "detector/muon.py", "detector/response.py", "detector/setup.py",
-           "detector/shower.py", "materials.py", "particles.py", "quadrature.py", "units.py", "xsec/formfactors.py")
+           "detector/em_physics.py", "detector/media.py", "detector/muon.py", "detector/muon_loss.py",
+           "detector/response.py", "detector/setup.py", "detector/shower.py", "detector/track_lengths.py",
+           "materials.py", "particles.py", "quadrature.py", "units.py", "xsec/formfactors.py")
 #: result fields stored in a cached estimate besides the arrays (JSON)
 _CACHED_FIELDS = ("dimuon_per_eot", "dimuon_per_eot_err", "dimuon_after_cuts_per_eot", "dimuon_after_cuts_per_eot_err",
                   "dimuon_after_cuts_upper_limit_90", "dimuon_eot_equivalent", "dimuon_categories_per_eot",

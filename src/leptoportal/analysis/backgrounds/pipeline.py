@@ -1,7 +1,7 @@
 """Monte Carlo of the NA64e backgrounds through the fast detector simulation.
 
 Glue between the physics of :mod:`.dimuon` / :mod:`.hadrons`, the EM shower track lengths
-(:func:`leptoportal.detector.shower.track_lengths`), the muon transport
+(:func:`leptoportal.detector.track_lengths.track_lengths`), the muon transport
 (:func:`leptoportal.detector.muon.transport`) and the selection
 (:func:`leptoportal.analysis.selection.na64e_selection`, e->mu paper Eq. 28 and cuts (i)-(iii)).
 
@@ -50,7 +50,7 @@ def load_setup_arg(setup):
 
 def _mean_loss_bound(setup) -> float:
     """m_mu + half the mean loss (at 10 GeV) from the ECAL exit to the spectrometer entrance."""
-    from ...detector.muon import mean_dedx
+    from ...detector.muon_loss import mean_dedx
 
     ecal = setup.ecal
     spec = setup.spectrometer
@@ -233,7 +233,7 @@ def dimuon_chunk(args):
 
 
 def _table(setup, *, n_showers=200, seed=0):
-    from ...detector.shower import track_lengths
+    from ...detector.track_lengths import track_lengths
 
     t = track_lengths(setup, n_showers=n_showers, seed=seed)
     return t, t.medium
@@ -278,7 +278,7 @@ def simulate_dimuons(setup="na64e", *, eot=1.5e11, seed=1, workers=None, n_showe
     total = table.integral("gamma", sig_fn, e_min=4 * M_MU, e_max=e0)
     shower_rel_err = float("nan")
     if shower_err:
-        from ...detector.shower import track_lengths
+        from ...detector.track_lengths import track_lengths
 
         seed0 = int(table.meta.get("key_inputs", {}).get("seed", shower_seed))
         t1 = track_lengths(med, beam=table.primary, energy=table.energy_gev, n_showers=table.n_showers,
