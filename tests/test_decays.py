@@ -330,15 +330,15 @@ def test_zgamma_loop_vs_djouadi():
 
 
 def test_z_gamma_s_width_vs_djouadi_formula():
-    """Normalisation of Gamma(Z -> gamma S) against Djouadi's Gamma(H -> Z gamma) fermion term (Phys. Rept. 457,
-    Eq. (2.24)): G_F^2 M_W^2 alpha M_H^3 (1 - M_Z^2/M_H^2)^3 / (64 pi^4) |sum_f Q_f v-hat_f / c_W (I_1 - I_2)|^2,
+    """Normalisation of Gamma(Z -> gamma S) against Djouadi's Gamma(H -> Z gamma) fermion term (Phys. Rept. 457
+    (2008) 1): G_F^2 M_W^2 alpha M_H^3 (1 - M_Z^2/M_H^2)^3 / (64 pi^4) |sum_f Q_f v-hat_f / c_W (I_1 - I_2)|^2,
     v-hat = 2 I_3 - 4 Q s^2 = 2 g_V, with the Yukawa m_f/v -> g_l (A_f -> (g_l/m_l) v A_f, 1/v^2 = sqrt2 G_F,
     M_W^2/c_W^2 = M_Z^2).  The squared S-Z-gamma form factor |A|^2 = 32 pi Gamma_H / (M_H^3 (1 - r)^3) is then put
     into the Z -> gamma S width |A|^2 (M_Z^2 - m_S^2)^3 / (96 pi M_Z^3)."""
     for preset, m_S in (("lepton-specific", 0.3), ("muon-specific", 5.0), ("lepton-specific", 20.0)):
         model = LeptophilicScalar.from_preset(preset, m_S, 0.1)
         M = inputs.M_Z
-        # Djouadi (2.24)-(2.27): sum_f Q_f v-hat_f / c_W A_f with A_f = I1 - I2; a Yukawa y_f = g_f
+        # Djouadi, H -> Z gamma: sum_f Q_f v-hat_f / c_W A_f with A_f = I1 - I2; a Yukawa y_f = g_f
         # replaces m_f / v, so A_f -> (g_f / m_f) v A_f.  |A|^2 = Gamma_H 32 pi / M_H^3 (1 - r)^-3.
         amp = 0j
         for fl, m in zdecays._MASS.items():

@@ -23,7 +23,7 @@ TAU_K = 1.2380e-8
 #: K+ decay constant f_K [GeV] (PDG 2024 review "Leptonic decays of charged pseudoscalar mesons",
 #: FLAG 2021 N_f = 2+1+1 average f_K+ = 155.7(3) MeV)
 F_K = 0.1557
-#: |V_us| (PDG 2024 CKM review, Eq. (12.8): 0.2243(8))
+#: |V_us| (PDG 2024 review "CKM quark-mixing matrix": 0.2243(8))
 V_US = 0.2243
 #: measured BR(K+ -> mu+ nu) (PDG 2024 K+- listing: 63.56(11) %) -- reference for the normalisation check
 BR_K_MUNU_MEASURED = 0.6356

@@ -1,8 +1,8 @@
 """K+ -> mu+ nu_mu S with S radiated off the muon (arXiv:1807.03790 Sec. 4.4, Fig. 8b; E949 bound of Table 1).
 
-Kaon current <0| s-bar gamma^a (1 - g5) u |K+(P)> = i f_K P^a (PDG convention, f_K ~ 156 MeV) and
-L = -(G_F/sqrt 2) V_us [s-bar gamma_a (1-g5) u]^dagger-part [nu-bar gamma^a (1-g5) mu] give for
-K+(P) -> mu+(p) nu(k)
+The four-fermion interaction -(G_F/sqrt 2) V_us [s-bar gamma_a (1-g5) u][nu-bar gamma^a (1-g5) mu] + h.c. and
+the kaon matrix element <0| s-bar gamma^a (1 - g5) u |K+(P)> = i f_K P^a (PDG convention, f_K ~ 156 MeV)
+give for K+(P) -> mu+(p) nu(k)
 
     M_0 = (G_F/sqrt 2) V_us f_K u-bar(k) P-slash (1 - g5) v(p),
     sum|M_0|^2 = 2 G_F^2 |V_us|^2 f_K^2 m_mu^2 (m_K^2 - m_mu^2),

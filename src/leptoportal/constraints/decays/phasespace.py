@@ -5,7 +5,7 @@ particle a (the scalar S, with mass m_a) and the invariant s_ab = (p_a + p_b)^2:
 
     dPhi_3 = ds_ab ds_bc / (128 pi^3 M^2),   ds_bc = 2 M dE_a,   s_bc = M^2 + m_a^2 - 2 M E_a,
 
-(PDG 2024 "Kinematics" review, Eq. (49.22)).  Outer variable |q| = |p_a| on a linear panel [0, m_a],
+(PDG 2024 review "Kinematics", three-body decays).  Outer variable |q| = |p_a| on a linear panel [0, m_a],
 logarithmic panels up to q_max / 2 (the soft 1/E_a enhancement) and a last panel q = q_max - (q_max/2) t^2
 that absorbs the square-root end point.  The inner integral is in ln(s_ab - m_b^2) (and, for two emitters,
 in ln(s_ac - m_c^2) on the upper half), which flattens the collinear 1/D and 1/D^2 peaks.

@@ -35,7 +35,7 @@ photon vertex e Q_l replaced by c g_V (only the vector coupling contributes, Fur
     Gamma(Z -> gamma S) = |A|^2 (M_Z^2 - m_S^2)^3 / (96 pi M_Z^3).
 
 F_1/2(tau, rho) = 4 [I_1(tau, lambda) - I_2(tau, lambda)] with lambda = 1/rho = 4 m^2/M_Z^2 is the fermion
-loop of the SM H -> Z gamma width (Djouadi, Phys. Rept. 457 (2008) 1, Eqs. (2.25)-(2.27) in the
+loop of the SM H -> Z gamma width (Djouadi, Phys. Rept. 457 (2008) 1 [hep-ph/0503172], in the
 Higgs Hunter's Guide normalisation); :func:`zgamma_loop_djouadi` implements it as the independent check.
 """
 
@@ -150,7 +150,7 @@ def _g_hhg(t):
 
 def zgamma_loop_djouadi(tau, lam):
     """I_1(tau, lambda) - I_2(tau, lambda) of the SM H -> Z gamma fermion loop (Djouadi Phys. Rept. 457 (2008) 1,
-    Eq. (2.27); Higgs Hunter's Guide): tau = 4 m^2/M_H^2, lambda = 4 m^2/M_Z^2, with
+    hep-ph/0503172; Higgs Hunter's Guide): tau = 4 m^2/M_H^2, lambda = 4 m^2/M_Z^2, with
 
         I_1 = tau lambda/(2(tau-lambda)) + tau^2 lambda^2/(2(tau-lambda)^2) [f(tau) - f(lambda)]
               + tau^2 lambda/(tau-lambda)^2 [g(tau) - g(lambda)],
