@@ -4,6 +4,8 @@
 2. An independent integrator: flat sequential-two-body Monte Carlo of the same |M|^2 (for the lepton decays the
    unintegrated four-body |M|^2, so the nu nu-bar tensor integral is checked too) vs the nested quadrature.
 3. The tables quoted in docs/constraints.md (lower edges per mass, the paper comparisons).
+4. (needs sympy) The symbolic derivation of X_V, X_A of Z -> f f-bar S by the trace theorems, compared with
+   zdecays.z_ffs_traces at random invariants -- the derivation behind the closed forms in the code.
 
 Run: PYTHONPATH=src python benchmarks/validate_decays.py
 """
@@ -87,6 +89,84 @@ def mc_width(process, m_S, n=1_000_000, seed=1, **kw):
     return vals.mean(), vals.std() / math.sqrt(n)
 
 
+def derive_z_ffs_symbolic():
+    """X_V, X_A of zdecays.py from the trace theorems: Tr[a1 ... a2n] = 4 sum_pairings sign prod (ai.aj), the
+    polarisation sum e^mu f^nu -> -g^{mu nu} + P^mu P^nu / M^2 applied to the two polarisation slots."""
+    import sympy as sp
+
+    m, mS, M, D1, D2 = sp.symbols("m m_S M D1 D2")
+
+    def dot(a, b):
+        a, b = sorted((a, b))
+        return sp.Symbol(f"d_{a}_{b}")
+
+    def pairings(idx):
+        if not idx:
+            yield 1, []
+            return
+        for k in range(1, len(idx)):
+            for s_, pr in pairings(idx[1:k] + idx[k + 1:]):
+                yield (-1) ** (k - 1) * s_, [(idx[0], idx[k])] + pr
+
+    def trace(mono):
+        if len(mono) % 2:
+            return 0
+        return 4 * sum(s_ * sp.Mul(*[dot(mono[i], mono[j]) for i, j in pr]) for s_, pr in pairings(tuple(range(len(mono)))))
+
+    def slash(*names):
+        return [(1, (n,)) for n in names]
+
+    def scal(c):
+        return [(c, ())]
+
+    def mul(*fs):
+        out = [(1, ())]
+        for f in fs:
+            out = [(c1 * c2, t1 + t2) for c1, t1 in out for c2, t2 in f]
+        return out
+
+    def tr(f):
+        return sum(c * trace(t) for c, t in f)
+
+    k1, k2 = slash("p1", "q"), slash("p2", "q")
+    neg_k2 = [(-c, t) for c, t in k2]
+    E, F = slash("e"), slash("f")
+    gv = mul(k1 + scal(m), E, scal(1 / D1)) + mul(E, neg_k2 + scal(m), scal(1 / D2))
+    gvb = mul(F, k1 + scal(m), scal(1 / D1)) + mul(neg_k2 + scal(m), F, scal(1 / D2))
+    ga = mul(k1 + scal(m), E, scal(1 / D1)) + mul(E, k2 + scal(m), scal(1 / D2))
+    gab = mul(F, k1 + scal(m), scal(1 / D1)) + mul(k2 + scal(m), F, scal(1 / D2))
+    xv = sp.expand(tr(mul(slash("p1") + scal(m), gv, slash("p2") + scal(-m), gvb)))
+    xa = sp.expand(tr(mul(slash("p1") + scal(m), ga, slash("p2") + scal(m), gab)))
+
+    def polsum(expr):
+        out = 0
+        for term in sp.Add.make_args(expr):
+            if dot("e", "f") in term.free_symbols:
+                out += term.subs(dot("e", "f"), -3)          # -g.g + P.P/M^2 = -4 + 1
+                continue
+            de = [x for x in term.free_symbols if "e" in x.name.split("_")[1:]][0]
+            df = [x for x in term.free_symbols if "f" in x.name.split("_")[1:]][0]
+            x = [v for v in de.name.split("_")[1:] if v != "e"][0]
+            y = [v for v in df.name.split("_")[1:] if v != "f"][0]
+
+            def Pd(v):
+                return dot("p1", v) + dot("p2", v) + dot("q", v)
+            out += term / (de * df) * (-dot(x, y) + Pd(x) * Pd(y) / M ** 2)
+        return out
+
+    s1, s2 = D1 + m ** 2, D2 + m ** 2
+    sub = {dot("p1", "p1"): m ** 2, dot("p2", "p2"): m ** 2, dot("q", "q"): mS ** 2,
+           dot("p1", "q"): (s1 - m ** 2 - mS ** 2) / 2, dot("p2", "q"): (s2 - m ** 2 - mS ** 2) / 2,
+           dot("p1", "p2"): (M ** 2 - s1 - s2 + mS ** 2) / 2}
+    fv = sp.lambdify((D1, D2, m, mS, M), polsum(xv).subs(sub), "numpy")
+    fa = sp.lambdify((D1, D2, m, mS, M), polsum(xa).subs(sub), "numpy")
+    rng = np.random.default_rng(4)
+    args = (rng.uniform(0.1, 50, 20), rng.uniform(0.1, 50, 20), 1.777, rng.uniform(0.01, 20, 20), inputs.M_Z)
+    xv_c, xa_c = zdecays.z_ffs_traces(args[0], args[1], args[2], args[3], args[4])
+    print(f"  X_V: max rel. diff symbolic vs code {np.max(np.abs(fv(*args) / xv_c - 1)):.1e}")
+    print(f"  X_A: max rel. diff symbolic vs code {np.max(np.abs(fa(*args) / xa_c - 1)):.1e}")
+
+
 def main():
     t0 = time.time()
     print("1. quadrature convergence (default vs doubled orders), relative difference")
@@ -132,6 +212,11 @@ def main():
     g = coupling_central(m, kind="diagonal")
     br = br_k_mu_nu_s(LeptophilicScalar.from_preset("muon-specific", m, g))
     print("  BR(K -> mu nu S) at the g-2 central coupling: " + " ".join(f"{a:g}:{c:.2g}" for a, c in zip(m, br)))
+    print("4. symbolic trace-theorem derivation of X_V, X_A (Z -> f f-bar S)")
+    try:
+        derive_z_ffs_symbolic()
+    except ImportError:
+        print("  sympy not installed: skipped")
     print(f"done in {time.time() - t0:.1f} s")
 
 

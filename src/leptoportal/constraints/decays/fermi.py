@@ -124,6 +124,11 @@ def width_fermi(parent: str, daughter: str, n: int = 48):
 
 def dwidth_dE_S(parent: str, daughter: str, m_S: float, E_S, g_i: float, g_f: float, orders=ORDERS):
     """dGamma/dE_S [GeV/GeV] of l_i -> l_f nu nu-bar S at S energies ``E_S`` (parent rest frame)."""
+    return sum(_dwidth_dE_S_terms(parent, daughter, m_S, E_S, g_i, g_f, orders))
+
+
+def _dwidth_dE_S_terms(parent, daughter, m_S, E_S, g_i, g_f, orders):
+    """The terms of :func:`fermi_terms` (S off l_i, off l_f, interference; those with non-zero couplings)."""
     M, m = LEPTON_MASS[parent], LEPTON_MASS[daughter]
     E = np.atleast_1d(np.asarray(E_S, float))
     s_r = M * M + m_S * m_S - 2.0 * M * E                     # (p_f + Q)^2
@@ -146,27 +151,35 @@ def dwidth_dE_S(parent: str, daughter: str, m_S: float, E_S, g_i: float, g_f: fl
     g = Gram(gram)
     P, pf, q = np.eye(3)
     Qv = P - pf - q
-    kern = sum(w * (Q2 * g.dot(w1, w2) + 2.0 * g.dot(w1, Qv) * g.dot(w2, Qv))
-               for w, w1, w2 in fermi_terms(P + 0 * gram[..., 0], pf + 0 * gram[..., 0], q + 0 * gram[..., 0],
-                                            M, m, m_S, g_i, g_f, g.dot))
-    inner = np.sum(wD * kern, axis=-1) * _NU_PAIR / (128.0 * math.pi ** 3 * M * M)
-    # dGamma = 1/(2M) dQ^2/(2pi) ds ds_r/(128 pi^3 M^2) ..., ds_r = 2 M dE, dQ^2 = 2 Q dQ
-    return np.sum(wQ * 2.0 * Q / (2.0 * math.pi) * inner, axis=-1)
+    out = []
+    for w, w1, w2 in fermi_terms(P + 0 * gram[..., 0], pf + 0 * gram[..., 0], q + 0 * gram[..., 0],
+                                 M, m, m_S, g_i, g_f, g.dot):
+        kern = w * (Q2 * g.dot(w1, w2) + 2.0 * g.dot(w1, Qv) * g.dot(w2, Qv))
+        inner = np.sum(wD * kern, axis=-1) * _NU_PAIR / (128.0 * math.pi ** 3 * M * M)
+        # dGamma = 1/(2M) dQ^2/(2pi) ds ds_r/(128 pi^3 M^2) ..., ds_r = 2 M dE, dQ^2 = 2 Q dQ
+        out.append(np.sum(wQ * 2.0 * Q / (2.0 * math.pi) * inner, axis=-1))
+    return out
 
 
 def width_fermi_s(parent: str, daughter: str, m_S: float, g_i: float, g_f: float, orders=ORDERS):
     """Gamma(l_i -> l_f nu nu-bar S) [GeV] for one S mass, couplings g_i (to l_i) and g_f (to l_f).
 
-    Zero for m_S >= M - m.  Nested Gauss-Legendre (|q|, Q, s); relative accuracy ~1e-6 at the default orders
-    (benchmarks/validate_decays.py doubles them).
+    Zero for m_S >= M - m.  Nested Gauss-Legendre (|q|, Q, s); doubling the default orders changes the result
+    by <= 1e-9 (benchmarks/validate_decays.py).
     """
+    return sum(width_fermi_s_terms(parent, daughter, m_S, g_i, g_f, orders))
+
+
+def width_fermi_s_terms(parent: str, daughter: str, m_S: float, g_i: float, g_f: float, orders=ORDERS):
+    """The width split into its terms [S off l_i, S off l_f, interference] (only those with non-zero couplings)."""
     M, m = LEPTON_MASS[parent], LEPTON_MASS[daughter]
     if not m_S > 0:
         raise InputError("m_S", f"must be > 0 GeV; got {m_S!r}")
+    n_terms = int(bool(g_i)) + int(bool(g_f)) + int(bool(g_i and g_f))
     if m_S >= M - m:
-        return 0.0
+        return [0.0] * n_terms
     e_max = (M * M + m_S * m_S - m * m) / (2.0 * M)
     q_max = math.sqrt(max(e_max * e_max - m_S * m_S, 0.0))
     qn, qw = q_nodes(q_max, m_S, orders[0])
     E = np.sqrt(qn * qn + m_S * m_S)
-    return float(np.sum(qw * qn / E * dwidth_dE_S(parent, daughter, m_S, E, g_i, g_f, orders)))
+    return [float(np.sum(qw * qn / E * t)) for t in _dwidth_dE_S_terms(parent, daughter, m_S, E, g_i, g_f, orders)]

@@ -39,10 +39,8 @@ def _k_unit(m_S: float) -> float:
 
 @lru_cache(maxsize=4096)
 def _fermi_unit(parent: str, daughter: str, m_S: float):
-    a = fermi.width_fermi_s(parent, daughter, m_S, 1.0, 0.0)
-    b = fermi.width_fermi_s(parent, daughter, m_S, 0.0, 1.0)
-    ab = fermi.width_fermi_s(parent, daughter, m_S, 1.0, 1.0)
-    return a, b, ab - a - b
+    a, b, c = fermi.width_fermi_s_terms(parent, daughter, m_S, 1.0, 1.0)
+    return a, b, c
 
 
 @lru_cache(maxsize=4096)
