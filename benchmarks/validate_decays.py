@@ -17,11 +17,17 @@ import time
 
 import numpy as np
 
-from leptoportal.constraints.decays import DECAY_BOUNDS, fermi, kaon, zdecays
+from leptoportal.constraints.decays import (
+    DECAY_BOUNDS,
+    br_k_mu_nu_s,
+    fermi,
+    inputs,
+    kaon,
+    zdecays,
+)
 from leptoportal.constraints.decays.phasespace import mdot
 from leptoportal.constraints.g2 import coupling_central
 from leptoportal.models.leptophilic import LeptophilicScalar
-from leptoportal.constraints.decays import br_k_mu_nu_s, inputs
 
 
 def _iso(n, rng):
@@ -144,10 +150,10 @@ def derive_z_ffs_symbolic():
             if dot("e", "f") in term.free_symbols:
                 out += term.subs(dot("e", "f"), -3)          # -g.g + P.P/M^2 = -4 + 1
                 continue
-            de = [x for x in term.free_symbols if "e" in x.name.split("_")[1:]][0]
-            df = [x for x in term.free_symbols if "f" in x.name.split("_")[1:]][0]
-            x = [v for v in de.name.split("_")[1:] if v != "e"][0]
-            y = [v for v in df.name.split("_")[1:] if v != "f"][0]
+            de = next(x for x in term.free_symbols if "e" in x.name.split("_")[1:])
+            df = next(x for x in term.free_symbols if "f" in x.name.split("_")[1:])
+            x = next(v for v in de.name.split("_")[1:] if v != "e")
+            y = next(v for v in df.name.split("_")[1:] if v != "f")
 
             def Pd(v):
                 return dot("p1", v) + dot("p2", v) + dot("q", v)

@@ -19,12 +19,26 @@ import math
 import numpy as np
 import pytest
 
-from leptoportal.constraints.decays import (DECAY_BOUNDS, br_k_mu_nu, br_k_mu_nu_s, fermi_f, width_fermi,
-                                            width_fermi_closed, width_k_mu_nu, width_k_mu_nu_closed,
-                                            width_z_ll, width_z_ll_closed, zgamma_loop_djouadi)
-from leptoportal.constraints.decays import fermi, inputs, kaon, zdecays
+from leptoportal.constraints.decays import (
+    DECAY_BOUNDS,
+    br_k_mu_nu,
+    br_k_mu_nu_s,
+    fermi,
+    fermi_f,
+    inputs,
+    kaon,
+    width_fermi,
+    width_fermi_closed,
+    width_k_mu_nu,
+    width_k_mu_nu_closed,
+    width_z_ll,
+    width_z_ll_closed,
+    zdecays,
+    zgamma_loop_djouadi,
+)
 from leptoportal.constraints.g2 import coupling_central
 from leptoportal.domains import COUPLING_MAX
+from leptoportal.errors import InputError
 from leptoportal.models.leptophilic import LeptophilicScalar, loop_f12
 from leptoportal.particles import M_E, M_MU, M_TAU
 from leptoportal.units import ALPHA
@@ -407,5 +421,7 @@ def test_bounds_api():
         below = LeptophilicScalar.from_preset("muon-specific", mass, 0.99 * g)
         assert float(b.observable(below)) < b.limit
     assert np.isinf(DECAY_BOUNDS["z-tau-tau-s"].lower_edge("muon-specific", 1.0)[0])
-    with pytest.raises(Exception):
+    with pytest.raises(InputError):
         b.lower_edge("electron-specific", 0.1)
+    with pytest.raises(InputError):
+        b.lower_edge("muon-specific", [0.1, -1.0])

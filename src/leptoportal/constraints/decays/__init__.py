@@ -13,8 +13,18 @@ Inputs (PDG 2024 unless stated, "assumed" where chosen here) are in :mod:`.input
 from .bounds import DECAY_BOUNDS, DecayBound
 from .fermi import fermi_f, width_fermi, width_fermi_closed
 from .kaon import width_k_mu_nu, width_k_mu_nu_closed
-from .widths import (br_k_mu_nu, br_k_mu_nu_s, br_tau_decay_s, br_z_gamma_s, ratio_mu_decay_s, width_k_mu_nu_s,
-                     width_mu_decay_s, width_tau_decay_s, width_z_gamma_s, width_z_tautau_s)
+from .widths import (
+                     br_k_mu_nu,
+                     br_k_mu_nu_s,
+                     br_tau_decay_s,
+                     br_z_gamma_s,
+                     ratio_mu_decay_s,
+                     width_k_mu_nu_s,
+                     width_mu_decay_s,
+                     width_tau_decay_s,
+                     width_z_gamma_s,
+                     width_z_tautau_s,
+)
 from .zdecays import width_z_ll, width_z_ll_closed, zgamma_loop_djouadi
 
 __all__ = [

@@ -11,8 +11,8 @@ ln O(g) - ln(limit) in ln g.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from scipy.optimize import brentq
@@ -22,8 +22,16 @@ from ...errors import InputError
 from ...models.leptophilic import LeptophilicScalar
 from ...particles import M_E, M_MU, M_TAU
 from . import widths
-from .inputs import (BR_K_MUNUS_LIMIT, BR_TAU_MUNUNUS_LIMIT, BR_Z_GAMMAS_LIMIT, E_GAMMA_MIN_L3,
-                     GAMMA_Z_TAUTAUS_LIMIT, M_K, M_Z, MU_WIDTH_REL_LIMIT)
+from .inputs import (
+    BR_K_MUNUS_LIMIT,
+    BR_TAU_MUNUNUS_LIMIT,
+    BR_Z_GAMMAS_LIMIT,
+    E_GAMMA_MIN_L3,
+    GAMMA_Z_TAUTAUS_LIMIT,
+    M_K,
+    M_Z,
+    MU_WIDTH_REL_LIMIT,
+)
 
 PRESETS = ("muon-specific", "lepton-specific")
 _G_MIN = 1e-12

@@ -72,7 +72,7 @@ def log_nodes(lo, hi, n: int, decades_per_panel: float = 2.0):
     """GL nodes in ln(x) on [lo, hi] (lo > 0; arrays of a common shape S): returns S + (P n,)."""
     lo, hi = np.broadcast_arrays(np.asarray(lo, float), np.asarray(hi, float))
     ratio = np.where(hi > lo, hi / np.where(lo > 0, lo, 1.0), 1.0)
-    n_pan = max(1, int(math.ceil(float(np.max(np.log10(ratio))) / decades_per_panel)))
+    n_pan = max(1, math.ceil(float(np.max(np.log10(ratio))) / decades_per_panel))
     breaks = [lo * ratio ** (k / n_pan) for k in range(1, n_pan)]
     return panel_nodes(lo, hi, n, breaks=breaks, log=True)
 
