@@ -64,7 +64,8 @@ def test_relic_target_gives_the_observed_density():
 
 
 def test_every_entry_evaluates_for_every_model_it_applies_to():
-    assert {"g2-band", "g2-excluded", "relic", "sidm"} <= set(registered_ids())
+    assert {"g2-band", "g2-excluded", "relic", "sidm", "k-mu-nu-s", "mu-decay", "tau-decay", "z-gamma-s",
+            "z-tau-tau-s"} <= set(registered_ids())
     for model in MODELS:
         for c in constraints_for(model):
             ivs = c.intervals(model, MASSES)

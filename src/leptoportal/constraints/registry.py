@@ -27,6 +27,9 @@ Registered here (``leptoportal constraints list``):
 ``sidm``         excluded: every lepton coupling at m_S below the mass where sigma_T/m_chi of the
                  NA64-mu paper's Eq. (2.10) exceeds 1 cm^2/g (Sec. 2.3) at the model's g_chi and
                  m_chi(m_S) -- a bound on the dark sector that does not depend on g_mu.
+``k-mu-nu-s``, ``mu-decay``, ``tau-decay``, ``z-gamma-s``, ``z-tau-tau-s``
+                 excluded: the rare decays of the NA64-mu paper's Secs. 4.4-4.6 and Table 1, computed
+                 from the model by :mod:`leptoportal.constraints.decays`.
 
 A user's own limit is an entry too: :func:`load_limit_file` reads a CSV whose header states its
 source, CL, model and licence (format in docs/constraints.md).
@@ -293,6 +296,31 @@ register_constraint(Constraint(
     "NA64-mu paper (arXiv:1807.03790) Eq. (2.10) with sigma_T/m_chi < 1 cm^2/g (Sec. 2.3)",
     (1e-4, 100.0), _sidm, {"limit_cm2_g": ("sidm_limit", 1.0)},
     "a bound on the dark sector (g_chi, m_chi/m_S): every lepton coupling below the boundary mass"))
+
+
+# ----------------------------------------------------------------------------- rare decays
+def _decay_evaluator(bound_id: str):
+    def evaluate(model, m):
+        from .decays import DECAY_BOUNDS
+
+        return DECAY_BOUNDS[bound_id].intervals(model.name, m, g_chi=model.g_chi, **model.relation())
+
+    return evaluate
+
+
+def _register_decays():
+    """The rare decays of the NA64-mu paper's Secs. 4.4-4.6 and Table 1, computed from the model
+    (:mod:`leptoportal.constraints.decays`; derivations in docs/constraints.md)."""
+    from .decays import DECAY_BOUNDS
+
+    for b in DECAY_BOUNDS.values():
+        register_constraint(Constraint(
+            b.id, b.title, tuple(b.presets), "computed", "excluded", f"{b.source}; criterion: {b.criterion}",
+            (max(float(b.mass_range_gev[0]), 1e-4), float(b.mass_range_gev[1])), _decay_evaluator(b.id),
+            notes=f"{b.process}; computed by leptoportal.constraints.decays (docs/constraints.md)"))
+
+
+_register_decays()
 
 
 # ----------------------------------------------------------------------------- a user's file
