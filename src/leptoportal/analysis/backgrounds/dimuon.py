@@ -56,6 +56,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...errors import InputError
+from ...materials import Material
 from ...particles import M_E, M_MU
 from ...units import ALPHA, AVOGADRO, GEV2_TO_PB, PB_TO_CM2
 from ...quadrature import panel_nodes
@@ -328,7 +329,10 @@ def sample_pairs(energy, rng: np.random.Generator, Z=82, A=207.2, direction=None
 # ------------------------------------------------------------ rate estimates ----------------
 def medium_components(medium):
     """[(Z, A, atoms per cm^3)] of a :class:`~leptoportal.detector.shower.ShowerMedium` (the
-    track-length table's medium), one entry per component: n = rho w N_A / A."""
+    track-length table's medium: one entry per component, n = rho w N_A / A) or of a pure element
+    (:class:`~leptoportal.materials.Material`: one entry, its ``atoms_per_cm3``)."""
+    if isinstance(medium, Material):
+        return [(float(medium.Z), float(medium.A), float(medium.atoms_per_cm3))]
     rho = float(medium.density)
     return [(float(c.Z), float(c.A), rho * float(c.mass_fraction) * AVOGADRO / float(c.A)) for c in medium.components]
 
