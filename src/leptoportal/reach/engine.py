@@ -48,18 +48,10 @@ from ..stats.intervals import find_limits
 from .config import ReachConfig
 from .providers import YieldProvider, get_provider
 from .runner import Runner, check_scheduler, tail_idle
-from .table import (
-    COLUMNS,
-    CsvSink,
-    format_value,
-    has_rows,
-    header_lines,
-    read_reach_csv,
-    resumable_rows,
-)
+from .table import CsvSink, format_value, has_rows, header_lines, read_reach_csv, resumable_rows
 
-__all__ = ["COLUMNS", "RequiredSignal", "ScanOptions", "ScanPlan", "ScanResult", "required_signal",
-           "background_model", "run_point", "run_scan", "read_reach_csv", "mass_seeds"]
+__all__ = ["PointLog", "RequiredSignal", "ScanOptions", "ScanPlan", "ScanResult", "background_model", "mass_seeds",
+           "required_signal", "run_point", "run_scan"]
 
 _STATS_TAG = 0x5E1EC7  # entropy word separating the statistics stream from the mass streams
 
@@ -83,7 +75,8 @@ def background_model(cfg: ReachConfig, report=None) -> dict:
     ``fixed``: the configured number.  ``na64e-estimate``:
     ``leptoportal.analysis.backgrounds.estimate(setup, eot=..., seed=...)``'s
     ``total_after_cuts_per_eot``, its statistical uncertainty ``total_after_cuts_per_eot_err``
-    added in quadrature to ``sigma_rel`` (the setup as loaded with the config, else by name).  Returns ``{per_exposure, sigma_rel, source, detail}``.
+    added in quadrature to ``sigma_rel`` (the setup as loaded with the config, else by name).
+    Returns ``{per_exposure, sigma_rel, source, detail}``.
     """
     bg = cfg.background
     if bg["source"] == "none":
