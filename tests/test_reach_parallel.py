@@ -1,4 +1,4 @@
-"""Parallel execution of the reach scan (leptoportal.reach.engine): the LocalCluster settings really
+"""Parallel execution of the reach scan (leptoportal.reach.runner): the LocalCluster settings really
 reach the worker processes, --resume on a cluster gives the serial file, the per-point CPU
 accounting written to reach.json is self-consistent, and a failure after the cluster started
 (it starts in a background thread at the beginning of the scan) leaves no worker process behind.
@@ -13,7 +13,7 @@ import time
 import pytest
 
 from leptoportal.errors import InputError
-from leptoportal.reach import engine, get_provider, parse_config, run_scan
+from leptoportal.reach import engine, get_provider, parse_config, run_scan, runner
 
 pytest.importorskip("dask.distributed")
 psutil = pytest.importorskip("psutil")
@@ -36,21 +36,21 @@ def _worker_processes():
 
 def test_tail_idle_is_idle_worker_seconds_at_the_end():
     pts = [{"pid": 1, "end_s": 4.0}, {"pid": 1, "end_s": 10.0}, {"pid": 2, "end_s": 7.0}, {"pid": 3, "end_s": 9.5}]
-    assert engine.tail_idle(pts) == pytest.approx(3.0 + 0.5)
-    assert engine.tail_idle([]) == 0.0
+    assert runner.tail_idle(pts) == pytest.approx(3.0 + 0.5)
+    assert runner.tail_idle([]) == 0.0
 
 
 def test_local_cluster_settings_reach_the_worker_processes():
     """The settings that removed the workers' extra CPU are in force inside the workers (not only
     in this process's dask config), and the pinned warm-up task ran once on every worker."""
-    cfg = engine.local_cluster_config()
+    cfg = runner.local_cluster_config()
     env = cfg["distributed.nanny.pre-spawn-environ"]
     assert not any(k.startswith("MALLOC_") for k in env)
     keys = [*cfg["distributed.nanny.pre-spawn-environ"], "PYTHONHASHSEED"]
     env_before = {k: os.environ.get(k) for k in keys}
-    runner = engine._Runner(2, None, get_provider("toy-power-law"))
+    cluster = runner.Runner(2, None, get_provider("toy-power-law"))
     try:
-        client = runner._connect()
+        client = cluster._connect()
 
         def probe():  # nested: pickled by value, no test-module import on the workers
             import os as _os
@@ -68,13 +68,13 @@ def test_local_cluster_settings_reach_the_worker_processes():
         for g in got:
             assert g["profile"] is False and g["monitor"] == "1s"
             assert g["malloc"] is None and g["omp"] == "1" and g["numba"] == "1"
-        stats = runner.collect_stats()
+        stats = cluster.collect_stats()
         assert sorted(w["pid"] for w in stats["warmup"]) == sorted(g["pid"] for g in got)
         assert all(w["error"] == "" for w in stats["warmup"])
         assert set(stats["worker_process_cpu_s"]) == {str(g["pid"]) for g in got}
         assert stats["cluster_start_s"] > 0
     finally:
-        runner.close()
+        cluster.close()
     assert not _worker_processes()
     # the nanny writes the worker environment into os.environ of this process; the runner undoes it
     assert {k: os.environ.get(k) for k in keys} == env_before

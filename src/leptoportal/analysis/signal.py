@@ -85,14 +85,6 @@ def sigma_fn(beam, nucleus, method, mass, coupling, form_factor="elastic"):
     return f
 
 
-def load_setup_arg(setup):
-    if isinstance(setup, str):
-        from ..detector.setup import load_setup
-
-        return load_setup(setup)
-    return setup
-
-
 @dataclass
 class YieldBreakdown:
     """Produced signal per EOT (before cuts) split by shower species and nucleus."""
@@ -194,12 +186,10 @@ def assumed_numbers(setup) -> dict:
     """Setup elements and media whose numbers are marked "assumed" in the setup file: name -> source text."""
     out = {}
     for el in setup.elements:
-        src = getattr(el, "source", "") or ""
-        if "assumed" in src:
-            out[el.name] = src
-        msrc = getattr(getattr(el, "medium", None), "source", "") or ""
-        if "assumed" in msrc:
-            out[f"{el.name} medium"] = msrc
+        if "assumed" in el.source:
+            out[el.name] = el.source
+        if "assumed" in el.medium.source:
+            out[f"{el.name} medium"] = el.medium.source
     for k in ("selection", "response"):
         out[k] = f"see the [{k}] table of setup {setup.name!r}: thresholds/resolutions marked 'assumed' there"
     return out
@@ -314,6 +304,7 @@ def simulate_signal(setup="na64e", mass=0.3, coupling=1e-4, *, events: int = 100
     ``setup``: name or Setup object; ``beam`` defaults to the setup's beam particle (e- or e+);
     ``table``: a precomputed TrackLengthTable (else :func:`leptoportal.detector.track_lengths.track_lengths`, cached).
     """
+    from ..detector.setup import load_setup
     from ..detector.track_lengths import track_lengths
 
     t0 = time.perf_counter()
@@ -325,8 +316,8 @@ def simulate_signal(setup="na64e", mass=0.3, coupling=1e-4, *, events: int = 100
         raise InputError("seed", f"must be an integer >= 0; got {seed!r}")
     if method not in ("etl", "ww", "iww"):
         raise InputError("method", f"must be one of etl, ww, iww; got {method!r}")
-    st = load_setup_arg(setup)
-    beam = beam or str(getattr(st.beam, "particle", "e-"))
+    st = load_setup(setup)
+    beam = beam or st.beam.particle
     if beam in ("mu-", "mu+"):
         return simulate_signal_muon_beam(st, mass, coupling, events=events, seed=seed, method=method, beam=beam,
                                          nuclei=nuclei, cuts=cuts)
@@ -420,7 +411,7 @@ def simulate_signal(setup="na64e", mass=0.3, coupling=1e-4, *, events: int = 100
               "e_miss": np.asarray(sel["e_miss"], float), "mask": mask, "weight": w_ev,
               "hcal_true": hcal_true, "selection": sel}
     notes.append(HCAL_CROSSING_NOTE)
-    return SignalResult(st.name if hasattr(st, "name") else str(setup), mass, coupling, method, int(events),
+    return SignalResult(st.name, mass, coupling, method, int(events),
                         int(seed), y_tot, y_e, y_p, eff, eff_err, y_tot * eff, yb.by_species_nucleus, cutflow,
                         arrays, notes,
                         {"table_s": t_tab - t0, "generate_s": t_gen - t_tab, "muon_s": t_mu - t_gen,
@@ -455,10 +446,11 @@ def simulate_signal_muon_beam(setup="na64mu", mass=0.1, coupling=1e-4, *, events
     from ..analysis.selection import na64mu_selection
     from ..detector import response
     from ..detector.muon import transport
+    from ..detector.setup import load_setup
     from ..generate import sample_events
 
     t0 = time.perf_counter()
-    st = load_setup_arg(setup)
+    st = load_setup(setup)
     beam = beam or str(st.beam.particle)
     if beam not in ("mu-", "mu+"):
         raise InputError("beam", f"the muon-beam chain needs mu- or mu+; got {beam!r}")

@@ -61,14 +61,15 @@ def simulate_signal_mu_to_e(setup="na64mu", mass=0.3, coupling=1e-4, *, events: 
     on target; ``yield_per_eot_positron`` = 0).  ``coupling`` is h of the e->mu paper's Eq. (1).
     """
     from ..detector import response
+    from ..detector.setup import load_setup
     from ..generate import sample_events
     from ..models.lfv import LFVScalar
     from ..particles import M_E, M_MU
-    from .signal import (SignalResult, beam_track_production, check_float, load_setup_arg, sample_track_vertices,
+    from .signal import (SignalResult, beam_track_production, check_float, sample_track_vertices,
                          weighted_efficiency)
 
     t0 = time.perf_counter()
-    st = load_setup_arg(setup)
+    st = load_setup(setup)
     beam = str(st.beam.particle)
     if beam not in ("mu-", "mu+"):
         raise InputError("setup", f"mu -> e phi needs a muon beam; the setup {st.name!r} has {beam!r}")

@@ -8,24 +8,17 @@ Quick start::
     res.rows[0]["coupling_limit"]
 
 Pieces: :mod:`.config` (TOML schema and validation), :mod:`.providers` (signal-yield
-providers registered by name), :mod:`.engine` (root finding, statistics, serial/dask
-execution, checkpointing), :mod:`.overlays` (g-2 bands, relic lines, SIDM region).
+providers registered by name), :mod:`.engine` (statistics, one mass point, the scan's
+orchestration), :mod:`.table` (reach.csv: checksummed rows written point by point, read back for
+``--resume``), :mod:`.runner` (serial or dask execution and its overhead accounting),
+:mod:`.overlays` (g-2 bands, relic lines, SIDM region).
 The CLI is ``leptoportal reach`` (:mod:`leptoportal.cli.reach`, which also draws the figure).
 """
 
 from .config import ReachConfig, load_config, parse_config, shipped_configs
-from .engine import (
-    COLUMNS,
-    RequiredSignal,
-    ScanResult,
-    background_model,
-    mass_seeds,
-    read_reach_csv,
-    required_signal,
-    run_point,
-    run_scan,
-)
+from .engine import RequiredSignal, ScanResult, background_model, mass_seeds, required_signal, run_point, run_scan
 from .providers import PointYield, YieldProvider, get_provider, provider_names, register_provider
+from .table import COLUMNS, read_reach_csv
 
 __all__ = [
     "COLUMNS", "PointYield", "ReachConfig", "RequiredSignal", "ScanResult", "YieldProvider",

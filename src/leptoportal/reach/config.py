@@ -7,7 +7,7 @@ which the CLI prints as one line with exit code 2.  The schema (all sections but
 
     title = "..."                  # free text for the plot and reach.json
     source = "..."                 # where the setup/numbers come from
-    setup = "na64e"                # a shipped setup name, or a .toml path (relative to this config's folder)
+    setup = "na64e"                # a shipped setup name, or a .toml path (relative to this config's folder); loaded once
     exposures = [1e11]             # EOT or MOT, one curve each (or `exposure = 1e11`)
     exposure_unit = "EOT"          # "EOT" | "MOT"
     cl = 0.9                       # confidence level in (0, 1)
@@ -154,6 +154,13 @@ class ReachConfig:
     plot: dict
     paper: dict = field(default_factory=dict)
     raw: dict = field(repr=False, compare=False, default_factory=dict)
+    #: the :class:`~leptoportal.detector.setup.Setup` loaded when the config was parsed (a provider
+    #: that simulates the detector needs it), else None; the scan passes it down instead of the name
+    loaded_setup: object = field(repr=False, compare=False, default=None)
+
+    def setup_or_name(self):
+        """The loaded setup if parsing loaded it, else the setup name (loaded by whoever needs it)."""
+        return self.loaded_setup if self.loaded_setup is not None else self.setup
 
     def inputs(self) -> dict:
         """Everything that determines the scan's numbers (JSON-serialisable, canonical)."""
@@ -191,7 +198,7 @@ class ReachConfig:
                 st.pop("rule", None)
         if seed is not None:
             raw["seed"] = seed
-        cfg = parse_config(raw, name=self.name)
+        cfg = _parse(raw, self.name, self.loaded_setup)
         if quick:
             m = np.asarray(cfg.masses)
             mraw = cfg.raw.get("masses", {})
@@ -323,9 +330,10 @@ def _parse_coupling(raw: dict, model: dict) -> dict:
             "label": _str(d, "label", "coupling", default=default_label)}
 
 
-def _parse_setup(raw: dict) -> str:
-    """The setup name or path; when the provider simulates a detector it must load (an unknown
-    name fails here, naming ``setup``)."""
+def _parse_setup(raw: dict, loaded=None) -> tuple:
+    """(setup name or path, the loaded Setup or None).  When the provider simulates a detector the
+    setup is loaded here, once (an unknown name fails here, naming ``setup``); ``loaded``: a Setup
+    already loaded for this name (re-validation of the same config), used as it is."""
     from ..detector.setup import load_setup
     from .providers import get_provider
 
@@ -337,8 +345,8 @@ def _parse_setup(raw: dict) -> str:
         except InputError:
             needs = False  # reported by _parse_provider
         if needs:
-            load_setup(name)
-    return name
+            return name, loaded if loaded is not None else load_setup(name)
+    return name, None
 
 
 def _parse_provider(raw: dict, model: dict) -> dict:
@@ -462,6 +470,12 @@ def _parse_plot(raw: dict) -> dict:
 
 def parse_config(raw: dict, *, name: str = "config") -> ReachConfig:
     """Validate a config dictionary (as read from TOML); raises InputError naming the key."""
+    return _parse(raw, name, None)
+
+
+def _parse(raw: dict, name: str, loaded_setup) -> ReachConfig:
+    """:func:`parse_config`; ``loaded_setup``: the Setup of a config parsed before from the same
+    ``setup`` entry (:meth:`ReachConfig.with_overrides`), reused instead of loading it again."""
     if not isinstance(raw, dict):
         raise InputError("config", "must be a TOML table")
     _no_unknown(raw, _TOP_KEYS, "")
@@ -489,11 +503,14 @@ def parse_config(raw: dict, *, name: str = "config") -> ReachConfig:
     cl = _num(raw, "cl", "", default=0.9, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
     if stats_cfg.get("rule") == "3events" and not math.isclose(cl, 0.95):
         raise InputError("cl", f"the '3events' rule is a 95% CL rule: cl must be 0.95; got {cl:g}")
+    title = _str(raw, "title", "", default=name)
+    source = _str(raw, "source", "", default="")
+    setup, setup_obj = _parse_setup(raw, loaded_setup)
     cfg = ReachConfig(
         name=name,
-        title=_str(raw, "title", "", default=name),
-        source=_str(raw, "source", "", default=""),
-        setup=_parse_setup(raw),
+        title=title,
+        source=source,
+        setup=setup,
         exposures=exposures,
         exposure_unit=_str(raw, "exposure_unit", "", default="EOT", choices=EXPOSURE_UNITS),
         cl=cl,
@@ -508,6 +525,7 @@ def parse_config(raw: dict, *, name: str = "config") -> ReachConfig:
         plot=_parse_plot(raw),
         paper=_parse_paper(raw),
         raw=copy.deepcopy(raw),
+        loaded_setup=setup_obj,
     )
     if cfg.statistics["method"] == "background-free" and cfg.background["source"] != "none":
         raise InputError("background.source", "must be 'none' (or omitted) with statistics.method = 'background-free'")

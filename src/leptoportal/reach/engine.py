@@ -18,50 +18,41 @@ Execution and reproducibility
 Mass point i uses the random stream ``SeedSequence(seed).spawn(n_masses)[i]`` -- indexed by
 mass position, never by completion order -- so serial, ``workers=N`` (a
 ``dask.distributed.LocalCluster`` of N single-threaded processes) and ``scheduler=ADDRESS``
-give identical numbers.  Each finished mass point (all its exposures) is appended to
-``reach.csv`` and flushed + fsync'ed; when the scan completes the file is rewritten sorted
-by mass (atomically), so the final file does not depend on the completion order.
-``resume=True`` reads a partial ``reach.csv``, checks its ``inputs_sha256`` header against the
-config, drops a truncated last line and incomplete points, and computes only the missing
-masses.
+give identical numbers (:mod:`.runner`).  Each finished mass point (all its exposures) is
+appended to ``reach.csv`` and flushed + fsync'ed; when the scan completes the file is rewritten
+sorted by mass (atomically), so the final file does not depend on the completion order
+(:mod:`.table`).  ``resume=True`` reads a partial ``reach.csv``, checks its ``inputs_sha256``
+header against the config, drops a truncated last line and incomplete points, and computes only
+the missing masses.
 
-With ``workers=N`` the LocalCluster starts in a background thread at the beginning of the scan
-(its workers import the provider's module while this process computes background, statistics
-and overlays), with the settings of :func:`local_cluster_config`; the per-point CPU accounting
-(process and computing-thread CPU, worker start-up, scheduler/client CPU, idle tail) goes to
-``reach.json`` ``timings`` (docs/reach.md, "Parallel execution and its overhead").
+The setup is loaded once, when the config is parsed (:attr:`ReachConfig.loaded_setup`), and
+that object goes to the background estimate and to every mass point.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import os
 import platform
 import sys
 import time
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ..fileio import AppendLog, DirectoryLock, check_writable_dir, clean_stale_temps, write_text
 from ..errors import InputError
+from ..fileio import DirectoryLock, check_writable_dir, clean_stale_temps, write_text
 from ..stats.intervals import find_limits
 from .config import ReachConfig
-from .providers import get_provider
+from .providers import YieldProvider, get_provider
+from .runner import Runner, check_scheduler, tail_idle
+from .table import CsvSink, format_value, has_rows, header_lines, read_reach_csv, resumable_rows
 
-__all__ = ["COLUMNS", "RequiredSignal", "ScanResult", "required_signal",
-           "background_model", "run_scan", "read_reach_csv", "mass_seeds", "local_cluster_config"]
+__all__ = ["PointLog", "RequiredSignal", "ScanOptions", "ScanPlan", "ScanResult", "background_model", "mass_seeds",
+           "required_signal", "run_point", "run_scan"]
 
-COLUMNS = ("mass_index", "mass_gev", "exposure", "coupling_limit", "coupling_upper_edge", "status",
-           "n_required", "background_events", "sigma_background_events", "stat_method", "n_yield_evaluations",
-           "info")
-CHECK_COLUMN = "crc32"
-STATUSES = ("excluded", "excluded-window", "below-range", "not-excluded")
 _STATS_TAG = 0x5E1EC7  # entropy word separating the statistics stream from the mass streams
 
 
@@ -83,8 +74,9 @@ def background_model(cfg: ReachConfig, report=None) -> dict:
 
     ``fixed``: the configured number.  ``na64e-estimate``:
     ``leptoportal.analysis.backgrounds.estimate(setup, eot=..., seed=...)``'s
-    ``total_after_cuts_per_eot``, its statistical uncertainty (if the result carries one) added
-    in quadrature to ``sigma_rel``.  Returns ``{per_exposure, sigma_rel, source, detail}``.
+    ``total_after_cuts_per_eot``, its statistical uncertainty ``total_after_cuts_per_eot_err``
+    added in quadrature to ``sigma_rel`` (the setup as loaded with the config, else by name).
+    Returns ``{per_exposure, sigma_rel, source, detail}``.
     """
     bg = cfg.background
     if bg["source"] == "none":
@@ -97,22 +89,12 @@ def background_model(cfg: ReachConfig, report=None) -> dict:
     extra = {k: bg[k] for k in ("hadron_decays", "max_dimuon_events", "n_showers") if k in bg}
     if report is not None:
         extra["report"] = report
-    res = estimate(setup=cfg.setup, eot=bg["eot"], seed=bg["seed"], **extra)
+    res = estimate(setup=cfg.setup_or_name(), eot=bg["eot"], seed=bg["seed"], **extra)
     per = float(res.total_after_cuts_per_eot)
-    stat_rel = 0.0
-    for name in ("total_after_cuts_per_eot_err", "total_after_cuts_per_eot_unc", "total_after_cuts_per_eot_stat",
-                 "total_after_cuts_per_eot_sigma"):
-        if hasattr(res, name):
-            err = float(getattr(res, name))
-            stat_rel = err / per if per > 0 else 0.0
-            break
     if not (math.isfinite(per) and per >= 0):
         raise RuntimeError(f"background estimate returned {per!r} events per EOT")
-    if hasattr(res, "to_dict"):
-        detail = {k: v for k, v in res.to_dict().items() if k not in ("table", "details")}
-    else:
-        detail = {k: float(v) for k, v in vars(res).items()
-                  if isinstance(v, (int, float, np.floating)) and not isinstance(v, bool)}
+    stat_rel = float(res.total_after_cuts_per_eot_err) / per if per > 0 else 0.0
+    detail = {k: v for k, v in res.to_dict().items() if k not in ("table", "details")}
     return {"per_exposure": per, "sigma_rel": math.hypot(stat_rel, bg["sigma_rel"]), "source": "na64e-estimate",
             "detail": detail}
 
@@ -144,16 +126,12 @@ def mass_seeds(seed: int, n: int) -> list:
 
 
 # ============================================================================ one mass point
-def _fmt(x) -> str:
-    if isinstance(x, str):
-        return x
-    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
-        return str(int(x))
-    return format(float(x), ".12g")
-
-
 def run_point(task: dict) -> dict:
     """Compute one mass point (all exposures); runs in the main process or on a dask worker.
+
+    ``task``: a dict of :meth:`ScanPlan.tasks` (mass index and value, model, provider and its
+    options, the setup -- loaded once with the config when the provider simulates it --, the
+    mass's random stream, the N_req per exposure and the coupling grid).
 
     Besides the rows it returns its cost: ``seconds`` (wall), ``cpu_seconds`` (CPU of the whole
     process while it ran: on a dask worker this includes the worker's own threads -- event
@@ -171,7 +149,7 @@ def run_point(task: dict) -> dict:
         E = req.exposure
         res = find_limits(lambda g: point.events(g, E), req.n_required, task["g_min"], task["g_max"],
                           points_per_decade=task["points_per_decade"], upper_edge=point.upper_edge)
-        info = ";".join(f"{k}={_fmt(v)}" for k, v in sorted(point.info.items()))
+        info = ";".join(f"{k}={format_value(v)}" for k, v in sorted(point.info.items()))
         rows.append([task["index"], task["mass"], E, res.lower, res.upper, res.status, req.n_required,
                      req.background, req.sigma_background, req.method, res.n_evaluations, info])
         notes += [f"m = {task['mass']:.6g} GeV, exposure {E:.3g}: {w}" for w in res.warnings]
@@ -180,120 +158,118 @@ def run_point(task: dict) -> dict:
             "pid": os.getpid(), "t_start": t_wall0, "t_end": time.time()}
 
 
-# ============================================================================ CSV sink
-def _header_lines(cfg: ReachConfig, inputs_hash: str) -> list[str]:
-    return [
-        "# leptoportal reach scan (one row per mass point and exposure)\n",
-        f"# inputs_sha256: {inputs_hash}\n",
-        f"# config: {cfg.name}\n",
-        f"# model: {json.dumps(cfg.model, sort_keys=True)}\n",
-        f"# provider: {cfg.provider['name']}\n",
-        f"# exposure_unit: {cfg.exposure_unit}; cl: {cfg.cl:g}; seed: {cfg.seed}\n",
-        "# units: mass_gev in GeV; exposure in the exposure_unit; coupling_limit/coupling_upper_edge dimensionless "
-        "(nan = none, see status); n_required, background_events, sigma_background_events in events; "
-        "crc32 = CRC-32 of the row's text before it (a damaged row is detected and recomputed by --resume)\n",
-        ",".join(COLUMNS) + f",{CHECK_COLUMN}\n",
-    ]
-
-
-def _row_line(row) -> str:
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="").writerow([_fmt(v) for v in row])
-    text = buf.getvalue()
-    return f"{text},{zlib.crc32(text.encode('utf-8')):08x}\n"
-
-
-class _CsvSink:
-    """Appends rows, flushes and fsyncs after every mass point (an :class:`~leptoportal.fileio.AppendLog`)."""
-
-    def __init__(self, path: Path, header: list[str], existing_rows: list[list]):
-        self.path = path
-        self.log = AppendLog(path, "".join(header), [_row_line(row) for row in existing_rows])
-
-    def append(self, rows) -> None:
-        self.log.append("".join(_row_line(r) for r in rows))
-
-    def close(self) -> None:
-        self.log.close()
-
-
-def read_reach_csv(path, damaged: list | None = None) -> tuple[dict, list[dict]]:
-    """Read a reach.csv: (metadata from '#' lines, list of row dicts with typed values).
-
-    Every data row carries the CRC-32 of its text; a row that is not valid UTF-8, holds a NUL
-    byte, has the wrong number of fields, a bad checksum or a value that does not parse is
-    *damaged*.  With ``damaged`` (a list) each damaged row is reported there as "line N: why"
-    and left out (``--resume`` recomputes its mass point); without it the first damaged row
-    raises :class:`InputError` naming the line.  An unterminated last line (a write cut by a
-    kill) counts as damaged too.
-    """
-    path = Path(path)
-    raw = path.read_bytes()
-    lines = raw.split(b"\n")
-    last_cut = lines[-1] != b""
-    meta, rows = {}, []
-    header = None
-
-    def bad(n, why):
-        msg = f"line {n}: {why}"
-        if damaged is None:
-            raise InputError(str(path), f"{msg}; rerun with --resume to recompute it, or --force")
-        damaged.append(msg)
-
-    for n, b in enumerate(lines, start=1):
-        if not b:
-            continue
-        if n == len(lines) and last_cut:
-            bad(n, "unterminated (the write was cut)")
-            continue
-        try:
-            ln = b.decode("utf-8")
-        except UnicodeDecodeError:
-            bad(n, "not valid UTF-8")
-            continue
-        if "\x00" in ln:
-            bad(n, "contains a NUL byte")
-            continue
-        if header is None:
-            if ln.startswith("#"):
-                if ":" in ln:
-                    k, v = ln[1:].split(":", 1)
-                    meta[k.strip()] = v.strip()
-                continue
-            header = next(csv.reader([ln]))
-            if tuple(header) != (*COLUMNS, CHECK_COLUMN):
-                raise InputError(str(path), f"line {n}: columns {header}, expected {[*COLUMNS, CHECK_COLUMN]} "
-                                            "(a table from another version, or damaged: use --force)")
-            continue
-        text, _, crc = ln.rpartition(",")
-        if crc != f"{zlib.crc32(text.encode('utf-8')):08x}":
-            bad(n, "checksum mismatch")
-            continue
-        r = next(csv.reader([text]))
-        if len(r) != len(COLUMNS):
-            bad(n, f"{len(r)} fields, expected {len(COLUMNS)}")
-            continue
-        try:
-            row = {"mass_index": int(r[0]), "mass_gev": float(r[1]), "exposure": float(r[2]),
-                   "coupling_limit": float(r[3]), "coupling_upper_edge": float(r[4]), "status": r[5],
-                   "n_required": float(r[6]), "background_events": float(r[7]),
-                   "sigma_background_events": float(r[8]), "stat_method": r[9],
-                   "n_yield_evaluations": int(r[10]), "info": r[11]}
-        except ValueError as exc:
-            bad(n, f"unreadable value ({exc})")
-            continue
-        if row["status"] not in STATUSES:
-            bad(n, f"unknown status {row['status']!r}")
-            continue
-        rows.append(row)
-    return meta, rows
-
-
-def _row_list(d: dict) -> list:
-    return [d[c] for c in COLUMNS]
-
-
 # ============================================================================ the scan
+@dataclass(frozen=True)
+class ScanOptions:
+    """How :func:`run_scan` runs; nothing here changes the numbers (see :func:`run_scan`)."""
+
+    workers: int | None = None
+    scheduler: str | None = None
+    resume: bool = False
+    force: bool = False
+    progress: bool = True
+    max_points: int | None = None
+    overlays: bool = True
+    quiet: bool = False
+    execution_note: str = ""
+
+    def check(self) -> None:
+        """InputError naming the option for a bad combination or value (before any work)."""
+        if self.workers is not None and self.scheduler is not None:
+            raise InputError("--workers", "give either --workers or --scheduler, not both")
+        w = self.workers
+        if w is not None and (isinstance(w, bool) or not isinstance(w, int) or w < 1):
+            raise InputError("--workers", f"must be an integer >= 1; got {w!r}")
+        m = self.max_points
+        if m is not None and (not isinstance(m, int) or m < 0):
+            raise InputError("max_points", f"must be an integer >= 0; got {m!r}")
+        if self.scheduler is not None:
+            check_scheduler(self.scheduler)
+
+    @property
+    def mode(self) -> str:
+        """The execution as written to reach.json."""
+        if self.workers is None and self.scheduler is None:
+            return "serial"
+        if self.workers is not None:
+            return f"dask LocalCluster ({self.workers} workers x 1 thread)"
+        return f"dask scheduler {self.scheduler}"
+
+
+@dataclass
+class ScanPlan:
+    """One run of a scan into ``out``: what is fixed before the first mass point is computed.
+
+    ``done_rows``: {mass index: rows} of the points already in reach.csv (``--resume``), to which
+    the run adds its points; ``pending``: the mass indices this run computes (``max_points``
+    applied); ``warnings``: collected for reach.json (and printed unless ``options.quiet``).
+    """
+
+    cfg: ReachConfig
+    out: Path
+    options: ScanOptions
+    provider: YieldProvider
+    inputs_hash: str
+    t_start: float
+    warnings: list = field(default_factory=list)
+    done_rows: dict = field(default_factory=dict)
+    pending: list = field(default_factory=list)
+
+    @property
+    def csv_path(self) -> Path:
+        return self.out / "reach.csv"
+
+    def warn(self, msg: str) -> None:
+        self.warnings.append(msg)
+        if not self.options.quiet:
+            sys.stderr.write(f"leptoportal reach: warning: {msg}\n")
+
+    def sink(self, rows: list) -> CsvSink:
+        """(Re)write reach.csv with its header and ``rows``; further points are appended to it."""
+        return CsvSink(self.csv_path, header_lines(self.cfg, self.inputs_hash), rows)
+
+    def tasks(self, required: list) -> list[dict]:
+        """The :func:`run_point` inputs of the pending masses (mass i: stream ``mass_seeds(seed, n)[i]``)."""
+        cfg = self.cfg
+        options = {k: v for k, v in cfg.provider.items() if k != "name"}
+        seeds = mass_seeds(cfg.seed, len(cfg.masses))
+        setup = cfg.setup_or_name()
+        return [{"index": i, "mass": cfg.masses[i], "model": cfg.model, "setup": setup,
+                 "options": options, "provider": self.provider,
+                 "seed": seeds[i], "required": required, "g_min": cfg.coupling["min"], "g_max": cfg.coupling["max"],
+                 "points_per_decade": cfg.coupling["points_per_decade"]} for i in self.pending]
+
+
+@dataclass
+class PointLog:
+    """The cost of the points computed by this run (``timings`` of reach.json)."""
+
+    t_scan_epoch: float
+    seconds: dict = field(default_factory=dict)
+    cpu: dict = field(default_factory=dict)
+    points: list = field(default_factory=list)
+
+    def add(self, res: dict, mass: float) -> None:
+        self.seconds[res["index"]] = res["seconds"]
+        self.cpu[res["index"]] = res["cpu_seconds"]
+        self.points.append({"index": res["index"], "mass_gev": mass, "pid": res["pid"],
+                            "seconds": res["seconds"], "cpu_seconds": res["cpu_seconds"],
+                            "thread_cpu_seconds": res["thread_cpu_seconds"],
+                            "start_s": res["t_start"] - self.t_scan_epoch, "end_s": res["t_end"] - self.t_scan_epoch})
+
+    def timings(self, n_done: int, total_s: float, scan_s: float, overlays_s: float, cpu_main_scan: float,
+                overhead: dict) -> dict:
+        return {"total_s": total_s, "scan_s": scan_s, "overlays_s": overlays_s,
+                "points_computed": len(self.seconds), "points_resumed": n_done - len(self.seconds),
+                "point_s_sum": float(sum(self.seconds.values())),
+                "point_s_max": float(max(self.seconds.values(), default=0.0)),
+                "point_cpu_s_sum": float(sum(self.cpu.values())),
+                "point_thread_cpu_s_sum": float(sum(p["thread_cpu_seconds"] for p in self.points)),
+                "main_process_cpu_scan_s": cpu_main_scan,
+                "tail_idle_s": tail_idle(self.points),
+                "points": sorted(self.points, key=lambda p: p["index"]), **overhead}
+
+
 @dataclass
 class ScanResult:
     """What :func:`run_scan` did: rows (sorted by mass, exposure), files, completeness."""
@@ -310,24 +286,6 @@ class ScanResult:
     comparisons: list = field(default_factory=list)  #: comparison curves (no selection), drawn dotted grey
 
 
-def _versions() -> dict:
-    from importlib import metadata
-
-    out = {"python": platform.python_version()}
-    for pkg in ("leptoportal", "numpy", "scipy", "pyhf", "dask", "distributed", "matplotlib", "mplhep"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = None
-    return out
-
-
-def _warn(msg: str, warnings: list, quiet: bool) -> None:
-    warnings.append(msg)
-    if not quiet:
-        sys.stderr.write(f"leptoportal reach: warning: {msg}\n")
-
-
 def run_scan(cfg: ReachConfig, outdir, *, workers: int | None = None, scheduler: str | None = None,
              resume: bool = False, force: bool = False, progress: bool = True, max_points: int | None = None,
              overlays: bool = True, quiet: bool = False, execution_note: str = "") -> ScanResult:
@@ -342,147 +300,71 @@ def run_scan(cfg: ReachConfig, outdir, *, workers: int | None = None, scheduler:
     compute the config's overlay curves (returned in the result and summarised in reach.json).
     """
     t_start = time.perf_counter()
-    if workers is not None and scheduler is not None:
-        raise InputError("--workers", "give either --workers or --scheduler, not both")
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise InputError("--workers", f"must be an integer >= 1; got {workers!r}")
-    if max_points is not None and (not isinstance(max_points, int) or max_points < 0):
-        raise InputError("max_points", f"must be an integer >= 0; got {max_points!r}")
-    if scheduler is not None:
-        check_scheduler(scheduler)
+    opts = ScanOptions(workers, scheduler, resume, force, progress, max_points, overlays, quiet, execution_note)
+    opts.check()
     provider = get_provider(cfg.provider["name"])
     out = check_writable_dir(Path(outdir).expanduser(), "--output")
     lock = DirectoryLock(out, "--output").acquire()
     try:
         clean_stale_temps(out)
-        return _run_locked(cfg, out, provider, workers, scheduler, resume, force, progress, max_points, overlays, quiet,
-                           execution_note, t_start)
+        plan = ScanPlan(cfg, out, opts, provider, cfg.inputs_hash(), t_start)
+        return _run_locked(plan)
     finally:
         lock.release()
 
 
-def check_scheduler(address: str, timeout: float = 5.0) -> None:
-    """Refuse an unreachable dask scheduler before any work (InputError naming --scheduler)."""
-    import socket
-    from urllib.parse import urlsplit
-
-    u = urlsplit(address if "://" in address else f"tcp://{address}")
-    if u.scheme not in ("tcp", "tls"):
-        raise InputError("--scheduler", f"must be tcp://HOST:PORT or tls://HOST:PORT; got {address!r}")
-    try:
-        host, port = u.hostname, u.port
-    except ValueError:
-        host, port = None, None
-    if not host or not port:
-        raise InputError("--scheduler", f"must be tcp://HOST:PORT; got {address!r}")
-    try:
-        socket.create_connection((host, port), timeout=timeout).close()
-    except OSError as exc:
-        raise InputError("--scheduler", f"no dask scheduler reachable at {address}: {exc.strerror or exc}") from None
-
-
-def _has_rows(csv_path: Path) -> bool:
-    """True if ``csv_path`` holds at least one data row (a header-only table is no result)."""
-    try:
-        lines = [ln for ln in csv_path.read_bytes().split(b"\n") if ln and not ln.startswith(b"#")]
-    except OSError:
-        return False
-    return len(lines) > 1
-
-
-def _run_locked(cfg, out, provider, workers, scheduler, resume, force, progress, max_points, with_overlays, quiet,
-                execution_note, t_start) -> ScanResult:
-    csv_path = out / "reach.csv"
-    inputs_hash = cfg.inputs_hash()
-    warnings: list[str] = []
-
+def _run_locked(plan: ScanPlan) -> ScanResult:
+    cfg, opts, csv_path = plan.cfg, plan.options, plan.csv_path
     # ---- previous rows (resume)
-    n_exp = len(cfg.exposures)
-    done_rows: dict[int, list] = {}
-    if csv_path.exists() and not resume and not force and _has_rows(csv_path):
+    if csv_path.exists() and not opts.resume and not opts.force and has_rows(csv_path):
         raise InputError("--output", f"{csv_path} exists: use --resume to continue that scan or --force to overwrite it")
-    if resume and csv_path.exists():
-        damaged: list[str] = []
-        meta, rows = read_reach_csv(csv_path, damaged)
-        for d in damaged:
-            _warn(f"{csv_path.name} {d}: its mass point is recomputed", warnings, quiet)
-        old = meta.get("inputs_sha256")
-        if old != inputs_hash:
-            raise InputError("--resume", f"{csv_path} was written for different inputs (inputs_sha256 {old} != "
-                             f"{inputs_hash}); use the same config/options or --force to start over")
-        groups: dict[int, list] = {}
-        for r in rows:
-            groups.setdefault(r["mass_index"], []).append(r)
-        for i, grp in groups.items():
-            exps = sorted({r["exposure"] for r in grp})
-            if (0 <= i < len(cfg.masses) and len(grp) == n_exp and exps == sorted(cfg.exposures)
-                    and all(r["mass_gev"] == float(_fmt(cfg.masses[i])) for r in grp)):
-                done_rows[i] = [_row_list(r) for r in sorted(grp, key=lambda r: cfg.exposures.index(r["exposure"]))]
-
-    pending = [i for i in range(len(cfg.masses)) if i not in done_rows]
-    pending_run = pending[:max_points] if max_points is not None else pending
-    options = {k: v for k, v in cfg.provider.items() if k != "name"}
+    if opts.resume and csv_path.exists():
+        plan.done_rows = resumable_rows(csv_path, cfg, plan.inputs_hash, plan.warn)
+    pending = [i for i in range(len(cfg.masses)) if i not in plan.done_rows]
+    plan.pending = pending[:opts.max_points] if opts.max_points is not None else pending
     # ---- the dask cluster starts now, in a background thread, and its workers import/warm the provider
     # while this process computes the background, the statistics and the overlays (docs/reach.md,
     # "Parallel execution and its overhead")
-    runner = _Runner(workers, scheduler, provider) if pending_run else _Runner(None, None)
+    runner = Runner(opts.workers, opts.scheduler, plan.provider) if plan.pending else Runner(None, None)
     try:
-        return _scan_body(cfg, out, csv_path, provider, inputs_hash, warnings, done_rows, pending_run, options,
-                          runner, workers, scheduler, progress, with_overlays, quiet, execution_note, t_start)
+        return _scan(plan, runner)
     finally:
         runner.close()
 
 
-def _scan_body(cfg, out, csv_path, provider, inputs_hash, warnings, done_rows, pending_run, options, runner,
-               workers, scheduler, progress, with_overlays, quiet, execution_note, t_start) -> ScanResult:
+def _scan(plan: ScanPlan, runner: Runner) -> ScanResult:
+    cfg, opts, csv_path, done_rows = plan.cfg, plan.options, plan.csv_path, plan.done_rows
     # ---- statistics once per exposure (background does not depend on the mass)
-    report = (lambda msg: sys.stderr.write(f"leptoportal reach: {msg}\n")) if progress and not quiet else None
+    report = (lambda msg: sys.stderr.write(f"leptoportal reach: {msg}\n")) if opts.progress and not opts.quiet else None
     bkg = background_model(cfg, report)
     required = [required_signal(cfg, E, bkg) for E in cfg.exposures]
 
-    # ---- overlays up front: a bad overlay option fails before any scan work; missing modules warn
+    # ---- overlays up front: a bad overlay option fails before any scan work; a failing overlay warns
     overlays, t_overlays = [], 0.0
-    if with_overlays:
+    if opts.overlays:
         from .overlays import compute_overlays
 
         t0 = time.perf_counter()
-        overlays = compute_overlays(cfg, [], lambda msg: _warn(msg, warnings, quiet))
+        overlays = compute_overlays(cfg, [], plan.warn)
         t_overlays = time.perf_counter() - t0
 
-    seeds = mass_seeds(cfg.seed, len(cfg.masses))
-    tasks = [{"index": i, "mass": cfg.masses[i], "model": cfg.model, "setup": cfg.setup,
-              "options": options, "provider": provider,
-              "seed": seeds[i], "required": required, "g_min": cfg.coupling["min"], "g_max": cfg.coupling["max"],
-              "points_per_decade": cfg.coupling["points_per_decade"]} for i in pending_run]
-
+    tasks = plan.tasks(required)
     # the table is (re)written when the first row is known: a run that fails before leaves no stub
-    sink = None
-    if done_rows:
-        sink = _CsvSink(csv_path, _header_lines(cfg, inputs_hash), [row for i in sorted(done_rows) for row in done_rows[i]])
-    point_seconds: dict[int, float] = {}
-    point_cpu: dict[int, float] = {}
-    points: list[dict] = []
-    mode = "serial" if workers is None and scheduler is None else (
-        f"dask LocalCluster ({workers} workers x 1 thread)" if workers is not None else f"dask scheduler {scheduler}")
+    sink = plan.sink([row for i in sorted(done_rows) for row in done_rows[i]]) if done_rows else None
     t_scan = time.perf_counter()
-    t_scan_epoch = time.time()
+    log = PointLog(time.time())
     cpu_main0 = time.process_time()
     interrupted = False
-    bar = _progress(len(cfg.masses), len(done_rows), progress)
+    bar = _progress(len(cfg.masses), len(done_rows), opts.progress)
     try:
-        for res in runner.run(tasks):
+        for res in runner.run(tasks, run_point):
             if sink is None:
-                sink = _CsvSink(csv_path, _header_lines(cfg, inputs_hash), [])
+                sink = plan.sink([])
             sink.append(res["rows"])
             done_rows[res["index"]] = res["rows"]
-            point_seconds[res["index"]] = res["seconds"]
-            point_cpu[res["index"]] = res["cpu_seconds"]
-            points.append({"index": res["index"], "mass_gev": cfg.masses[res["index"]], "pid": res["pid"],
-                           "seconds": res["seconds"], "cpu_seconds": res["cpu_seconds"],
-                           "thread_cpu_seconds": res["thread_cpu_seconds"],
-                           "start_s": res["t_start"] - t_scan_epoch, "end_s": res["t_end"] - t_scan_epoch})
+            log.add(res, cfg.masses[res["index"]])
             for w in res["warnings"]:
-                _warn(w, warnings, quiet)
+                plan.warn(w)
             if bar is not None:
                 bar.update(1)
     except KeyboardInterrupt:
@@ -502,9 +384,7 @@ def _scan_body(cfg, out, csv_path, provider, inputs_hash, warnings, done_rows, p
 
     complete = len(done_rows) == len(cfg.masses)
     if complete:  # final file sorted by mass, independent of the completion order
-        all_rows = [row for i in sorted(done_rows) for row in done_rows[i]]
-        sink = _CsvSink(csv_path, _header_lines(cfg, inputs_hash), all_rows)
-        sink.close()
+        plan.sink([row for i in sorted(done_rows) for row in done_rows[i]]).close()
     files = {"csv": csv_path}
     # the numbers exactly as written (same for resumed scans)
     result_rows = read_reach_csv(csv_path)[1] if csv_path.exists() else []
@@ -512,32 +392,35 @@ def _scan_body(cfg, out, csv_path, provider, inputs_hash, warnings, done_rows, p
     comparisons = no_selection_curves(cfg, result_rows) if complete else []
     paper_cmp = paper_comparison(cfg, result_rows, comparisons) if complete and cfg.paper else None
 
-    timings = {"total_s": time.perf_counter() - t_start, "scan_s": t_scan, "overlays_s": t_overlays,
-               "points_computed": len(point_seconds), "points_resumed": len(done_rows) - len(point_seconds),
-               "point_s_sum": float(sum(point_seconds.values())),
-               "point_s_max": float(max(point_seconds.values(), default=0.0)),
-               "point_cpu_s_sum": float(sum(point_cpu.values())),
-               "point_thread_cpu_s_sum": float(sum(p["thread_cpu_seconds"] for p in points)),
-               "main_process_cpu_scan_s": cpu_main_scan,
-               "tail_idle_s": tail_idle(points),
-               "points": sorted(points, key=lambda p: p["index"]), **overhead}
+    timings = log.timings(len(done_rows), time.perf_counter() - plan.t_start, t_scan, t_overlays, cpu_main_scan,
+                          overhead)
+    files["json"] = _write_json(plan, complete, bkg, required, timings, overlays, paper_cmp, comparisons)
+    return ScanResult(result_rows, complete, plan.out, files, plan.warnings, required, timings, paper_cmp, overlays,
+                      comparisons)
+
+
+def _write_json(plan: ScanPlan, complete: bool, bkg: dict, required: list, timings: dict, overlays: list,
+                paper_cmp: dict | None, comparisons: list) -> Path:
+    """reach.json: the config, inputs hash, seeding, execution, background, statistics, versions,
+    timings, warnings, files, overlay summaries, paper comparison and comparison curves."""
+    cfg, opts = plan.cfg, plan.options
     meta = {
         "leptoportal_reach": 1,
         "complete": complete,
         "config": cfg.to_dict(),
-        "inputs_sha256": inputs_hash,
+        "inputs_sha256": plan.inputs_hash,
         "seed": cfg.seed,
         "seeding": "mass point i uses numpy SeedSequence(seed).spawn(n_masses)[i]; statistics toys use "
                    f"SeedSequence([seed, {_STATS_TAG:#x}])",
-        "execution": mode + (f"; {execution_note}" if execution_note else ""),
+        "execution": opts.mode + (f"; {opts.execution_note}" if opts.execution_note else ""),
         "background": bkg,
         "statistics": [{"exposure": r.exposure, "n_required": r.n_required, "background_events": r.background,
                         "sigma_background_events": r.sigma_background, "method_used": r.method, "reason": r.reason}
                        for r in required],
         "versions": _versions(),
         "timings": timings,
-        "warnings": warnings,
-        "files": {k: str(Path(v).name) for k, v in files.items()},
+        "warnings": plan.warnings,
+        "files": {"csv": plan.csv_path.name},
     }
     meta["overlays"] = [{k: o[k] for k in ("kind", "label", "source", "determination", "determination_label",
                                            "consistent_with_zero") if k in o} for o in overlays]
@@ -547,12 +430,21 @@ def _scan_body(cfg, out, csv_path, provider, inputs_hash, warnings, done_rows, p
         meta["comparison_curves"] = [{"label": c["label"], "exposure": c["exposure"], "mass_gev": c["m"].tolist(),
                                       "coupling": c["g"].tolist(), "definition": c["definition"]}
                                      for c in comparisons]
-    json_path = out / "reach.json"
-    text = json.dumps(meta, indent=2, default=_json_default) + "\n"
-    write_text(json_path, text)
-    files["json"] = json_path
-    return ScanResult(result_rows, complete, out, files, warnings, required, timings, paper_cmp, overlays,
-                      comparisons)
+    json_path = plan.out / "reach.json"
+    write_text(json_path, json.dumps(meta, indent=2, default=_json_default) + "\n")
+    return json_path
+
+
+def _versions() -> dict:
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for pkg in ("leptoportal", "numpy", "scipy", "pyhf", "dask", "distributed", "matplotlib", "mplhep"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = None
+    return out
 
 
 def _info(row: dict) -> dict:
@@ -633,180 +525,3 @@ def _progress(total: int, initial: int, enabled: bool):
     return tqdm(total=total, initial=initial, unit="mass", desc="reach", file=sys.stderr, dynamic_ncols=True)
 
 
-def tail_idle(points: list) -> float:
-    """Worker-seconds idle at the end of the scan: sum over processes of (last end - that process's last end)."""
-    if not points:
-        return 0.0
-    last: dict[int, float] = {}
-    for p in points:
-        last[p["pid"]] = max(last.get(p["pid"], -math.inf), p["end_s"])
-    end = max(last.values())
-    return float(sum(end - t for t in last.values()))
-
-
-def local_cluster_config() -> dict:
-    """dask settings :func:`run_scan` uses for its ``LocalCluster`` (measured in docs/reach.md).
-
-    * worker environment: dask's ``pre-spawn-environ`` without ``MALLOC_TRIM_THRESHOLD_`` (which
-      made every large NumPy temporary a fresh mmap: 4.5x the CPU of a Monte-Carlo point), with
-      OMP/MKL/OPENBLAS/NUMBA threads capped at 1 (one single-threaded worker per core);
-    * no statistical profiler in the workers (a 10 ms stack sampler: about half of the workers'
-      extra CPU) and slower housekeeping (most of the rest, and most of the scheduler/nanny CPU):
-      event-loop lag probe every 1 s instead of 20 ms, memory monitor every 1 s instead of
-      100 ms, system monitor every 5 s instead of 0.5 s;
-    * one task per worker at a time (``worker-saturation`` 1): the rest wait on the scheduler,
-      so no worker holds a queued task while another one idles at the end of the scan; work
-      stealing off (nothing left to steal).
-    """
-    import dask
-
-    env = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
-           if not k.startswith("MALLOC_")}
-    env.update({k: 1 for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")})
-    return {
-        "distributed.nanny.pre-spawn-environ": env,
-        "distributed.worker.profile.enabled": False,
-        "distributed.admin.tick.interval": "1s",
-        "distributed.worker.memory.monitor-interval": "1s",
-        "distributed.admin.system-monitor.interval": "5s",
-        "distributed.admin.system-monitor.gil.enabled": False,
-        "distributed.scheduler.worker-saturation": 1.0,
-        "distributed.scheduler.work-stealing": False,
-    }
-
-
-def _warm_worker(provider) -> dict:
-    """Runs once on every worker as soon as the cluster is up, while the main process computes the
-    background, statistics and overlays: runs the provider's ``warm`` (its imports)."""
-    t0, c0 = time.perf_counter(), time.process_time()
-    error = ""
-    try:
-        if provider.warm is not None:
-            provider.warm()
-    except Exception as exc:  # the mass points themselves will report it
-        error = f"{type(exc).__name__}: {exc}"
-    return {"pid": os.getpid(), "seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0,
-            "error": error}
-
-
-def _process_cpu() -> dict:
-    """CPU seconds (user + system) used so far by the calling process, and its pid."""
-    t = os.times()
-    return {"pid": os.getpid(), "cpu_seconds": t.user + t.system}
-
-
-class _Runner:
-    """Runs mass points serially, on a LocalCluster started in a background thread at construction
-    (``workers``), or on an existing scheduler; collects the parallel-overhead numbers."""
-
-    def __init__(self, workers: int | None, scheduler: str | None, provider=None):
-        self.workers, self.scheduler = workers, scheduler
-        self.client = self.cluster = None
-        self.warm_futures: list = []
-        self.stats: dict = {}
-        self._pool = self._start = None
-        self._t0 = time.perf_counter()
-        if workers is not None:
-            from concurrent.futures import ThreadPoolExecutor
-
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="leptoportal-reach-cluster")
-            self._start = self._pool.submit(self._start_local, provider)
-
-    def _start_local(self, provider):
-        import logging
-
-        import dask
-        from dask.distributed import Client, LocalCluster
-
-        cfg = local_cluster_config()
-        saved = {k: os.environ.get(k) for k in [*cfg["distributed.nanny.pre-spawn-environ"], "PYTHONHASHSEED"]}
-        try:
-            with dask.config.set(cfg):
-                cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR)
-        finally:  # the nanny writes the worker environment into this process's os.environ: undo that
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
-        try:
-            client = Client(cluster)
-            self.stats["cluster_start_s"] = time.perf_counter() - self._t0
-            # one pinned warm-up task per worker, not awaited: it runs while the main process works
-            self.warm_futures = [client.submit(_warm_worker, provider, workers=[addr],
-                                               allow_other_workers=False, pure=False)
-                                 for addr in sorted(client.scheduler_info()["workers"])]
-        except BaseException:
-            cluster.close()
-            raise
-        return client, cluster
-
-    def _connect(self):
-        if self.client is not None:
-            return self.client
-        if self._start is not None:
-            t0 = time.perf_counter()
-            self.client, self.cluster = self._start.result()
-            self.stats["cluster_wait_s"] = time.perf_counter() - t0
-        else:
-            from dask.distributed import Client
-
-            try:
-                self.client = Client(self.scheduler, timeout="20s")
-            except (OSError, ValueError) as exc:
-                raise InputError("--scheduler", f"cannot connect to dask scheduler {self.scheduler!r}: {exc}") from None
-        return self.client
-
-    def run(self, tasks: list):
-        """Yield finished points: in order (serial) or as they complete (dask).
-
-        dask: submitted in mass-index order, which is also the scheduler's priority order; with one
-        task per worker at a time each worker takes the next mass as soon as it is free.
-        """
-        if not tasks:
-            return
-        if self.workers is None and self.scheduler is None:
-            for t in tasks:
-                yield run_point(t)
-            return
-        from dask.distributed import as_completed
-
-        client = self._connect()
-        futures = [client.submit(run_point, t, pure=False) for t in tasks]
-        try:
-            for fut in as_completed(futures):
-                yield fut.result()
-        finally:
-            for fut in futures:
-                if not fut.done():
-                    fut.cancel()
-
-    def collect_stats(self) -> dict:
-        """Cluster start, warm-up and worker-process CPU (dask), as numbers for reach.json."""
-        out = dict(self.stats)
-        if self.client is None:
-            return out
-        try:
-            out["warmup"] = [f.result(timeout=30) for f in self.warm_futures]
-            out["worker_process_cpu_s"] = {str(v["pid"]): v["cpu_seconds"]
-                                           for v in self.client.run(_process_cpu).values()}
-        except Exception as exc:  # accounting only: never fail a finished scan for it
-            out["accounting_error"] = f"{type(exc).__name__}: {exc}"
-        return out
-
-    def close(self) -> None:
-        if self._start is not None and self.client is None:
-            try:  # started but never used (error or interrupt before the scan): wait for it, then close
-                self.client, self.cluster = self._start.result()
-            except BaseException:
-                pass
-        try:
-            if self.client is not None:
-                self.client.close()
-        finally:
-            if self.cluster is not None:
-                self.cluster.close()
-            if self._pool is not None:
-                self._pool.shutdown(wait=True)
-            self.client = self.cluster = self._start = self._pool = None

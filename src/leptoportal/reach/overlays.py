@@ -16,8 +16,9 @@ Kinds (``[[overlays]]`` in the config):
                  vertical band m_S < m_S* (independent of the lepton coupling), with m_S* from
                  Brent's method on :func:`leptoportal.constraints.darkmatter.sidm_sigma_t_over_m`.
 
-An overlay whose module (or function) is missing is skipped with a warning (reach.json and
-stderr); the scan never fails because of an overlay.
+An overlay whose computation fails is skipped with a warning naming the error (reach.json and
+stderr); the scan never fails because of an overlay (a bad overlay option is an InputError of the
+config, raised before any scan work).
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ def compute_overlays(cfg, rows, warn) -> list[dict]:
             item = _one(ov, lo_m, hi_m, n, cfg)
         except InputError:
             raise
-        except Exception as exc:  # an overlay must never crash the scan; say why it is missing
+        except Exception as exc:  # an overlay must never crash the scan; say why it is left out
             warn(f"overlay {i} ({kind}) skipped: {type(exc).__name__}: {exc}")
             continue
         item["index"] = i

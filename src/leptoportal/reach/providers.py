@@ -1,7 +1,9 @@
 r"""Signal-yield providers of the reach scan, registered by name.
 
 A provider turns one mass point into a function of the coupling: ``make(mass, model,
-options, seed, setup) -> PointYield`` does the (possibly expensive) per-mass work once
+options, seed, setup) -> PointYield`` (``setup``: the :class:`~leptoportal.detector.setup.Setup`
+loaded with the config when the provider declares ``needs_setup``, else the config's setup
+name) does the (possibly expensive) per-mass work once
 (e.g. a detector simulation with that mass's seed) and returns
 ``PointYield.events(g, exposure)``, the expected number of selected signal events for an
 array of couplings ``g`` and an exposure in EOT/MOT.  The scan engine root-finds on that
@@ -30,7 +32,7 @@ Analytic toy providers (closed-form answers; used by the tests and as documented
                       two branches of the Lambert W function (lower: W_0, upper edge: W_-1)
 ``toy-cpu``           ``toy-power-law`` times a Monte-Carlo "efficiency" estimated from ``events``
                       seeded random numbers per mass (CPU-bound stand-in for the simulation,
-                      used by ``benchmarks/bench_reach.py`` when the simulation is not available).
+                      ``benchmarks/bench_reach.py --stand-in``).
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ class YieldProvider:
     options: dict = field(default_factory=dict)
     models: tuple = ()
     warm: Callable | None = None
-    needs_setup: bool = False  #: simulates the config's ``setup`` (validated when the config loads)
+    needs_setup: bool = False  #: simulates the config's ``setup`` (loaded once, when the config is parsed)
 
     def validate(self, opts: dict, model: dict) -> dict:
         """Check ``[provider]`` options (unknown keys, types) and fill defaults."""

@@ -160,6 +160,7 @@ def estimate(setup="na64e", *, eot: float = 1.5e11, seed: int = 1, workers: int 
     was read from there.
     """
     say = report or (lambda msg: None)
+    from ...detector.setup import load_setup
     from . import pipeline
     from .hadrons import HadronConfig
 
@@ -169,7 +170,7 @@ def estimate(setup="na64e", *, eot: float = 1.5e11, seed: int = 1, workers: int 
         raise InputError("eot", f"must be a finite number > 0; got {eot!r}")
     if isinstance(hadron_decays, bool) or not isinstance(hadron_decays, (int, np.integer)) or hadron_decays < 100:
         raise InputError("hadron_decays", f"must be an integer >= 100; got {hadron_decays!r}")
-    st = pipeline.load_setup_arg(setup)
+    st = load_setup(setup)
     if st.spectrometer is None or not str(st.beam.particle).startswith("e"):
         raise InputError("setup", f"estimate() needs an electron-beam setup with a spectrometer (NA64e); got "
                                   f"{st.name!r} -- use estimate_na64mu() for the muon beam")
@@ -275,9 +276,9 @@ def estimate_na64mu(setup="na64mu", *, n_events: int = 200_000, seed: int = 1, u
     energy, target, length = 150.0, "Pb", 20.0
     name = str(setup)
     try:
-        from .pipeline import load_setup_arg
+        from ...detector.setup import load_setup
 
-        st = load_setup_arg(setup)
+        st = load_setup(setup)
         name = st.name
         energy = float(st.beam.energy_gev)
         tgt = st.ecal

@@ -56,6 +56,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...errors import InputError
+from ...materials import Material
 from ...particles import M_E, M_MU
 from ...units import ALPHA, AVOGADRO, GEV2_TO_PB, PB_TO_CM2
 from ...quadrature import panel_nodes
@@ -327,25 +328,13 @@ def sample_pairs(energy, rng: np.random.Generator, Z=82, A=207.2, direction=None
 
 # ------------------------------------------------------------ rate estimates ----------------
 def medium_components(medium):
-    """[(Z, A, atoms per cm^3)] of a medium.
-
-    Accepts an object with ``components`` (iterable of (material, mass_fraction) or objects with
-    Z/A and a mass fraction), or a single element with Z, A, density.
-    """
-    comps = getattr(medium, "components", None)
-    rho = float(getattr(medium, "density"))
-    if comps:
-        out = []
-        for c in comps:
-            if isinstance(c, tuple):
-                mat, frac = c
-            else:
-                mat, frac = c, getattr(c, "mass_fraction", getattr(c, "fraction", 1.0))
-            out.append((float(mat.Z), float(mat.A), rho * float(frac) * AVOGADRO / float(mat.A)))
-        return out
-    n = getattr(medium, "atoms_per_cm3", None)
-    n = float(n) if n is not None and not callable(n) else rho * AVOGADRO / float(medium.A)
-    return [(float(medium.Z), float(medium.A), n)]
+    """[(Z, A, atoms per cm^3)] of a :class:`~leptoportal.detector.shower.ShowerMedium` (the
+    track-length table's medium: one entry per component, n = rho w N_A / A) or of a pure element
+    (:class:`~leptoportal.materials.Material`: one entry, its ``atoms_per_cm3``)."""
+    if isinstance(medium, Material):
+        return [(float(medium.Z), float(medium.A), float(medium.atoms_per_cm3))]
+    rho = float(medium.density)
+    return [(float(c.Z), float(c.A), rho * float(c.mass_fraction) * AVOGADRO / float(c.A)) for c in medium.components]
 
 
 def macroscopic_sigma_per_cm(energy, medium):

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...detector.setup import load_setup
 from ...errors import InputError
 from ...particles import M_MU
 from . import dimuon, hadrons
@@ -42,10 +43,6 @@ CHUNK = 200_000
 
 
 # ----------------------------------------------------------------------------- helpers
-def load_setup_arg(setup):
-    from ...detector.setup import Setup, load_setup
-
-    return setup if isinstance(setup, Setup) else load_setup(setup)
 
 
 def _mean_loss_bound(setup) -> float:
@@ -166,8 +163,9 @@ def _transport_one(setup, p4, z, charge, rng):
 
 
 def dimuon_chunk(args):
-    setup_name, seed_seq, n, table, e_pass, e0, z_ecal = args
-    setup = load_setup_arg(setup_name)
+    """One chunk of forced conversions: ``args`` = (loaded Setup, SeedSequence, n, track-length table,
+    E_pass, E0, z of the ECAL front); runs in a worker process or in this one."""
+    setup, seed_seq, n, table, e_pass, e0, z_ecal = args
     rng = np.random.default_rng(seed_seq)
     med = table.medium
     sig_fn = lambda E: dimuon.macroscopic_sigma_per_cm(E, med)  # noqa: E731
@@ -267,7 +265,7 @@ def simulate_dimuons(setup="na64e", *, eot=1.5e11, seed=1, workers=None, n_showe
     """
     if not (isinstance(eot, (int, float)) and math.isfinite(eot) and eot > 0):
         raise InputError("eot", f"must be a finite number > 0; got {eot!r}")
-    st = load_setup_arg(setup)
+    st = load_setup(setup)
     e0 = float(st.beam.energy_gev)
     if table is None:
         table, med = _table(st, n_showers=n_showers, seed=shower_seed)
@@ -293,8 +291,7 @@ def simulate_dimuons(setup="na64e", *, eot=1.5e11, seed=1, workers=None, n_showe
     n_chunks = max(1, math.ceil(n / CHUNK))
     seeds = np.random.SeedSequence(seed).spawn(n_chunks)
     sizes = [CHUNK] * (n_chunks - 1) + [n - CHUNK * (n_chunks - 1)]
-    name = st.path or st.name
-    args = [(name, seeds[i], sizes[i], table, e_pass, e0, st.ecal.z_start_cm) for i in range(n_chunks)]
+    args = [(st, seeds[i], sizes[i], table, e_pass, e0, st.ecal.z_start_cm) for i in range(n_chunks)]
     workers = workers or min(2, os.cpu_count() or 1)
     if workers > 1 and n_chunks > 1:
         with ProcessPoolExecutor(workers) as ex:
@@ -335,7 +332,7 @@ def simulate_hadrons(setup="na64e", *, n_per_channel=100_000, seed=1, config=Non
     from ...detector.muon import transport
 
     cfg = config or hadrons.HadronConfig()
-    st = load_setup_arg(setup)
+    st = load_setup(setup)
     e0 = float(st.beam.energy_gev)
     d, d_src = _decay_distance_cm(st, cfg)
     z_ecal = st.ecal.z_start_cm
