@@ -10,7 +10,7 @@ m_phi = 0.3 GeV (``--mass``, ``--energy`` to change), measured in one run on one
   1e-9 conservation check of every event, sigma; the WW default is the fused compiled kernel
   ``generate.kernels.ww_events_kernel``: rejection, completion, four-vectors and check in one pass), events
   per second: a first call (2e5 events, envelope built
-  inside) and 1e6-event calls with the envelope memoised (``sampler._ENVELOPE_CACHE``), the best of
+  inside) and 1e6-event calls with the envelope memoised (``sampler.ENVELOPE_CACHE``), the best of
   ``--repeat`` calls, with the compiled WW kernels (default) and, in the same run, with the NumPy
   reference path (``generate.channels.USE_COMPILED = False``: the engine's array functions, as
   before the kernels existed) -- "after / before" -- and with the compiled stages run separately

@@ -17,9 +17,9 @@ on points warm in both runs taken out (that difference is the machine load, not 
 ``--masses N`` / ``--events`` make reduced runs.
 
 The signal yield comes from the shipped config's provider ("na64e-simulation", i.e.
-leptoportal.analysis.signal.simulate_signal) when that module is importable.  If it is not,
-or with --stand-in, the CPU-bound Monte-Carlo stand-in provider "toy-cpu" (same number of
-events per mass) is used instead and the output says so in capitals.  The background is
+leptoportal.analysis.signal.simulate_signal); with --stand-in the CPU-bound Monte-Carlo
+stand-in provider "toy-cpu" (same number of events per mass) is used instead and the output
+says so in capitals.  The background is
 mass independent and computed once per scan, so it is not part of what is timed: a fixed
 1.9e-11/EOT (e->mu paper Sec. III C) by default, or (--background-estimate) the value of
 leptoportal.analysis.backgrounds.estimate computed once before the timed runs.  Plots and
@@ -30,19 +30,10 @@ from __future__ import annotations
 
 import argparse
 import copy
-import importlib
 import os
 import tempfile
 import time
 from pathlib import Path
-
-
-def _available(mod: str, attr: str | None = None) -> bool:
-    try:
-        m = importlib.import_module(mod)
-        return attr is None or hasattr(m, attr)
-    except ImportError:
-        return False
 
 
 def main() -> int:
@@ -63,18 +54,17 @@ def main() -> int:
     cfg = load_config("na64e-lfv")
     raw = copy.deepcopy(cfg.raw)
     notes = []
-    if args.stand_in or not _available("leptoportal.analysis.signal", "simulate_signal"):
+    if args.stand_in:
         raw["provider"] = {"name": "toy-cpu", "events": args.events, "repeat": args.repeat, "A": 1e-9}
         raw["model"] = {"name": "toy"}
         notes.append("STAND-IN YIELD: provider 'toy-cpu' (seeded Monte-Carlo efficiency, "
-                     f"{args.events} x {args.repeat} random pairs per mass), NOT the NA64e signal simulation"
-                     + (" (forced by --stand-in)" if args.stand_in else
-                        " (leptoportal.analysis.signal.simulate_signal is not available)"))
+                     f"{args.events} x {args.repeat} random pairs per mass), NOT the NA64e signal simulation "
+                     "(--stand-in)")
     else:
         raw["provider"]["events"] = args.events
         notes.append(f"signal: na64e-simulation, {args.events} events per mass")
     if raw.get("background", {}).get("source") == "na64e-estimate":
-        if args.background_estimate and _available("leptoportal.analysis.backgrounds", "estimate"):
+        if args.background_estimate:
             from leptoportal.reach import background_model
 
             t0 = time.perf_counter()

@@ -416,18 +416,18 @@ def test_etl_t_map_is_a_bijection_with_its_jacobian():
     n = 200_001
     u = (np.arange(n) + 0.5) / n
     for tmin, tmax, kt2 in ((1e-9, 1e3, 1e-3), (1e-12, 1e-2, 1e-8), (2e-6, 6e3, 0.05), (18.0, 7e3, 0.09)):
-        t, jac = ch._t_map(u, np.full(n, tmin), np.full(n, tmax), np.full(n, kt2))
+        t, jac = ch.t_map(u, np.full(n, tmin), np.full(n, tmax), np.full(n, kt2))
         assert np.all(np.diff(t) >= 0)
-        ends, _ = ch._t_map(np.array([0.0, 1.0]), np.full(2, tmin), np.full(2, tmax), np.full(2, kt2))
+        ends, _ = ch.t_map(np.array([0.0, 1.0]), np.full(2, tmin), np.full(2, tmax), np.full(2, kt2))
         assert ends == pytest.approx([tmin, tmax], rel=1e-9)
         assert np.mean(jac / t) == pytest.approx(math.log(tmax / tmin), rel=2e-3)
         # the Jacobian is the derivative of the map (central differences; a kink within +-d is rare)
         ur = np.random.default_rng(1).uniform(0.001, 0.999, 2000)
         d = 1e-8
         one = np.ones(ur.size)
-        tp, _ = ch._t_map(ur + d, tmin * one, tmax * one, kt2 * one)
-        tm, _ = ch._t_map(ur - d, tmin * one, tmax * one, kt2 * one)
-        _, jr = ch._t_map(ur, tmin * one, tmax * one, kt2 * one)
+        tp, _ = ch.t_map(ur + d, tmin * one, tmax * one, kt2 * one)
+        tm, _ = ch.t_map(ur - d, tmin * one, tmax * one, kt2 * one)
+        _, jr = ch.t_map(ur, tmin * one, tmax * one, kt2 * one)
         rel = np.abs((tp - tm) / (2 * d) / jr - 1)
         assert np.quantile(rel, 0.99) < 1e-4
 
@@ -522,10 +522,10 @@ def test_envelope_cache_cold_warm_and_call_order_identical():
 
     smp.clear_envelope_cache()
     cold = run(E, 5)
-    n_cached = len(smp._ENVELOPE_CACHE)
+    n_cached = len(smp.ENVELOPE_CACHE)
     assert n_cached == cold.info["n_energy_bins"] > 3
     warm = run(E, 5)
-    assert len(smp._ENVELOPE_CACHE) == n_cached  # nothing rebuilt
+    assert len(smp.ENVELOPE_CACHE) == n_cached  # nothing rebuilt
     smp.clear_envelope_cache()
     other_first = [run(E2, 9), run(E2, 9, m=0.5), sample_events(model, E0, 500, np.random.default_rng(3))]
     late = run(E, 5)
@@ -538,7 +538,7 @@ def test_envelope_cache_cold_warm_and_call_order_identical():
     again = run(E2, 9)
     assert np.array_equal(again.lep, other_first[0].lep)
     # cached envelopes cannot be modified in place
-    env = next(iter(smp._ENVELOPE_CACHE.values()))
+    env = next(iter(smp.ENVELOPE_CACHE.values()))
     with pytest.raises(ValueError):
         env.env.reshape(-1)[0] = 0.0
     cp = env.copy()
@@ -555,19 +555,19 @@ def test_envelope_cache_copy_on_violation_does_not_leak():
     smp.clear_envelope_cache()
     ref = sample_events(model, E, E.size, np.random.default_rng(8), method="ww", chunk_size=1000)
     # shrink every cached envelope (on writable copies put back into the cache) -> violations
-    for key, env in list(smp._ENVELOPE_CACHE.items()):
+    for key, env in list(smp.ENVELOPE_CACHE.items()):
         cp = env.copy()
         flat = cp.env.reshape(-1)
         top = np.argsort(flat * cp.volumes().reshape(-1))[-5:]  # the 5 most probable cells
         flat[top] *= 0.8
         cp.refresh()
-        smp._ENVELOPE_CACHE[key] = smp._freeze(cp)
-    shrunk = {k: v.env.copy() for k, v in smp._ENVELOPE_CACHE.items()}
+        smp.ENVELOPE_CACHE[key] = smp.freeze_envelope(cp)
+    shrunk = {k: v.env.copy() for k, v in smp.ENVELOPE_CACHE.items()}
     a = sample_events(model, E, E.size, np.random.default_rng(8), method="ww", chunk_size=1000)
     b = sample_events(model, E, E.size, np.random.default_rng(8), method="ww", chunk_size=1000)
     assert a.info["n_redraws"] > 0
     assert np.array_equal(a.lep, b.lep) and a.info["n_redraws"] == b.info["n_redraws"]
-    for k, v in smp._ENVELOPE_CACHE.items():  # the raised cells stayed in the chunk's copy
+    for k, v in smp.ENVELOPE_CACHE.items():  # the raised cells stayed in the chunk's copy
         assert np.array_equal(v.env, shrunk[k])
     assert not np.array_equal(a.lep, ref.lep)
     smp.clear_envelope_cache()

@@ -43,7 +43,7 @@ def test_gstar_limits_free_gas():
     gr, gs = dof.free_gas_dof(np.array(1e-3))
     assert gr == pytest.approx(10.71, rel=0.005)
     # massless limit of the e+- integrals: 7/8 * 4
-    gre, gse = dof._electron_gas(np.array(1e3))
+    gre, gse = dof.electron_gas(np.array(1e3))
     assert gre == pytest.approx(3.5, rel=1e-6) and gse == pytest.approx(3.5, rel=1e-6)
     # below the ideal-gas SM value 106.75 at 282 GeV (interactions), above 100
     assert 100 < dof.g_rho(282.0) < 106.75

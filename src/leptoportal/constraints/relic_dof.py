@@ -36,7 +36,7 @@ from scipy.interpolate import CubicSpline
 from ..errors import InputError
 from ..particles import M_E
 
-__all__ = ["g_rho", "g_s", "sqrt_g_star", "gstar_table", "free_gas_dof", "T_TABLE_MIN_GEV", "T_TABLE_MAX_GEV"]
+__all__ = ["g_rho", "g_s", "sqrt_g_star", "gstar_table", "free_gas_dof", "electron_gas", "T_TABLE_MIN_GEV", "T_TABLE_MAX_GEV"]
 
 _DATA = ("data", "relic", "gstar_borsanyi2016.toml")
 #: neutrino decoupling temperature assumed below the table [GeV] (= lowest table temperature)
@@ -67,7 +67,7 @@ _Y = np.concatenate([0.5 * (b - a) * _GL_X + 0.5 * (b + a) for a, b in zip(_Y_ED
 _WY = np.concatenate([0.5 * (b - a) * _GL_W for a, b in zip(_Y_EDGES[:-1], _Y_EDGES[1:])])
 
 
-def _electron_gas(T):
+def electron_gas(T):
     """(g_rho, g_s) contributions of e+- (4 internal states) at temperature T [GeV].
 
     rho/T^4 = (4 / 2 pi^2) int y^2 E/(e^E + 1) dy, P/T^4 = (4 / 2 pi^2) int y^4/(3E)/(e^E + 1) dy
@@ -85,8 +85,8 @@ def _electron_gas(T):
 def free_gas_dof(T):
     """(g_rho, g_s) of photons + e+- + decoupled neutrinos at T <= 1 MeV (free gas, see module doc)."""
     T = np.asarray(T, float)
-    gr_e, gs_e = _electron_gas(T)
-    _, gs_e_dec = _electron_gas(np.array(T_NU_DEC_GEV))
+    gr_e, gs_e = electron_gas(T)
+    _, gs_e_dec = electron_gas(np.array(T_NU_DEC_GEV))
     r3 = (2.0 + gs_e) / (2.0 + gs_e_dec)          # (T_nu / T)^3
     g_nu = 7.0 / 8.0 * 6.0
     return 2.0 + gr_e + g_nu * r3 ** (4.0 / 3.0), 2.0 + gs_e + g_nu * r3

@@ -451,7 +451,7 @@ class ETLChannel(Channel):
         tmin = np.where(fr.valid, fr.tmin, 1.0)
         tmax = np.where(fr.valid, fr.tmax, 2.0)
         kt2 = (fr.aabs * np.sin(psi)) ** 2
-        t, dt_du = self._t_map(u[:, 2], tmin, tmax, np.where(np.isfinite(kt2) & (kt2 > 0), kt2, 1e-300))
+        t, dt_du = self.t_map(u[:, 2], tmin, tmax, np.where(np.isfinite(kt2) & (kt2 > 0), kt2, 1e-300))
         # phi_q: flatten the 1/s and 1/|u~| peaks at phi_q = 0
         qabs, qz, qt = (v[:, 0] for v in q_polar(fr, t[:, None], M))
         q0 = -t / (2.0 * M)
@@ -470,7 +470,7 @@ class ETLChannel(Channel):
         jac = (yhi - ylo) * fac_psi * _sin_over(psi) * dt_du * dphi_du
         return y, psi, t, phi_q, fr, jac
 
-    def _t_map(self, u, tmin, tmax, kt2):
+    def t_map(self, u, tmin, tmax, kt2):
         """ln t from the inverse CDF of rho(ln t) = the table of :func:`_tmap_table` + a box on
         [0.1 k_T^2, 3 k_T^2] holding half the table's mass on [t_min, t_max] (k_T = |p'| sin(psi),
         the lab transverse momentum: at wide angles the recoil supplies it and the density peaks

@@ -295,7 +295,7 @@ def energy_bins(E_all, per_decade, e_floor=0.0):
     [10^(k/per_decade), 10^((k+1)/per_decade)), its lower edge raised to ``e_floor`` (just above the
     threshold) where that is higher.  So the envelope of a bin depends only on (process, vertex,
     mass, frame, bin) -- never on which other energies are in the sample -- and can be memoised
-    across calls (:data:`_ENVELOPE_CACHE`)."""
+    across calls (:data:`ENVELOPE_CACHE`)."""
     if np.all(E_all == E_all[0]):
         return np.zeros(E_all.size, np.int64), {0: (float(E_all[0]), float(E_all[0]))}
     k = np.floor(np.log10(E_all) * per_decade).astype(np.int64)
@@ -316,16 +316,16 @@ def _process_key(channel):
 
 #: memoised envelopes {(process key, bin, E_lo, E_hi, constants): GridEnvelope}, least recently used first.
 #: The stored envelopes are read-only; a chunk that must raise cells works on a copy (generate_chunk).
-_ENVELOPE_CACHE: OrderedDict = OrderedDict()
+ENVELOPE_CACHE: OrderedDict = OrderedDict()
 ENVELOPE_CACHE_SIZE = 512
 
 
 def clear_envelope_cache():
     """Forget every memoised envelope (results never depend on the cache: it only saves time)."""
-    _ENVELOPE_CACHE.clear()
+    ENVELOPE_CACHE.clear()
 
 
-def _freeze(env):
+def freeze_envelope(env):
     for a in (env.env, env.env_flat, env.cum, env.alias_prob, env.alias, env.cell_lo, env.cell_w, *env.edges):
         a.flags.writeable = False
     return env
@@ -333,7 +333,7 @@ def _freeze(env):
 
 class Envelopes:
     """Envelope per energy bin (max of h over the bin's lowest, middle, highest energy), measured
-    on first use with a seed fixed by the bin and memoised across calls in :data:`_ENVELOPE_CACHE`."""
+    on first use with a seed fixed by the bin and memoised across calls in :data:`ENVELOPE_CACHE`."""
 
     def __init__(self, channel, bins):
         self.channel, self.bins, self.cache = channel, bins, {}
@@ -343,14 +343,14 @@ class Envelopes:
             lo, hi = self.bins[b]
             key = (_process_key(self.channel), int(b), lo, hi, ENVELOPE_SEED, self._calibration(lo, hi),
                    SPECTRUM_BUILD)
-            env = _ENVELOPE_CACHE.get(key)
+            env = ENVELOPE_CACHE.get(key)
             if env is None:
-                env = _freeze(self._build(b, lo, hi))
-                _ENVELOPE_CACHE[key] = env
-                while len(_ENVELOPE_CACHE) > ENVELOPE_CACHE_SIZE:
-                    _ENVELOPE_CACHE.popitem(last=False)
+                env = freeze_envelope(self._build(b, lo, hi))
+                ENVELOPE_CACHE[key] = env
+                while len(ENVELOPE_CACHE) > ENVELOPE_CACHE_SIZE:
+                    ENVELOPE_CACHE.popitem(last=False)
             else:
-                _ENVELOPE_CACHE.move_to_end(key)
+                ENVELOPE_CACHE.move_to_end(key)
             self.cache[b] = env
         return self.cache[b]
 
