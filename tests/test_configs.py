@@ -57,3 +57,157 @@ def test_copy_refuses_to_overwrite_and_names_bad_input(tmp_path, capsys):
     assert main(["configs", "show", "no-such-config"]) == 2
     err = capsys.readouterr().err
     assert "NAME" in err and "na64e-lfv" in err
+
+
+# ---------------------------------------------------------------- one rule: a field present is honoured
+def _mutations(node, path=()):
+    """(path, mutated value) for every leaf of a TOML document: numbers scaled, booleans flipped,
+    strings changed, each number of a list scaled in turn."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _mutations(v, path + (k,))
+    elif isinstance(node, list) and node and all(isinstance(x, dict) for x in node):
+        for i, v in enumerate(node):
+            yield from _mutations(v, path + (i,))
+    elif isinstance(node, bool):
+        yield path, not node
+    elif isinstance(node, (int, float)):
+        yield path, (node * 1.37 if node else 1.0) if isinstance(node, float) else node + 1
+    elif isinstance(node, str):
+        yield path, node + "-x"
+    elif isinstance(node, list):
+        for i, x in enumerate(node):
+            if isinstance(x, (int, float)) and not isinstance(x, bool):
+                yield path, [y * 1.37 if j == i else y for j, y in enumerate(node)]
+
+
+def _set(doc, path, value):
+    import copy
+
+    doc = copy.deepcopy(doc)
+    node = doc
+    for p in path[:-1]:
+        node = node[p]
+    node[path[-1]] = value
+    return doc
+
+
+def _dump(doc) -> str:
+    """A minimal TOML writer for the shipped files' shapes (tables, arrays of tables, inline values)."""
+    def val(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, (int, float)):
+            return repr(v)
+        if isinstance(v, str):
+            return json.dumps(v)
+        if isinstance(v, list):
+            return "[" + ", ".join(val(x) for x in v) + "]"
+        if isinstance(v, dict):
+            return "{" + ", ".join(f"{json.dumps(k)} = {val(x)}" for k, x in v.items()) + "}"
+        raise TypeError(v)
+
+    out = []
+
+    def table(d, name):
+        simple = {k: v for k, v in d.items() if not isinstance(v, dict) and not (
+            isinstance(v, list) and v and all(isinstance(x, dict) for x in v))}
+        if name:
+            out.append(f"[{name}]")
+        out.extend(f"{json.dumps(k)} = {val(v)}" for k, v in simple.items())
+        for k, v in d.items():
+            sub = f"{name}.{json.dumps(k)}" if name else json.dumps(k)
+            if isinstance(v, dict):
+                table(v, sub)
+            elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+                for x in v:
+                    out.append(f"[[{sub}]]")
+                    out.extend(f"{json.dumps(kk)} = {val(vv)}" for kk, vv in x.items())
+
+    table(doc, "")
+    return "\n".join(out) + "\n"
+
+
+def _record(cfg):
+    return json.dumps(cfg.to_dict(), sort_keys=True, default=repr)
+
+
+@pytest.mark.parametrize("name", shipped_configs())
+def test_every_key_of_a_shipped_config_is_honoured_or_rejected(name, tmp_path):
+    """One rule: mutate any key of the config or of the setup it simulates; the load either fails
+    (naming what is wrong) or the recorded block (inputs, resolved setup and provider values,
+    labels) changes.  A key read by nobody would pass neither."""
+    from leptoportal.errors import InputError
+    from leptoportal.reach.config import shipped_config_text, shipped_setup_text
+
+    raw = tomllib.loads(shipped_config_text(name))
+    setup_raw = tomllib.loads(shipped_setup_text(raw["setup"]))
+    (tmp_path / "setup.toml").write_text(_dump(setup_raw))
+    base = load_config(_write(tmp_path / "c.toml", _dump({**raw, "setup": "setup.toml"})))
+    ref = _record(base)
+    assert _record(load_config(tmp_path / "c.toml")) == ref  # the record is deterministic
+    ignored, n_loaded = [], 0
+    for path, value in _mutations(raw):
+        if path == ("setup",):
+            continue  # the setup is mutated key by key below
+        try:
+            rec = _record(load_config(_write(tmp_path / "c.toml", _dump({**_set(raw, path, value), "setup": "setup.toml"}))))
+        except InputError:
+            continue
+        if rec == ref:
+            ignored.append(("config",) + path)
+        n_loaded += 1
+    if base.loaded_setup is not None:
+        for path, value in _mutations(setup_raw):
+            (tmp_path / "setup_m.toml").write_text(_dump(_set(setup_raw, path, value)))
+            try:
+                rec = _record(load_config(_write(tmp_path / "c.toml", _dump({**raw, "setup": "setup_m.toml"}))))
+            except InputError:
+                continue
+            if rec == ref:
+                ignored.append(("setup",) + path)
+            n_loaded += 1
+    assert ignored == []
+    assert n_loaded > 30  # the mutations did load
+
+
+def _write(path, text):
+    path.write_text(text)
+    return path
+
+
+def test_thin_target_reads_beam_and_target_from_the_setup(tmp_path):
+    """Eq. (3.1)'s energy, beam and target come from the setup: a copy with another energy or
+    target is honoured (and recorded), and the old provider keys are refused, naming the setup."""
+    from leptoportal.analysis.na64mu import ThinTarget, min_ionising_dedx, production_integral
+    from leptoportal.errors import InputError
+
+    assert main(["configs", "copy", "na64mu-leptophilic", str(tmp_path)]) == 0
+    cfg = load_config(tmp_path / "na64mu-leptophilic.toml")
+    res = cfg.resolved["provider"]
+    assert (res["energy_gev"], res["target"], res["target_length_cm"], res["beam"]) == (150.0, "Pb", 20.0, "mu+")
+    assert res["n_atoms_per_cm3"] == pytest.approx(3.3e22, rel=0.01)  # the paper's n_atom for lead
+    setup = tmp_path / "na64mu.toml"
+    text = setup.read_text()
+    setup.write_text(text.replace('material = "Pb"                 # NA64-mu paper Sec. 3.1', 'material = "W"'))
+    w = load_config(tmp_path / "na64mu-leptophilic.toml")
+    assert w.resolved["provider"]["target"] == "W" and w.inputs_hash() != cfg.inputs_hash()
+    tt_pb, tt_w = ThinTarget.from_setup(cfg.loaded_setup), ThinTarget.from_setup(w.loaded_setup)
+    assert production_integral(0.1, tt_w) != production_integral(0.1, tt_pb)
+    raw = tomllib.loads((tmp_path / "na64mu-leptophilic.toml").read_text())
+    raw["provider"]["energy_gev"] = 160.0
+    with pytest.raises(InputError, match=r"provider\.energy_gev.*setup"):
+        load_config(_write(tmp_path / "old-style.toml", _dump(raw)))
+    # the default <dE/dy>: the minimum-ionising loss, PDG 1.122 MeV cm^2/g x 11.35 g/cm^3 for lead
+    assert min_ionising_dedx("Pb") == pytest.approx(1.122e-3 * 11.35, rel=3e-3)
+
+
+def test_reach_overrides_are_recorded_and_change_the_resume_key():
+    cfg = load_config("na64mu-leptophilic")
+    over = cfg.with_overrides(energy=160.0, exposures=[1e11], masses=[0.1, 0.2])
+    assert over.overrides == {"energy_gev": 160.0, "exposures": [1e11], "masses_gev": [0.1, 0.2]}
+    assert over.resolved["provider"]["energy_gev"] == 160.0 and over.exposures == (1e11,)
+    assert over.masses == (0.1, 0.2) and over.inputs_hash() != cfg.inputs_hash()
+    assert cfg.resolved["provider"]["energy_gev"] == 150.0  # the original is untouched
+    with pytest.raises(Exception, match="--energy"):
+        cfg.with_overrides(energy=-1.0)

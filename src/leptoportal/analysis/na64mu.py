@@ -118,6 +118,46 @@ class ThinTarget:
     def process(self):
         return api.make_process(self.beam, self.beam, self.target, self.method, self.form_factor, "scalar")
 
+    @classmethod
+    def from_setup(cls, setup, *, dedy_gev_per_cm=None, x_min=DEFAULTS["x_min"], method=DEFAULTS["method"],
+                   form_factor=DEFAULTS["form_factor"]) -> "ThinTarget":
+        """Eq. (3.1)'s inputs from a setup: beam particle and energy from its ``[beam]``, target
+        material and length from its ``[target]`` (:meth:`leptoportal.detector.setup.Setup.thin_target`).
+        ``dedy_gev_per_cm`` None: the minimum-ionising muon loss of the target material
+        (:func:`min_ionising_dedx`; for Pb 12.74e-3 GeV/cm, the paper's 12.7e-3)."""
+        from ..detector.setup import load_setup
+
+        setup = load_setup(setup)  # a name or path is loaded; a Setup is used as it is
+        spec = setup.thin_target()
+        if dedy_gev_per_cm is None:
+            dedy_gev_per_cm = min_ionising_dedx(spec.material)
+        return cls(energy_gev=float(setup.beam.energy_gev), target=spec.material, target_length_cm=spec.length_cm,
+                   dedy_gev_per_cm=dedy_gev_per_cm, x_min=x_min, method=method, form_factor=form_factor,
+                   beam=str(setup.beam.particle))
+
+    def resolved(self) -> dict:
+        """The inputs of Eq. (3.1) actually used (written to reach.json and the reach.csv header)."""
+        return {"energy_gev": self.energy_gev, "beam": self.beam, "target": self.target,
+                "target_length_cm": self.target_length_cm, "dedy_gev_per_cm": self.dedy_gev_per_cm,
+                "e_min_gev": self.e_min, "n_atoms_per_cm3": self.n_atoms, "x_min": self.x_min,
+                "method": str(self.method), "form_factor": self.form_factor}
+
+
+def min_ionising_dedx(material: str) -> float:
+    """Minimum of the muon's electronic stopping power in ``material`` [GeV/cm] (Bethe with the
+    density effect, :func:`leptoportal.detector.muon_loss.electronic_dedx`; PDG gives 1.122 MeV
+    cm^2/g for Pb, i.e. 12.7e-3 GeV/cm, the value the NA64-mu paper uses in Eq. 3.1)."""
+    from ..detector.media import get_substance
+    from ..detector.muon_loss import electronic_dedx
+
+    try:
+        sub = get_substance(material)
+    except InputError:
+        raise InputError("dedy_gev_per_cm", f"no stopping-power data for target {material!r}: give "
+                         "dedy_gev_per_cm") from None
+    E = np.geomspace(0.12, 1.0e3, 4000)
+    return float(np.min(electronic_dedx(E, sub))) * float(sub.density)
+
 
 def _dsigma_dx_unit(proc, E: float, m_S: float, x: np.ndarray, order: int) -> np.ndarray:
     """dsigma/dx per unit g_mu^2 [GeV^-2] of mu N -> mu N S (scalar vertex; ``proc`` from ThinTarget.process)."""

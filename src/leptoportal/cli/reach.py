@@ -38,6 +38,12 @@ def register(sub) -> None:
     p.add_argument("--stat", choices=STAT_CHOICES, default=None,
                    help="force the statistical method (default: the config's statistics.method)")
     p.add_argument("--seed", type=arg("seed"), default=None, help=f"override the config's seed, {help_range('seed')}")
+    p.add_argument("--energy", type=arg("energy"), default=None, metavar="GEV",
+                   help=f"override the setup's beam energy [GeV], {help_range('energy')}")
+    p.add_argument("--exposure", type=arg("exposure"), nargs="+", default=None, metavar="N",
+                   help=f"override the config's exposures (EOT/MOT, one curve each), {help_range('exposure')}")
+    p.add_argument("--masses", type=arg("mass"), nargs="+", default=None, metavar="GEV",
+                   help=f"override the config's mass grid [GeV], {help_range('mass')}")
     p.add_argument("--quick", action="store_true", help="coarse mass grid (masses.quick_n points) for smoke tests")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(func=run)
@@ -46,7 +52,8 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..reach import load_config, run_scan
 
-    cfg = load_config(args.config).with_overrides(stat=args.stat, quick=args.quick, seed=args.seed)
+    cfg = load_config(args.config).with_overrides(stat=args.stat, quick=args.quick, seed=args.seed, energy=args.energy,
+                                                  exposures=args.exposure, masses=args.masses)
     outdir = args.output or f"./reach-{cfg.name}"
     res = run_scan(cfg, outdir, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
                    force=args.force, progress=not args.no_progress and sys.stderr.isatty())

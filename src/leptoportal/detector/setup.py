@@ -131,6 +131,16 @@ class Spectrometer:
 
 
 @dataclass(frozen=True)
+class Target:
+    """The target of a thin-target yield (the NA64-mu paper's Eq. 3.1): a material (a built-in
+    name or "Z,A,rho", :func:`leptoportal.materials.get_material`) and its length."""
+
+    material: str
+    length_cm: float
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class Setup:
     name: str
     beam: Beam
@@ -140,6 +150,20 @@ class Setup:
     response: dict = field(default_factory=dict)
     path: str = ""
     description: str = ""
+    target: Target | None = None
+
+    def thin_target(self) -> Target:
+        """The setup's ``[target]``, or else its active target (the first ecal/target element)
+        when that is one chemical element; :class:`InputError` naming ``target`` otherwise."""
+        if self.target is not None:
+            return self.target
+        el = self.ecal
+        comps = {sym for ly in el.medium.layers for sym, _ in ly.substance.composition}
+        if len(comps) != 1:
+            raise InputError("target", f"setup {self.name!r}: the active target {el.name!r} is made of "
+                             f"{', '.join(sorted(comps))}; a thin-target yield needs one material: add a [target] "
+                             "table (material, length_cm, source) to the setup")
+        return Target(comps.pop(), float(el.thickness_cm), f"element {el.name!r} of the setup")
 
     def element_index(self, name: str) -> int:
         for i, e in enumerate(self.elements):
@@ -171,7 +195,8 @@ class Setup:
 # ----------------------------------------------------------------------------------------------
 # loading and validation
 # ----------------------------------------------------------------------------------------------
-_TOP = {"name", "description", "source", "beam", "media", "elements", "spectrometer", "selection", "response"}
+_TOP = {"name", "description", "source", "beam", "media", "elements", "spectrometer", "selection", "response",
+        "target"}
 _BEAM = {"particle", "energy_gev", "spread_rel", "momentum_resolution_rel"}
 _ELEM = {"name", "kind", "medium", "z_start_cm", "thickness_cm", "half_aperture_cm", "half_aperture_x_cm",
          "half_aperture_y_cm", "resolution_cm", "field_integral_tm", "source"}
@@ -347,7 +372,23 @@ def load_setup(name_or_path) -> Setup:
                             tuple(elements[i].resolution_cm for i in ti))
     selection = dict(data.get("selection", {}))
     response = dict(data.get("response", {}))
-    setup = Setup(name, beam, elements, spec, selection, response, str(path), data.get("description", ""))
+    target = None
+    if "target" in data:
+        t = data["target"]
+        if not isinstance(t, dict):
+            raise ctx.err("target", "material", "must be a table {material, length_cm, source}")
+        _unknown(ctx, t, {"material", "length_cm", "source"}, "target")
+        mat = t.get("material")
+        if not isinstance(mat, str):
+            raise ctx.err("target", "material", f"must be a material name or 'Z,A,rho'; got {mat!r}")
+        from ..materials import get_material
+
+        try:
+            get_material(mat)
+        except InputError as exc:
+            raise ctx.err("target", "material", exc.message) from None
+        target = Target(mat, _num(ctx, t, "target", "length_cm", positive=True), str(t.get("source", "")))
+    setup = Setup(name, beam, elements, spec, selection, response, str(path), data.get("description", ""), target)
     # validate selection/response numbers early (names the field)
 
     validate_response(setup, ctx)

@@ -157,6 +157,11 @@ class ReachConfig:
     #: the :class:`~leptoportal.detector.setup.Setup` loaded when the config was parsed (a provider
     #: that simulates the detector needs it), else None; the scan passes it down instead of the name
     loaded_setup: object = field(repr=False, compare=False, default=None)
+    #: the values actually used: ``setup`` (its beam, name and a hash of every number it holds) and
+    #: ``provider`` (the provider's own resolution, e.g. Eq. 3.1's energy, target, length)
+    resolved: dict = field(default_factory=dict)
+    #: what the command line changed (reach --energy / --exposure / --masses)
+    overrides: dict = field(default_factory=dict)
 
     def setup_or_name(self):
         """The loaded setup if parsing loaded it, else the setup name (loaded by whoever needs it)."""
@@ -168,7 +173,7 @@ class ReachConfig:
             "setup": self.setup, "exposures": list(self.exposures), "exposure_unit": self.exposure_unit,
             "cl": self.cl, "seed": self.seed, "model": self.model, "statistics": self.statistics,
             "background": self.background, "masses_gev": list(self.masses), "coupling": self.coupling,
-            "provider": self.provider,
+            "provider": self.provider, "resolved": self.resolved, "overrides": self.overrides,
         }
 
     def inputs_hash(self) -> str:
@@ -180,11 +185,37 @@ class ReachConfig:
         d = self.inputs()
         d.update({"name": self.name, "title": self.title, "source": self.source,
                   "overlays": list(self.overlays), "plot": self.plot, "paper": self.paper})
+        m = self.raw.get("masses")
+        if isinstance(m, dict) and "quick_n" in m:
+            d["masses_quick_n"] = m["quick_n"]  # the grid of --quick
         return d
 
-    def with_overrides(self, *, stat: str | None = None, quick: bool = False, seed: int | None = None) -> "ReachConfig":
-        """Copy with the CLI's --stat / --quick / --seed applied (re-validated)."""
+    def with_overrides(self, *, stat: str | None = None, quick: bool = False, seed: int | None = None,
+                       energy: float | None = None, exposures=None, masses=None) -> "ReachConfig":
+        """Copy with the CLI's --stat / --quick / --seed / --energy / --exposure / --masses applied
+        (re-validated); --energy replaces the setup's beam energy, the others the config's keys;
+        the last three are recorded in :attr:`overrides` (outputs and resume hash)."""
         raw = copy.deepcopy(self.raw)
+        overrides = dict(self.overrides)
+        setup_obj = self.loaded_setup
+        if energy is not None:
+            check(energy, "energy", "--energy")
+            if setup_obj is None:
+                raise InputError("--energy", f"provider {self.provider['name']!r} does not simulate the setup's beam")
+            import dataclasses
+
+            setup_obj = dataclasses.replace(setup_obj, beam=dataclasses.replace(setup_obj.beam,
+                                                                                energy_gev=float(energy)))
+            overrides["energy_gev"] = float(energy)
+        if exposures is not None:
+            raw["exposures"] = [float(x) for x in exposures]
+            raw.pop("exposure", None)
+            overrides["exposures"] = [float(x) for x in exposures]
+            if isinstance(raw.get("plot"), dict):
+                raw["plot"] = {k: v for k, v in raw["plot"].items() if k != "curve_labels"}
+        if masses is not None:
+            raw["masses"] = sorted({float(m) for m in masses})
+            overrides["masses_gev"] = raw["masses"]
         if stat is not None:
             if stat not in STAT_METHODS:
                 raise InputError("--stat", f"must be one of {', '.join(STAT_METHODS)}; got {stat!r}")
@@ -198,7 +229,7 @@ class ReachConfig:
                 st.pop("rule", None)
         if seed is not None:
             raw["seed"] = seed
-        cfg = _parse(raw, self.name, self.loaded_setup)
+        cfg = _parse(raw, self.name, setup_obj, overrides)
         if quick:
             m = np.asarray(cfg.masses)
             mraw = cfg.raw.get("masses", {})
@@ -473,7 +504,7 @@ def parse_config(raw: dict, *, name: str = "config") -> ReachConfig:
     return _parse(raw, name, None)
 
 
-def _parse(raw: dict, name: str, loaded_setup) -> ReachConfig:
+def _parse(raw: dict, name: str, loaded_setup, overrides=None) -> ReachConfig:
     """:func:`parse_config`; ``loaded_setup``: the Setup of a config parsed before from the same
     ``setup`` entry (:meth:`ReachConfig.with_overrides`), reused instead of loading it again."""
     if not isinstance(raw, dict):
@@ -526,12 +557,38 @@ def _parse(raw: dict, name: str, loaded_setup) -> ReachConfig:
         paper=_parse_paper(raw),
         raw=copy.deepcopy(raw),
         loaded_setup=setup_obj,
+        overrides=dict(overrides or {}),
     )
+    object.__setattr__(cfg, "resolved", _resolve(cfg))
     if cfg.statistics["method"] == "background-free" and cfg.background["source"] != "none":
         raise InputError("background.source", "must be 'none' (or omitted) with statistics.method = 'background-free'")
     if "curve_labels" in cfg.plot and len(cfg.plot["curve_labels"]) != len(cfg.exposures):
         raise InputError("plot.curve_labels", f"needs one label per exposure ({len(cfg.exposures)})")
     return cfg
+
+
+def _resolve(cfg: ReachConfig) -> dict:
+    """The values actually used, from the loaded setup and the provider (errors name the key)."""
+    from .providers import get_provider
+
+    out = {}
+    st = cfg.loaded_setup
+    if st is not None:
+        import dataclasses
+
+        out["setup"] = {"name": st.name, "beam": {"particle": st.beam.particle, "energy_gev": st.beam.energy_gev},
+                        # every number of the setup, not where its file lies
+                        "sha256": hashlib.sha256(repr(dataclasses.replace(st, path="")).encode("utf-8")).hexdigest()}
+    prov = get_provider(cfg.provider["name"])
+    if prov.resolve is not None:
+        opts = {k: v for k, v in cfg.provider.items() if k != "name"}
+        try:
+            out["provider"] = prov.resolve(opts, st)
+        except InputError as exc:
+            key = exc.parameter
+            where = f"provider.{key}" if key in prov.options else ("setup.target" if key == "target" else key)
+            raise InputError(where, exc.message) from None
+    return out
 
 
 def shipped_configs() -> list[str]:

@@ -408,6 +408,8 @@ def _write_json(plan: ScanPlan, complete: bool, bkg: dict, required: list, timin
         "leptoportal_reach": 1,
         "complete": complete,
         "config": cfg.to_dict(),
+        "resolved": cfg.resolved,
+        "overrides": cfg.overrides,
         "inputs_sha256": plan.inputs_hash,
         "seed": cfg.seed,
         "seeding": "mass point i uses numpy SeedSequence(seed).spawn(n_masses)[i]; statistics toys use "

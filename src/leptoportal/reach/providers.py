@@ -12,9 +12,11 @@ function in log g without assuming any power of g (see :mod:`leptoportal.reach.e
 Registered providers
 --------------------
 ``na64mu-thin-target``  NA64-mu paper (Chen, Kozaczuk, Zhong, arXiv:1807.03790) Eq. (3.1):
-    ``leptoportal.analysis.na64mu.thin_target_yield(model, mot, **options)``, the number of
-    S -> chi chi-bar events incl. BR(S -> chi chi-bar), which depends on g_mu through the
-    visible widths.  Model: ``leptophilic``.
+    the number of S -> chi chi-bar events incl. BR(S -> chi chi-bar), which depends on g_mu
+    through the visible widths.  Beam particle and energy from the setup's ``[beam]``, target
+    material and length from its ``[target]`` (:meth:`ThinTarget.from_setup
+    <leptoportal.analysis.na64mu.ThinTarget.from_setup>`); options: dedy_gev_per_cm (default:
+    minimum-ionising loss of the target), x_min, method, form_factor, order.  Model: ``leptophilic``.
 ``na64e-simulation``  e->mu paper Eq. (29) with the selection efficiency:
     ``leptoportal.analysis.signal.simulate_signal`` once per mass at a reference coupling
     h_ref with the mass's seed; the yield is yield_per_eot x efficiency x EOT x (h/h_ref)^2,
@@ -84,6 +86,11 @@ class YieldProvider:
     models: tuple = ()
     warm: Callable | None = None
     needs_setup: bool = False  #: simulates the config's ``setup`` (loaded once, when the config is parsed)
+    #: ``resolve(options, setup) -> dict``: the inputs actually used (from the setup and the
+    #: options), computed when the config loads (errors name the key) and written to the outputs
+    resolve: Callable | None = None
+    #: option names that are not options because the setup holds them: name -> where in the setup
+    from_setup: dict = field(default_factory=dict)
 
     def validate(self, opts: dict, model: dict) -> dict:
         """Check ``[provider]`` options (unknown keys, types) and fill defaults."""
@@ -92,6 +99,10 @@ class YieldProvider:
                              f"got {model['name']!r}")
         out = {}
         for k, v in opts.items():
+            if k in self.from_setup:
+                raise InputError(f"provider.{k}", f"comes from the setup ({self.from_setup[k]}): edit the setup "
+                                 "(leptoportal configs copy gives an editable one) or, for the beam energy, "
+                                 "use reach --energy")
             if k not in self.options:
                 raise InputError(f"provider.{k}", f"unknown option for provider {self.name!r}; valid: "
                                  f"{', '.join(sorted(self.options)) or '(none)'}")
@@ -216,7 +227,7 @@ def _make_na64mu(mass, model, o, seed, setup):
 
     opts = dict(o)
     order = opts.pop("order", 1)
-    tt = na64mu.ThinTarget(**opts)
+    tt = na64mu.ThinTarget.from_setup(setup, **opts)
     integral = na64mu.production_integral(mass, tt, order=order)
     rel = {"eps_R": model["eps_R"], "mchi_ratio": None} if "eps_R" in model else {"mchi_ratio": model["mchi_ratio"]}
 
@@ -245,6 +256,14 @@ def _make_na64e(mass, model, o, seed, setup):
     return PointYield(events, False, {"efficiency": float(res.efficiency), "yield_per_eot_ref": float(res.yield_per_eot)})
 
 
+def _resolve_na64mu(o, setup):
+    from ..analysis import na64mu
+
+    opts = dict(o)
+    order = opts.pop("order", 1)
+    return {**na64mu.ThinTarget.from_setup(setup, **opts).resolved(), "order": order}
+
+
 def _import_na64mu():
     from ..analysis import na64mu  # noqa: F401  (warm-up: the import is the cost)
 
@@ -255,11 +274,12 @@ def _import_signal():
 
 register_provider(YieldProvider(
     "na64mu-thin-target", _make_na64mu, "NA64-mu thin-target yield, Eq. (3.1) of arXiv:1807.03790",
-    {"energy_gev": (float, None, "energy"), "target": (str, None), "target_length_cm": (float, None, "length_cm"),
-     "dedy_gev_per_cm": (float, None, "dedy"), "x_min": (float, None, "x_min"),
+    {"dedy_gev_per_cm": (float, None, "dedy"), "x_min": (float, None, "x_min"),
      "method": (str, None, ("iww", "ww", "etl")), "form_factor": (str, None, ("elastic", "atomic-nuclear")),
-     "beam": (str, None, ("mu+", "mu-")), "order": (int, None, "order"), "n_atoms_per_cm3": (float, None, "density_n")},
-    models=("leptophilic",), warm=_import_na64mu))
+     "order": (int, None, "order")},
+    models=("leptophilic",), warm=_import_na64mu, needs_setup=True, resolve=_resolve_na64mu,
+    from_setup={"energy_gev": "[beam] energy_gev", "beam": "[beam] particle", "target": "[target] material",
+                "target_length_cm": "[target] length_cm", "n_atoms_per_cm3": "[target] material"}))
 register_provider(YieldProvider(
     "na64e-simulation", _make_na64e, "NA64e e->mu signal simulation (yield_per_eot x efficiency)",
     {"events": (int, 100_000, "events"), "method": (str, "ww", ("etl", "ww", "iww")),

@@ -50,6 +50,8 @@ def header_lines(cfg: ReachConfig, inputs_hash: str) -> list[str]:
         f"# model: {json.dumps(cfg.model, sort_keys=True)}\n",
         f"# provider: {cfg.provider['name']}\n",
         f"# exposure_unit: {cfg.exposure_unit}; cl: {cfg.cl:g}; seed: {cfg.seed}\n",
+        *([f"# resolved: {json.dumps(cfg.resolved, sort_keys=True)}\n"] if cfg.resolved else []),
+        *([f"# overrides: {json.dumps(cfg.overrides, sort_keys=True)}\n"] if cfg.overrides else []),
         "# units: mass_gev in GeV; exposure in the exposure_unit; coupling_limit/coupling_upper_edge dimensionless "
         "(nan = none, see status); n_required, background_events, sigma_background_events in events; "
         "crc32 = CRC-32 of the row's text before it (a damaged row is detected and recomputed by --resume)\n",
