@@ -211,3 +211,29 @@ def test_reach_overrides_are_recorded_and_change_the_resume_key():
     assert cfg.resolved["provider"]["energy_gev"] == 150.0  # the original is untouched
     with pytest.raises(Exception, match="--energy"):
         cfg.with_overrides(energy=-1.0)
+
+
+@pytest.mark.slow
+def test_na64e_like_reach_on_a_tungsten_ecal_from_the_config_alone(tmp_path, monkeypatch):
+    """A copied NA64e setup whose ECAL plates are W instead of Pb runs through the whole chain
+    (shower tables, sigma tables on W, detector, selection) with no Python: production is summed
+    over the W and C of the new ECAL, and the limit differs from the Pb one."""
+    import re
+
+    from leptoportal.reach import run_scan
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["configs", "copy", "na64e-lfv", "w"]) == 0
+    setup = tmp_path / "w" / "na64e.toml"
+    setup.write_text(setup.read_text().replace('{ material = "Pb", thickness_cm = 0.15', '{ material = "W", thickness_cm = 0.15', 1))
+    cfg_path = tmp_path / "w" / "na64e-lfv.toml"
+    text = re.sub(r"\[background\][^\[]*", '[background]\nsource = "fixed"\nper_exposure = 1.9e-11\nsigma_rel = 0.0\n'
+                  'reference = "e->mu paper Sec. III C"\n\n', cfg_path.read_text())
+    cfg_path.write_text(text.replace("events = 100000", "events = 2000"))
+    cfg = load_config(cfg_path).with_overrides(masses=[0.3])
+    assert "W" in repr(cfg.loaded_setup.ecal.medium)
+    res = run_scan(cfg, tmp_path / "out", progress=False, quiet=True, overlays=False)
+    (row,) = res.rows
+    assert row["status"] == "excluded" and 1e-5 < row["coupling_limit"] < 1.0
+    info = json.loads((tmp_path / "out" / "reach.json").read_text())
+    assert info["overrides"] == {"masses_gev": [0.3]} and info["resolved"]["setup"]["name"] == "na64e"

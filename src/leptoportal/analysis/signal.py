@@ -15,8 +15,9 @@ secondary e-; e+ N -> mu+ N phi (the paper's "future work") is the same sum over
 track length with the e+ -> mu+ cross section, reported separately (``yield_per_eot_positron``)
 and included in ``yield_per_eot`` (e- and e+ together).
 
-Target nuclei of a Pb/Sc shashlik (our choice, documented): production happens on every
-nucleus the shower crosses.  We sum Pb and C (the scintillator's carbon); hydrogen is
+Target nuclei (our choice, documented): production happens on every nucleus the shower
+crosses.  By default we sum every element of the active target heavier than hydrogen
+(:func:`production_nuclei`; for the Pb/Sc shashlik: Pb and the scintillator's C); hydrogen is
 dropped (Z^2 = 1: n_H sigma_H / n_Pb sigma_Pb ~ 2e-5).  Carbon adds about 0.5-1 % (Z^2 n:
 36 x 2.45e22 vs 6724 x 1.65e22), computed, not estimated, with its own sigma table
 (elastic form factor of C).  ``nuclei=("Pb",)`` reproduces a pure-Pb target convention.
@@ -102,7 +103,16 @@ class YieldBreakdown:
         return sum(self.by_species_nucleus.values())
 
 
-def signal_yield(table_e, mass, coupling, *, method="ww", nuclei=("Pb", "C"), table_p=None,
+def production_nuclei(medium) -> tuple:
+    """The nuclei production is summed over: every element of ``medium`` (a ShowerMedium) with
+    Z > 1, heaviest first (hydrogen's Z^2 = 1 contributes ~1e-5 of a heavy absorber)."""
+    comps = sorted({(c.Z, c.name) for c in medium.components if c.Z > 1.5}, reverse=True)
+    if not comps:
+        raise InputError("nuclei", f"the medium {medium.name} has no element heavier than hydrogen")
+    return tuple(name for _, name in comps)
+
+
+def signal_yield(table_e, mass, coupling, *, method="ww", nuclei=None, table_p=None,
                  form_factor="elastic", n_sub=8) -> YieldBreakdown:
     """Produced signal per EOT, e->mu paper Eq. (29), from a shower track-length table.
 
@@ -114,6 +124,7 @@ def signal_yield(table_e, mass, coupling, *, method="ww", nuclei=("Pb", "C"), ta
     coupling = check_float("coupling", coupling, strict=False)
     med = table_e.medium
     dens = med.nuclei()
+    nuclei = production_nuclei(med) if nuclei is None else tuple(nuclei)
     e_max = float(table_e.energy_gev)
     out = {}
     for nuc in nuclei:
@@ -252,6 +263,7 @@ def beam_track_production(st, model, beam, final, nuclei, method, form_factor, n
         E_mid[k] = E - 0.5 * loss
         E -= loss
     dens = ecal.shower_medium().nuclei()
+    nuclei = production_nuclei(ecal.shower_medium()) if nuclei is None else tuple(nuclei)
     sig_z, by = {}, {}
     for nuc in nuclei:
         if nuc not in dens:
@@ -297,7 +309,7 @@ def _join_parts(parts):
 
 
 def simulate_signal(setup="na64e", mass=0.3, coupling=1e-4, *, events: int = 100000, seed: int = 1,
-                    method: str = "ww", beam: str | None = None, nuclei=("Pb", "C"), n_showers: int = 200,
+                    method: str = "ww", beam: str | None = None, nuclei=None, n_showers: int = 200,
                     shower_seed: int = 0, cuts: dict | None = None, table=None) -> SignalResult:
     """Signal yield, efficiency and selected events per EOT for the NA64e chain (see module docstring).
 
@@ -330,7 +342,7 @@ def simulate_signal(setup="na64e", mass=0.3, coupling=1e-4, *, events: int = 100
     y_tot = yb.total
     notes = [f"yield integral over shower e+- energies {yb.e_min_gev:g}-{yb.e_max_gev:g} GeV "
              "(cross-section engine domain); muons below 1 GeV cannot reach the spectrometer",
-             f"nuclei: {', '.join(nuclei)} (atoms/cm^3 averaged over the ECAL)"]
+             f"nuclei: {', '.join(yb.n_atoms_cm3)} (atoms/cm^3 averaged over the ECAL)"]
 
     # ---------------------------------------------------------------- chain
     from ..analysis.selection import na64e_selection
@@ -421,7 +433,7 @@ def simulate_signal(setup="na64e", mass=0.3, coupling=1e-4, *, events: int = 100
 
 def simulate_signal_muon_beam(setup="na64mu", mass=0.1, coupling=1e-4, *, events: int = 100000, seed: int = 1,
                               method: str = "ww", beam: str | None = None, preset: str = "muon-specific",
-                              nuclei=("Pb", "C"), form_factor: str = "atomic-nuclear", n_z: int = 8,
+                              nuclei=None, form_factor: str = "atomic-nuclear", n_z: int = 8,
                               cuts: dict | None = None) -> SignalResult:
     """NA64-mu chain for the leptophilic scalar, mu N -> mu N S (NA64-mu paper Sec. 3; no shower).
 
@@ -500,7 +512,7 @@ def simulate_signal_muon_beam(setup="na64mu", mass=0.1, coupling=1e-4, *, events
               "p_miss": np.asarray(sel["p_miss"], float), "mask": mask, "weight": w_ev, "selection": sel}
     notes = [f"muon beam ({beam}, {E0:g} GeV): leptophilic scalar ({preset}, g_mu = {coupling:g}), "
              "yields per muon on target, before BR(S -> chi chi)",
-             f"nuclei: {', '.join(nuclei)} of the target medium; form factor {form_factor}"]
+             f"nuclei: {', '.join(sig_z)} of the target medium; form factor {form_factor}"]
     return SignalResult(st.name, mass, coupling, method, int(events), int(seed), y_tot, 0.0, 0.0, eff, eff_err,
                         y_tot * eff, by, cutflow, arrays, notes,
                         {"table_s": t_tab - t0, "generate_s": t_gen - t_tab, "muon_s": t_mu - t_gen,

@@ -53,7 +53,7 @@ def contained_fraction(energy_gev, depth_x0, ecrit_gev):
 
 
 def simulate_signal_mu_to_e(setup="na64mu", mass=0.3, coupling=1e-4, *, events: int = 100000, seed: int = 1,
-                            method: str = "ww", nuclei=("Pb", "C"), n_z: int = 8, cuts: dict | None = None):
+                            method: str = "ww", nuclei=None, n_z: int = 8, cuts: dict | None = None):
     """mu N -> e N phi at NA64-mu (mu+ -> e+ for the mu+ beam): yield per MOT, efficiency of the
     proposed selection.
 

@@ -43,8 +43,9 @@ def register(sub) -> None:
     s.add_argument("--beam", default=None, help="beam particle (default: the setup's)")
     s.add_argument("--showers", type=arg("showers"), default=200,
                    help=f"showers for the track-length table (default 200, cached), {help_range('showers')}")
-    s.add_argument("--nuclei", nargs="+", default=["Pb", "C"],
-                   help="production nuclei of the ECAL / active target (default Pb C)")
+    s.add_argument("--nuclei", nargs="+", default=None,
+                   help="production nuclei of the ECAL / active target (default: every element of it heavier than "
+                        "hydrogen, e.g. Pb C for the Pb/Sc shashlik)")
     s.add_argument("--process", default="auto", choices=["auto", "mu-to-e"],
                    help="auto: e->mu phi for e+- beams, mu N -> mu N S (leptophilic) for muon beams; mu-to-e: "
                         "mu N -> e N phi at a muon-beam setup (LFV scalar, coupling h; proposed selection)")
@@ -85,10 +86,10 @@ def run_signal(args: argparse.Namespace) -> int:
         from ..analysis.signal_mue import simulate_signal_mu_to_e
 
         res = simulate_signal_mu_to_e(args.setup, args.mass, args.coupling, events=args.events, seed=args.seed,
-                                      method=args.method, nuclei=tuple(args.nuclei))
+                                      method=args.method, nuclei=None if args.nuclei is None else tuple(args.nuclei))
     else:
         res = simulate_signal(args.setup, args.mass, args.coupling, events=args.events, seed=args.seed,
-                              method=args.method, beam=args.beam, nuclei=tuple(args.nuclei), n_showers=args.showers)
+                              method=args.method, beam=args.beam, nuclei=None if args.nuclei is None else tuple(args.nuclei), n_showers=args.showers)
     out = res.to_json()
     if args.plots:
         files = write_signal_plots(res, args.plots)
