@@ -133,3 +133,37 @@ def test_cli_show_json_lines_and_errors(tmp_path, capsys):
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert flag in err and err.count("\n") == 1
+
+
+def test_reach_configs_name_registry_constraints_and_limit_files_as_overlays(tmp_path, capsys):
+    """[[overlays]] kind = a registry id (or "file" with a limit CSV beside the config) is drawn and
+    written to reach_overlays.csv with the registry's numbers; a parameter it does not have, or a
+    model it does not apply to, is refused at load."""
+    import csv as _csv
+
+    from leptoportal.reach.config import load_config
+
+    assert main(["configs", "copy", "na64mu-leptophilic", str(tmp_path)]) == 0
+    _limit_file(tmp_path / "mine.csv", HEADER, ["mass_gev,coupling", "0.01,1e-3", "1.0,1e-1"])
+    cfg_path = tmp_path / "na64mu-leptophilic.toml"
+    base = cfg_path.read_text()
+    cfg_path.write_text(base + '\n[[overlays]]\nkind = "tau-decay"\n\n[[overlays]]\nkind = "file"\npath = "mine.csv"\n')
+    out = tmp_path / "out"
+    assert main(["reach", str(cfg_path), "--masses", "0.05", "0.5", "--exposure", "1e12", "--output", str(out),
+                 "--no-progress"]) == 0
+    rows = list(_csv.reader(line for line in (out / "reach_overlays.csv").read_text().splitlines()
+                            if not line.startswith("#")))[1:]
+    n = len(load_config(cfg_path).overlays)
+    tau = [r for r in rows if int(float(r[0])) == n - 2]
+    assert tau, "the tau-decay overlay is in reach_overlays.csv"
+    m, lo = float(tau[0][1]), float(tau[0][2])
+    # reach_overlays.csv holds 10 significant digits (fileio.write_csv)
+    assert lo == pytest.approx(get_constraint("tau-decay").intervals("muon-specific", [m])[0][0][0], rel=1e-9)
+    assert any(int(float(r[0])) == n - 1 for r in rows)  # the user's file
+    capsys.readouterr()
+    for extra, match in (('[[overlays]]\nkind = "tau-decay"\nn_sigma = 2.0\n', "n_sigma"),
+                         ('[[overlays]]\nkind = "relic-lfv"\n', "overlays"),
+                         ('[[overlays]]\nkind = "no-such"\n', "kind")):
+        cfg_path.write_text(base + "\n" + extra)
+        with pytest.raises(InputError, match=match):
+            load_config(cfg_path)

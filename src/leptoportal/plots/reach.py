@@ -81,6 +81,11 @@ def plot_reach(cfg, rows: list[dict], overlays: list[dict], outdir, comparisons=
             elif o["kind"] == "sidm":
                 h = ax.axvspan(x_lo / 10, o["boundary_gev"], color=st["color"], alpha=st.get("alpha", 0.3), lw=0.0,
                                label=o["label"], zorder=0)
+            elif o.get("role") in ("excluded", "favoured"):  # a registry constraint or a user's limit file
+                ok = np.isfinite(o["lo"])
+                top = np.minimum(o["hi"], y_hi * 10)
+                h = ax.fill_between(m, o["lo"], top, where=ok, color=st["color"], alpha=st.get("alpha", 0.35),
+                                    hatch=st.get("hatch"), lw=0.0, label=o["label"], zorder=1)
             else:
                 (h,) = ax.plot(m, o["lo"], color=st["color"], ls=st.get("linestyle", "-"), lw=2.0, label=o["label"],
                                zorder=2)

@@ -418,8 +418,15 @@ def _parse_overlays(raw: dict, model: dict) -> tuple:
         path = f"overlays[{i}]"
         if not isinstance(ov, dict):
             raise InputError(path, "must be a table")
-        kind = _str(ov, "kind", path, required=True, choices=OVERLAY_KINDS)
+        kind = _str(ov, "kind", path, required=True)
+        if kind not in OVERLAY_KINDS:
+            out.append(_registry_overlay(ov, kind, path, model))
+            continue
         _no_unknown(ov, allowed[kind], path)
+        needs = {"relic-lfv": "lfv-scalar", "relic": "leptophilic", "sidm": "leptophilic"}.get(kind)
+        if needs is not None and model["name"] not in (needs, "toy"):  # a toy model takes any overlay
+            raise InputError(f"{path}.kind", f"the {kind!r} overlay is for model {needs!r}; the config's model is "
+                             f"{model['name']!r}")
         o = {"kind": kind, "label": _str(ov, "label", path, default="")}
         for k in ("color", "hatch", "linestyle"):
             if k in ov:
@@ -446,6 +453,58 @@ def _parse_overlays(raw: dict, model: dict) -> tuple:
             o["limit_cm2_g"] = _num(ov, "limit_cm2_g", path, default=1.0, lo=0.0, lo_open=True)
         out.append(o)
     return tuple(out)
+
+
+def registry_model(model: dict):
+    """The :class:`leptoportal.constraints.registry.ModelChoice` of a config's ``[model]``."""
+    from ..constraints.registry import ModelChoice
+
+    if model["name"] == "lfv-scalar":
+        return ModelChoice("lfv")
+    if model["name"] == "leptophilic":
+        return ModelChoice(model["pattern"], g_chi=model["g_chi"], mchi_ratio=model.get("mchi_ratio"),
+                           eps_R=model.get("eps_R"))
+    raise InputError("model.name", f"constraint overlays need model leptophilic or lfv-scalar; got {model['name']!r}")
+
+
+def _registry_overlay(ov: dict, kind: str, path: str, model: dict) -> dict:
+    """An overlay drawn from the registry of constraints (``kind`` = an id of ``leptoportal
+    constraints list``) or from a user's limit file (``kind = "file"``, ``path`` = the CSV,
+    relative to the config's folder; its header states source, CL, model and licence)."""
+    from ..constraints.registry import get_constraint, load_limit_file, registered_ids
+
+    style_keys = {"kind", "label", "color", "hatch", "alpha", "linestyle"}
+    if kind == "file":
+        _no_unknown(ov, style_keys | {"path"}, path)
+        fpath = _str(ov, "path", path, required=True)
+        try:
+            c = load_limit_file(fpath)
+        except InputError as exc:
+            raise InputError(f"{path}.path", exc.message) from None
+        params = {}
+    else:
+        if kind not in registered_ids():
+            raise InputError(f"{path}.kind", f"must be one of {', '.join(OVERLAY_KINDS)}, 'file' or a constraint id "
+                             f"({', '.join(registered_ids())}); got {kind!r}")
+        c = get_constraint(kind)
+        _no_unknown(ov, style_keys | set(c.params), path)
+        params = {k: ov[k] for k in c.params if k in ov}
+        try:
+            c.resolve_params(params)
+        except InputError as exc:
+            raise InputError(f"{path}.{exc.parameter}", exc.message) from None
+    mc = registry_model(model)
+    if not c.applies_to(mc.name):
+        raise InputError(f"{path}.kind", f"{c.id!r} applies to {', '.join(c.models)}; the config's model is {mc.name!r}")
+    o = {"kind": kind, "constraint": c.id, "label": _str(ov, "label", path, default=""), "params": params}
+    if kind == "file":
+        o["path"] = fpath
+    for k in ("color", "hatch", "linestyle"):
+        if k in ov:
+            o[k] = _str(ov, k, path)
+    if "alpha" in ov:
+        o["alpha"] = _num(ov, "alpha", path, lo=0.0, hi=1.0)
+    return o
 
 
 #: keyword arguments of leptoportal.constraints.relic.lfv_annihilation_rate_line (a test keeps them in step)
@@ -642,6 +701,10 @@ def load_config(name_or_path) -> ReachConfig:
         setup = raw.get("setup")
         if isinstance(setup, str) and is_setup_path(setup) and not Path(setup).expanduser().is_absolute():
             raw["setup"] = str(p.parent / setup)  # a setup file is found beside the config that names it
+        for ov in raw.get("overlays", []) if isinstance(raw.get("overlays"), list) else []:
+            f = ov.get("path") if isinstance(ov, dict) else None
+            if isinstance(f, str) and not Path(f).expanduser().is_absolute():
+                ov["path"] = str(p.parent / f)  # so is a limit file
     return parse_config(raw, name=name)
 
 

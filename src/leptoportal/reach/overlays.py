@@ -95,9 +95,32 @@ def compute_overlays(cfg, rows, warn) -> list[dict]:
     return out
 
 
+#: default colours of registry overlays by role
+ROLE_STYLE = {"excluded": "#8c564b", "favoured": "#55b955", "target": "#d62728"}
+
+
+def _registry(ov, lo_m, hi_m, n, cfg, style) -> dict:
+    """An overlay from the registry of constraints or a user's limit file: per mass the first
+    coupling interval of the constraint's role (lo = hi for a target line; nan where none)."""
+    from ..constraints.registry import get_constraint, load_limit_file
+    from .config import registry_model
+
+    c = load_limit_file(ov["path"]) if ov["kind"] == "file" else get_constraint(ov["kind"])
+    a, b = max(lo_m, c.mass_range_gev[0]), min(hi_m, c.mass_range_gev[1])
+    m = _grid(a, b, n) if b > a else np.array([])
+    ivs = c.intervals(registry_model(cfg.model), m, **ov.get("params", {})) if m.size else []
+    lo = np.array([iv[0][0] if iv else np.nan for iv in ivs], float)
+    hi = np.array([iv[0][1] if iv else np.nan for iv in ivs], float)
+    style.setdefault("color", ROLE_STYLE[c.role])
+    return {"kind": ov["kind"], "role": c.role, "label": ov["label"] or c.title, "style": style, "m": m, "lo": lo,
+            "hi": hi, "source": c.source}
+
+
 def _one(ov, lo_m, hi_m, n, cfg) -> dict:
     kind = ov["kind"]
     style = {k: ov[k] for k in ("color", "hatch", "linestyle", "alpha") if k in ov}
+    if "constraint" in ov:
+        return _registry(ov, lo_m, hi_m, n, cfg, style)
     if kind in ("g2-band", "g2-excluded"):
         from ..constraints import g2
         loop = ov["loop"]
