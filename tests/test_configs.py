@@ -237,3 +237,33 @@ def test_na64e_like_reach_on_a_tungsten_ecal_from_the_config_alone(tmp_path, mon
     assert row["status"] == "excluded" and 1e-5 < row["coupling_limit"] < 1.0
     info = json.loads((tmp_path / "out" / "reach.json").read_text())
     assert info["overrides"] == {"masses_gev": [0.3]} and info["resolved"]["setup"]["name"] == "na64e"
+
+
+def test_json_schema_ships_validates_the_shipped_configs_and_rejects_the_loaders_typos(tmp_path, capsys):
+    """The JSON Schema for editors is generated from the loader's key table, shipped in sync,
+    accepts every shipped config and rejects a misspelt key as the loader does."""
+    import jsonschema
+    from importlib import resources
+
+    from leptoportal.errors import InputError
+    from leptoportal.reach.config import shipped_config_text
+    from leptoportal.reach.schema import json_schema, markdown_table
+
+    shipped = json.loads(resources.files("leptoportal").joinpath("data", "reach", "reach-config.schema.json")
+                         .read_text(encoding="utf-8"))
+    assert shipped == json_schema()
+    assert main(["configs", "schema"]) == 0 and json.loads(capsys.readouterr().out) == shipped
+    validator = jsonschema.Draft202012Validator(shipped)
+    for name in shipped_configs():
+        raw = tomllib.loads(shipped_config_text(name))
+        assert list(validator.iter_errors(raw)) == [], name
+        for path, typo in ((("exposure_units",), "MOT"), (("masses", "quik_n"), 3), (("plot", "xlimit"), [1, 2]),
+                           (("coupling", "mn"), 1e-6), (("statistics", "metod"), "auto")):
+            bad = _set(raw, path, typo) if len(path) == 1 or path[0] in raw else {**raw, path[0]: {path[1]: typo}}
+            assert list(validator.iter_errors(bad)), (name, path)
+            with pytest.raises(InputError, match=path[-1]):
+                load_config(_write(tmp_path / "typo.toml", _dump({**bad, "setup": raw["setup"]})))
+    from pathlib import Path
+
+    doc = (Path(__file__).parent.parent / "docs" / "reach.md").read_text(encoding="utf-8")
+    assert markdown_table() in doc

@@ -3,6 +3,7 @@
     leptoportal configs list [--json]
     leptoportal configs show NAME
     leptoportal configs copy NAME DIR [--force]
+    leptoportal configs schema
 
 ``copy`` writes ``DIR/NAME.toml`` and the setup it names (``DIR/SETUP.toml``), with the config's
 ``setup`` key pointing at the copied file (a relative path is read from the config's folder), so
@@ -40,6 +41,10 @@ def register(sub) -> None:
     cp.add_argument("directory", metavar="DIR", help="destination folder (created if missing)")
     cp.add_argument("--force", action="store_true", help="overwrite existing files of the same names")
     cp.set_defaults(func=run_copy)
+    sc = s.add_parser("schema", help="print the JSON Schema of a reach config (for editors)",
+                      description="The JSON Schema (draft 2020-12) of a reach config: every key, its type, unit, "
+                      "default and meaning (shipped as data/reach/reach-config.schema.json).")
+    sc.set_defaults(func=run_schema)
 
 
 def run_list(args) -> int:
@@ -51,6 +56,13 @@ def run_list(args) -> int:
         else:
             print(f"{rec['name']:<24} {rec['title']}\n{'':<24} source: {rec['source']}; setup: {rec['setup']}; "
                   f"exposures: {', '.join(f'{x:g}' for x in rec['exposures'])} {rec['exposure_unit']}")
+    return 0
+
+
+def run_schema(args) -> int:
+    from ..reach.schema import json_schema
+
+    sys.stdout.write(json.dumps(json_schema(), indent=2, sort_keys=True) + "\n")
     return 0
 
 

@@ -2,8 +2,10 @@
 
 Every problem is reported as one :class:`~leptoportal.errors.InputError` naming the
 offending key as ``section.key`` (e.g. ``masses.n``, ``exposures``, ``overlays[2].kind``),
-which the CLI prints as one line with exit code 2.  The schema (all sections but
-``masses`` and ``provider`` optional)::
+which the CLI prints as one line with exit code 2.  Every key with its type, unit and default:
+:mod:`leptoportal.reach.schema` (the loader takes the allowed keys from there; docs/reach.md
+and the shipped JSON Schema are generated from it).  In short (all sections but ``masses`` and
+``provider`` optional)::
 
     title = "..."                  # free text for the plot and reach.json
     source = "..."                 # where the setup/numbers come from
@@ -47,6 +49,7 @@ import numpy as np
 
 from ..domains import DOMAINS, N_MASSES_MAX, check
 from ..errors import InputError
+from .schema import allowed
 
 __all__ = ["ReachConfig", "load_config", "parse_config", "shipped_configs", "STAT_METHODS", "catalogue",
            "is_setup_path", "shipped_config_text", "shipped_setup_text"]
@@ -58,8 +61,7 @@ PATTERNS = ("muon-specific", "lepton-specific")
 BACKGROUND_SOURCES = ("none", "fixed", "na64e-estimate")
 OVERLAY_KINDS = ("g2-band", "g2-excluded", "relic", "relic-lfv", "sidm")
 
-_TOP_KEYS = {"title", "source", "setup", "exposures", "exposure", "exposure_unit", "cl", "seed", "model",
-             "statistics", "background", "masses", "coupling", "provider", "overlays", "plot", "paper"}
+_TOP_KEYS = allowed("")
 
 
 # ------------------------------------------------------------------------ small checkers
@@ -247,7 +249,7 @@ def _parse_model(raw: dict) -> dict:
     d = _table(raw, "model")
     name = _str(d, "name", "model", default="lfv-scalar", choices=MODEL_NAMES)
     if name == "leptophilic":
-        _no_unknown(d, {"name", "pattern", "g_chi", "mchi_ratio", "eps_R"}, "model")
+        _no_unknown(d, allowed("model"), "model")
         out = {"name": name, "pattern": _str(d, "pattern", "model", default="muon-specific", choices=PATTERNS),
                "g_chi": _num(d, "g_chi", "model", default=1.0, lo=0.0, lo_open=True)}
         if "mchi_ratio" in d and "eps_R" in d:
@@ -263,7 +265,7 @@ def _parse_model(raw: dict) -> dict:
 
 def _parse_statistics(raw: dict) -> dict:
     d = _table(raw, "statistics")
-    _no_unknown(d, {"method", "rule", "n_obs", "prior", "n_toys"}, "statistics")
+    _no_unknown(d, allowed("statistics"), "statistics")
     method = _str(d, "method", "statistics", default="auto", choices=STAT_METHODS)
     out = {"method": method}
     if method == "background-free":
@@ -292,8 +294,7 @@ def _parse_background(raw: dict) -> dict:
         return {"source": source, "per_exposure": _num(d, "per_exposure", "background", required=True, lo=0.0),
                 "sigma_rel": _num(d, "sigma_rel", "background", default=0.0, lo=0.0),
                 "reference": _str(d, "reference", "background", default="")}
-    _no_unknown(d, {"source", "eot", "seed", "sigma_rel", "hadron_decays", "max_dimuon_events", "n_showers"},
-                "background")
+    _no_unknown(d, allowed("background") - {"per_exposure", "reference"}, "background")
     out = {"source": source, "eot": _num(d, "eot", "background", default=1.5e11, lo=0.0, lo_open=True),
            "seed": _num(d, "seed", "background", default=1, lo=0, integer=True),
            "sigma_rel": _num(d, "sigma_rel", "background", default=0.0, lo=0.0)}
@@ -311,7 +312,7 @@ def _parse_masses(raw: dict) -> tuple:
         vals = v
         path = "masses"
     elif isinstance(v, dict):
-        _no_unknown(v, {"values", "min", "max", "n", "log", "quick_n"}, "masses")
+        _no_unknown(v, allowed("masses"), "masses")
         _num(v, "quick_n", "masses", default=6, domain="n_masses")
         if "values" in v:
             for k in ("min", "max", "n", "log"):
@@ -350,7 +351,7 @@ def _parse_masses(raw: dict) -> tuple:
 
 def _parse_coupling(raw: dict, model: dict) -> dict:
     d = _table(raw, "coupling")
-    _no_unknown(d, {"min", "max", "points_per_decade", "label"}, "coupling")
+    _no_unknown(d, allowed("coupling"), "coupling")
     lo = _num(d, "min", "coupling", default=1e-7, domain="coupling")
     hi = _num(d, "max", "coupling", default=1.0, domain="coupling")
     if hi <= lo:
@@ -529,7 +530,7 @@ def _parse_paper(raw: dict) -> dict:
     if "paper" not in raw:
         return {}
     d = _table(raw, "paper")
-    _no_unknown(d, {"mass_gev", "coupling", "source", "explanation", "no_selection_label"}, "paper")
+    _no_unknown(d, allowed("paper"), "paper")
     return {"mass_gev": _num(d, "mass_gev", "paper", required=True, domain="mass"),
             "coupling": _num(d, "coupling", "paper", required=True, domain="coupling"),
             "source": _str(d, "source", "paper", required=True),
@@ -539,7 +540,7 @@ def _parse_paper(raw: dict) -> dict:
 
 def _parse_plot(raw: dict) -> dict:
     d = _table(raw, "plot")
-    _no_unknown(d, {"xlim", "ylim", "legend_loc", "curve_color", "curve_labels", "overlay_points"}, "plot")
+    _no_unknown(d, allowed("plot"), "plot")
     out = {}
     for k in ("xlim", "ylim"):
         if k in d:
