@@ -267,3 +267,24 @@ def test_json_schema_ships_validates_the_shipped_configs_and_rejects_the_loaders
 
     doc = (Path(__file__).parent.parent / "docs" / "reach.md").read_text(encoding="utf-8")
     assert markdown_table() in doc
+
+
+def test_thin_target_and_full_chain_produce_the_same_where_both_apply():
+    """Eq. (3.1)'s production integral (thin target) and the detector chain's production along the
+    beam muon's track are two codes for the same number: with the same method and the same lead
+    (the chain's Pb/Sc ECAL holds n_Pb = half of pure lead's atoms) they agree to ~1 %; the rest of
+    their difference is the method (IWW, theta to infinity, vs WW, theta_k <= 0.1) and the selection."""
+    from leptoportal.analysis.na64mu import ThinTarget, production_integral
+    from leptoportal.analysis.signal import simulate_signal_muon_beam
+    from leptoportal.detector.setup import load_setup
+    from leptoportal.materials import get_material
+    from leptoportal.units import PB_TO_CM2
+
+    st = load_setup("na64mu")
+    tt = ThinTarget.from_setup(st, dedy_gev_per_cm=12.7e-3, x_min=1e-4, method="ww")
+    f_pb = st.ecal.shower_medium().nuclei()["Pb"] / get_material("Pb").atoms_per_cm3
+    for m in (0.01, 1.0):
+        # thin target: N/MOT = n_atom / <dE/dy> * integral (pb GeV) at g = 1e-4
+        thin = tt.n_atoms / tt.dedy_gev_per_cm * production_integral(m, tt) * PB_TO_CM2 * 1e-8
+        full = simulate_signal_muon_beam(st, m, 1e-4, events=2000, seed=1, method="ww", nuclei=("Pb",))
+        assert full.yield_per_eot == pytest.approx(f_pb * thin, rel=0.02), m

@@ -17,6 +17,11 @@ Registered providers
     material and length from its ``[target]`` (:meth:`ThinTarget.from_setup
     <leptoportal.analysis.na64mu.ThinTarget.from_setup>`); options: dedy_gev_per_cm (default:
     minimum-ionising loss of the target), x_min, method, form_factor, order.  Model: ``leptophilic``.
+``na64mu-simulation``  the NA64-mu detector chain for the leptophilic scalar
+    (:func:`leptoportal.analysis.signal.simulate_signal_muon_beam`: production along the beam
+    muon's track in the setup's active target, generator, muon transport, NA64-mu selection)
+    once per mass at g_ref; N(g) = yield x efficiency x MOT x (g/g_ref)^2 x BR(S -> chi chi-bar)(g).
+    Model: ``leptophilic``.
 ``na64e-simulation``  e->mu paper Eq. (29) with the selection efficiency:
     ``leptoportal.analysis.signal.simulate_signal`` once per mass at a reference coupling
     h_ref with the mass's seed; the yield is yield_per_eot x efficiency x EOT x (h/h_ref)^2,
@@ -256,6 +261,45 @@ def _make_na64e(mass, model, o, seed, setup):
     return PointYield(events, False, {"efficiency": float(res.efficiency), "yield_per_eot_ref": float(res.yield_per_eot)})
 
 
+def _make_na64mu_simulation(mass, model, o, seed, setup):
+    """The NA64-mu detector chain for the leptophilic scalar (mu N -> mu N S off the beam muon, the
+    muon transported through the setup, the NA64-mu selection): produced S per MOT and the
+    selection efficiency once per mass at a reference g_ref; N(g) = yield x efficiency x MOT x
+    (g/g_ref)^2 x BR(S -> chi chi-bar)(g), exact for the invisible decay (production ~ g^2,
+    kinematics and efficiency independent of g)."""
+    from ..analysis import signal
+    from ..models.leptophilic import LeptophilicScalar
+
+    g_ref = o["reference_coupling"]
+    res = signal.simulate_signal_muon_beam(setup, mass, g_ref, events=o["events"], seed=seed_int(seed),
+                                           method=o["method"], preset=model["pattern"], form_factor=o["form_factor"])
+    per_mot = float(res.yield_per_eot) * float(res.efficiency)
+    if not (math.isfinite(per_mot) and per_mot >= 0.0):
+        raise RuntimeError(f"simulate_signal_muon_beam returned a non-finite yield at m = {mass:g} GeV")
+    rel = {"eps_R": model["eps_R"], "mchi_ratio": None} if "eps_R" in model else {"mchi_ratio": model["mchi_ratio"]}
+
+    def events(g, E):
+        g = np.asarray(g, float)
+        m = LeptophilicScalar.from_preset(model["pattern"], mass, g, g_chi=model["g_chi"], **rel)
+        return per_mot * E * (g / g_ref) ** 2 * np.asarray(m.br_invisible(), float)
+
+    return PointYield(events, False, {"efficiency": float(res.efficiency), "yield_per_mot_ref": float(res.yield_per_eot)})
+
+
+def _resolve_na64mu_simulation(o, setup):
+    from ..analysis.signal import production_nuclei
+    from ..detector.setup import load_setup
+
+    st = load_setup(setup)
+    if str(st.beam.particle) not in ("mu-", "mu+"):
+        raise InputError("setup", f"the na64mu-simulation provider needs a muon beam; setup {st.name!r} has "
+                                  f"{st.beam.particle!r}")
+    ecal = st.ecal
+    return {"beam": str(st.beam.particle), "energy_gev": float(st.beam.energy_gev), "active_target": ecal.name,
+            "active_target_length_cm": float(ecal.thickness_cm),
+            "nuclei": list(production_nuclei(ecal.shower_medium())), **dict(o)}
+
+
 def _resolve_na64mu(o, setup):
     from ..analysis import na64mu
 
@@ -280,6 +324,12 @@ register_provider(YieldProvider(
     models=("leptophilic",), warm=_import_na64mu, needs_setup=True, resolve=_resolve_na64mu,
     from_setup={"energy_gev": "[beam] energy_gev", "beam": "[beam] particle", "target": "[target] material",
                 "target_length_cm": "[target] length_cm", "n_atoms_per_cm3": "[target] material"}))
+register_provider(YieldProvider(
+    "na64mu-simulation", _make_na64mu_simulation,
+    "NA64-mu detector chain for the leptophilic scalar (yield per MOT x efficiency x BR_inv)",
+    {"events": (int, 100_000, "events"), "method": (str, "ww", ("etl", "ww", "iww")),
+     "reference_coupling": (float, 1e-4, "coupling"), "form_factor": (str, "atomic-nuclear", ("elastic", "atomic-nuclear"))},
+    models=("leptophilic",), warm=_import_signal, needs_setup=True, resolve=_resolve_na64mu_simulation))
 register_provider(YieldProvider(
     "na64e-simulation", _make_na64e, "NA64e e->mu signal simulation (yield_per_eot x efficiency)",
     {"events": (int, 100_000, "events"), "method": (str, "ww", ("etl", "ww", "iww")),
