@@ -357,7 +357,7 @@ def test_failing_overlay_is_a_warning(tmp_path, monkeypatch, capsys):
 
 def test_sidm_boundary_against_eq_2_10():
     """sigma_T/m_chi = g^4 m_chi/(4 pi m_S^4) = 1.7e-5 cm^2/g x (m_S/3)/m_S^4 (GeV units) -> m_S* = (1.7e-5/3)^(1/3) GeV."""
-    from leptoportal.reach.overlays import sidm_mass_boundary
+    from leptoportal.constraints.darkmatter import sidm_mass_boundary
 
     m_star = sidm_mass_boundary(1.0, 1.0, mchi_ratio=3.0)
     coeff = 1.0 / (4 * math.pi) * 0.3893793721e-27 / 1.78266192e-24  # (hbar c)^2 / (GeV in g)

@@ -14,7 +14,10 @@ Kinds (``[[overlays]]`` in the config):
                  ``limit_cm2_g`` (1 cm^2/g, Sec. 2.3) at the given g_chi and m_chi(m_S): since
                  sigma_T/m_chi ∝ g_chi^4 m_chi / m_S^4 ∝ m_S^-3 at fixed m_S/m_chi, this is a
                  vertical band m_S < m_S* (independent of the lepton coupling), with m_S* from
-                 Brent's method on :func:`leptoportal.constraints.darkmatter.sidm_sigma_t_over_m`.
+                 :func:`leptoportal.constraints.darkmatter.sidm_mass_boundary`.
+any registry id  a constraint of :mod:`leptoportal.constraints.registry` (``leptoportal constraints
+                 list``), or ``file`` (a user's limit CSV): the first coupling interval of its role
+                 at each mass, evaluated for the config's model.
 
 An overlay whose computation fails is skipped with a warning naming the error (reach.json and
 stderr); the scan never fails because of an overlay (a bad overlay option is an InputError of the
@@ -23,15 +26,13 @@ config, raised before any scan work).
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
-from scipy import optimize
 
 from ..errors import InputError
 from ..particles import M_E, M_MU
 
-__all__ = ["compute_overlays", "mass_range", "sidm_mass_boundary", "DEFAULT_STYLE"]
+__all__ = ["compute_overlays", "mass_range", "DEFAULT_STYLE"]
 
 #: default colours: the NA64-mu paper's Figs. 5-6 (green 2 sigma g-2 band, grey 5 sigma
 #: exclusion, red relic line) and the e->mu paper's Fig. 8 (purple g-2 band, black relic line)
@@ -50,24 +51,6 @@ def mass_range(cfg, rows) -> tuple[float, float]:
         return tuple(cfg.plot["xlim"])
     m = np.asarray(cfg.masses, float)
     return float(m.min() / 1.15), float(m.max() * 1.15)
-
-
-def sidm_mass_boundary(g_chi: float, limit_cm2_g: float = 1.0, mchi_ratio: float | None = 3.0,
-                       eps_R: float | None = None) -> float:
-    """m_S* [GeV] with sigma_T/m_chi (Eq. 2.10 of arXiv:1807.03790) = ``limit_cm2_g``;
-    lighter mediators (at the same g_chi and m_chi/m_S) exceed the limit."""
-    from ..constraints.darkmatter import sidm_sigma_t_over_m
-    from ..models.leptophilic import dm_mass
-
-    def f(log_ms):
-        ms = math.exp(log_ms)
-        mc = float(dm_mass(ms, mchi_ratio=mchi_ratio if eps_R is None else 3.0, eps_R=eps_R))
-        return math.log(float(sidm_sigma_t_over_m(g_chi, mc, ms))) - math.log(limit_cm2_g)
-
-    a, b = math.log(1e-9), math.log(1e6)
-    if f(a) < 0 or f(b) > 0:
-        raise InputError("sidm", "sigma_T/m_chi does not cross the limit for m_S in [1e-9, 1e6] GeV")
-    return math.exp(optimize.brentq(f, a, b, xtol=1e-12))
 
 
 def _grid(lo, hi, n):
@@ -178,6 +161,8 @@ def _one(ov, lo_m, hi_m, n, cfg) -> dict:
         return {"kind": kind, "label": label, "style": style, "m": m, "lo": g, "hi": g,
                 "source": "leptoportal.constraints.relic.lfv_annihilation_rate_line"}
     if kind == "sidm":
+        from ..constraints.darkmatter import sidm_mass_boundary
+
         m_star = sidm_mass_boundary(ov["g_chi"], ov["limit_cm2_g"], ov.get("mchi_ratio"), ov.get("eps_R"))
         label = ov["label"] or rf"SIDM $\sigma_T/m_\chi > {ov['limit_cm2_g']:g}$ cm$^2$/g"
         style.setdefault("color", DEFAULT_STYLE["sidm"])
