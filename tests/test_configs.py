@@ -288,3 +288,19 @@ def test_thin_target_and_full_chain_produce_the_same_where_both_apply():
         thin = tt.n_atoms / tt.dedy_gev_per_cm * production_integral(m, tt) * PB_TO_CM2 * 1e-8
         full = simulate_signal_muon_beam(st, m, 1e-4, events=2000, seed=1, method="ww", nuclei=("Pb",))
         assert full.yield_per_eot == pytest.approx(f_pb * thin, rel=0.02), m
+
+
+def test_resume_is_keyed_by_contents_not_by_the_path_typed_and_says_what_differs(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["configs", "copy", "na64mu-leptophilic", "mydir"]) == 0
+    args = ["--masses", "0.1", "--exposure", "1e12", "--no-progress"]
+    assert main(["reach", "mydir/na64mu-leptophilic.toml", "--output", "r1", *args]) == 0
+    before = (tmp_path / "r1" / "reach.csv").read_bytes()
+    monkeypatch.chdir(tmp_path / "mydir")
+    assert main(["reach", str(tmp_path / "mydir" / "na64mu-leptophilic.toml"), "--output", "../r1", "--resume",
+                 *args]) == 0
+    assert (tmp_path / "r1" / "reach.csv").read_bytes() == before
+    capsys.readouterr()
+    assert main(["reach", "na64mu-leptophilic.toml", "--output", "../r1", "--resume", "--energy", "160", *args]) == 2
+    err = capsys.readouterr().err
+    assert "differs in: overrides.energy_gev (none -> 160.0)" in err and err.count("\n") == 1

@@ -106,6 +106,11 @@ def test_user_limit_file_interpolates_in_log_log_and_states_its_source(tmp_path)
     (HEADER, ["mass,g", "0.1,1e-3", "1,1e-2"], "columns"),
     (HEADER, ["mass_gev,coupling", "1,1e-3", "0.1,1e-2"], "increasing"),
     (HEADER, ["mass_gev,coupling", "0.1,abc", "1,1e-2"], "line 6"),
+    (HEADER, ["mass_gev,coupling", "0.1,20", "1,1e-2"], "line 6: coupling"),
+    (HEADER, ["mass_gev,coupling", "0.1,1e-3", "1000,1e-2"], "line 7: mass"),
+    ({**{k: v for k, v in HEADER.items() if k != "licence"}, "license": "MIT"}, ["mass_gev,coupling", "0.1,1e-3",
+                                                                                "1,1e-2"], "licence"),
+    ({**HEADER, "licens": "x"}, ["mass_gev,coupling", "0.1,1e-3", "1,1e-2"], "unknown header key"),
 ])
 def test_user_limit_file_errors_name_what_is_wrong(tmp_path, header, rows, match):
     f = _limit_file(tmp_path / "bad.csv", header, rows)

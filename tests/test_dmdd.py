@@ -50,6 +50,7 @@ def test_cli_writes_figure_and_csv_and_checks_user_curves(tmp_path, capsys):
     out = tmp_path / "dd"
     assert main(["leptophilic", "dmdd", "--masses", "0.03", "0.3", "--limit", str(good), "--output", str(out)]) == 0
     assert (out / "dmdd.png").stat().st_size > 0 and (out / "dmdd.csv").is_file()
+    assert "licence: mine" in (out / "dmdd_limits.csv").read_text()
     bad = tmp_path / "bad.csv"
     bad.write_text("# source: somewhere\nm_chi_gev,sigma_e_cm2\n0.005,1e-37\n0.1,1e-38\n")
     capsys.readouterr()

@@ -103,6 +103,14 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("leptoportal: interrupted\n")
         return 130
+    except BrokenPipeError:  # `leptoportal ... | head`: the reader has all it wanted
+        import os as _os
+
+        try:
+            _os.dup2(_os.open(_os.devnull, _os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 0
     except Exception as exc:  # never a traceback on the terminal: one line, exit 1
         if os.environ.get("LEPTOPORTAL_TRACEBACK"):
             raise

@@ -51,6 +51,9 @@ def register(sub) -> None:
     rel.add_argument("--resonance", action="store_true", help="m_chi = m_S / (2 sqrt(1 + eps_R)) (Eq. 2.9)")
     sh.add_argument("--eps-r", type=arg("eps_r"), default=None, metavar="EPS",
                     help=f"eps_R for --resonance (paper: 0.1), {help_range('eps_r')}")
+    sh.add_argument("--input", default=None, metavar="NAME",
+                    help="g2-band / g2-excluded: the Delta a_mu determination (data/g2_inputs.toml; default its "
+                         "default, named in the output)")
     sh.add_argument("--json", action="store_true", help="JSON Lines, one object per mass")
     sh.set_defaults(func=run_show)
 
@@ -95,11 +98,22 @@ def run_show(args) -> int:
             raise InputError("ID", exc.message) from None
     if not c.applies_to(model.name):
         raise InputError("--model", f"{c.id!r} applies to {', '.join(c.models)}; got {model.name!r}")
-    intervals = c.intervals(model, args.mass)
+    params = {}
+    if args.input is not None:
+        if "determination" not in c.params:
+            raise InputError("--input", f"{c.id!r} takes no Delta a_mu determination (only g2-band, g2-excluded)")
+        from ..constraints.g2 import get_g2_determination
+
+        params["determination"] = get_g2_determination(args.input).name
+    if "determination" in c.params:
+        from ..constraints.g2 import get_g2_determination
+
+        params["determination"] = get_g2_determination(params.get("determination")).name
+    intervals = c.intervals(model, args.mass, **params)
     for m, iv in zip(args.mass, intervals):
         rec = {"id": c.id, "mass_gev": m, "model": model.to_dict(), "coupling": model.coupling_name,
                "intervals": iv, "role": c.role, "kind": c.kind, "source": c.source,
-               "validity_mass_gev": list(c.mass_range_gev)}
+               "mass_range_gev": list(c.mass_range_gev), **({"params": params} if params else {})}
         if args.json:
             sys.stdout.write(json.dumps(rec) + "\n")
         else:

@@ -273,7 +273,7 @@ def run_reach(args) -> int:
     return 0
 
 def read_dd_limit(path):
-    """(label, m_chi [GeV], sigma_e [cm^2]) of a user's direct-detection curve: a CSV whose ``#``
+    """(label, m_chi [GeV], sigma_e [cm^2], where from) of a user's direct-detection curve: a CSV whose ``#``
     header states ``source`` and ``licence`` (``label`` optional), columns m_chi_gev,sigma_e_cm2."""
     from pathlib import Path
 
@@ -303,7 +303,8 @@ def read_dd_limit(path):
         raise InputError("--limit", f"{path}: a data row is not two numbers") from None
     if a.ndim != 2 or a.shape[0] < 2 or a.shape[1] != 2 or not np.all(np.isfinite(a) & (a > 0)):
         raise InputError("--limit", f"{path}: needs >= 2 rows of two finite positive numbers")
-    return (head.get("label") or f"{head['source']}", a[:, 0], a[:, 1])
+    return (head.get("label") or f"{head['source']}", a[:, 0], a[:, 1],
+            f"{path}; source: {head['source']}; licence: {head['licence']}")
 
 
 def run_dmdd(args) -> int:

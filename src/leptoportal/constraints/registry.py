@@ -44,7 +44,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..domains import COUPLING_MAX, COUPLING_MIN, check, check_array
+from ..domains import COUPLING_MAX, COUPLING_MIN, DOMAINS, check, check_array
 from ..errors import InputError
 from ..particles import M_E, M_MU
 
@@ -324,6 +324,10 @@ _register_decays()
 
 
 # ----------------------------------------------------------------------------- a user's file
+#: the '# key: value' lines a limit file may carry
+_HEADER_KEYS = {"source", "cl", "model", "licence", "id", "title", "role"}
+
+
 def load_limit_file(path) -> Constraint:
     """A user's limit as a registry entry (kind ``user file``).
 
@@ -346,8 +350,16 @@ def load_limit_file(path) -> Constraint:
             continue
         if line.startswith("#"):
             key, sep, value = line[1:].partition(":")
-            if sep:
-                header[key.strip().lower()] = value.strip()
+            key = key.strip().lower()
+            if sep and key:
+                if key == "license":
+                    raise InputError("file", f"{path}, line {n}: write 'licence' (the key this format uses)")
+                if key not in _HEADER_KEYS:
+                    raise InputError("file", f"{path}, line {n}: unknown header key {key!r}; valid: "
+                                     f"{', '.join(sorted(_HEADER_KEYS))} (a '#' line without ':' is a comment)")
+                if key in header:
+                    raise InputError("file", f"{path}, line {n}: {key!r} is given twice")
+                header[key] = value.strip()
             continue
         rows.append((n, [c.strip() for c in line.split(",")]))
     where = str(path)
@@ -378,6 +390,11 @@ def load_limit_file(path) -> Constraint:
             raise InputError("file", f"{where}, line {n}: not numbers: {','.join(cells)}") from None
         if len(vals) != len(cols) or not all(math.isfinite(v) and v > 0 for v in vals):
             raise InputError("file", f"{where}, line {n}: needs {len(cols)} finite positive numbers")
+        for v, kind, name in zip(vals, ("mass", "coupling", "coupling"), cols):
+            if not DOMAINS[kind].contains(v):
+                raise InputError("file", f"{where}, line {n}: {name} {DOMAINS[kind].message(v)}")
+        if len(vals) == 3 and vals[1] > vals[2]:
+            raise InputError("file", f"{where}, line {n}: coupling_low > coupling_high")
         data.append(vals)
     a = np.array(data, float)
     if a.shape[0] < 2 or np.any(np.diff(a[:, 0]) <= 0):
@@ -385,8 +402,6 @@ def load_limit_file(path) -> Constraint:
     m_file = a[:, 0]
     low = a[:, 1]
     high = a[:, 2] if a.shape[1] == 3 else np.full(len(a), COUPLING_MAX)
-    if np.any(low > high):
-        raise InputError("file", f"{where}: coupling_low > coupling_high in a row")
 
     def evaluate(model_choice, m):
         lm = np.log(m)

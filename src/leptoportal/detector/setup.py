@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..domains import DOMAINS
 from ..errors import InputError
 from ..particles import M_MU
 from ..units import GEV_PER_TESLA_METER
@@ -270,7 +271,10 @@ def load_setup(name_or_path) -> Setup:
     particle = b.get("particle")
     if particle not in ("e-", "e+", "mu-", "mu+"):
         raise ctx.err("beam", "particle", f"must be one of e-, e+, mu-, mu+; got {particle!r}")
-    beam = Beam(particle, _num(ctx, b, "beam", "energy_gev", positive=True),
+    energy = _num(ctx, b, "beam", "energy_gev", positive=True)
+    if not DOMAINS["energy"].contains(energy):
+        raise ctx.err("beam", "energy_gev", DOMAINS["energy"].message(energy))
+    beam = Beam(particle, energy,
                 _num(ctx, b, "beam", "spread_rel", required=False, default=0.0, nonneg=True),
                 _num(ctx, b, "beam", "momentum_resolution_rel", required=False, default=0.0, nonneg=True))
     # media

@@ -52,8 +52,9 @@ def plot_leptophilic_gchi(outdir, data):
 def plot_dmdd(outdir, data, limits=()):
     """Fig. 7 of the NA64-mu paper from ``data`` = :func:`leptoportal.constraints.darkmatter.dmdd_predictions`:
     one panel per DM mass relation, sigma_e-bar versus m_chi for the relic coupling (red) and the
-    (g-2)_mu band (green); ``limits``: experimental curves as (label, m_chi [GeV], sigma_e [cm^2])
-    given by the user (none are shipped).  Writes ``dmdd.png`` and ``dmdd.csv``; returns the paths."""
+    (g-2)_mu band (green); ``limits``: experimental curves as (label, m_chi [GeV], sigma_e [cm^2],
+    source and licence) given by the user (none are shipped).  Writes ``dmdd.png``, ``dmdd.csv`` and,
+    with limits, ``dmdd_limits.csv`` (the curves as drawn); returns the paths."""
     cols, meta = data["columns"], data["meta"]
     out = check_writable_dir(Path(outdir).expanduser(), "outdir")
     csv = write_csv(out / "dmdd.csv", cols, meta)
@@ -69,7 +70,7 @@ def plot_dmdd(outdir, data, limits=()):
                 ax.fill_between(mc[ok], lo[ok], hi[ok], color="#55b955", alpha=0.5, lw=0, label=r"$(g-2)_\mu$ favoured")
             rel = cols[f"sigma_e_relic_cm2_{name}"]
             ax.plot(mc, rel, color="#d62728", lw=2, label=r"relic $\Omega h^2 = 0.12$")
-            for label, m, sig in limits:
+            for label, m, sig, _ in limits:
                 ax.plot(np.asarray(m, float) * 1e3, sig, lw=1.5, label=label)
             ax.set_xscale("log")
             ax.set_yscale("log")
@@ -79,4 +80,11 @@ def plot_dmdd(outdir, data, limits=()):
             ax.legend(fontsize=9, loc="lower left")
         fig.subplots_adjust(bottom=0.13, left=0.1, right=0.98, top=0.92, wspace=0.32)
         png = save_figure(fig, out / "dmdd.png", dpi=100)
-    return [png, csv]
+    files = [png, csv]
+    if limits:  # the user's curves, as drawn
+        cols_l = {"curve": np.concatenate([np.full(len(m), i, float) for i, (_, m, _, _) in enumerate(limits)]),
+                  "m_chi_gev": np.concatenate([np.asarray(m, float) for _, m, _, _ in limits]),
+                  "sigma_e_cm2": np.concatenate([np.asarray(sg, float) for _, _, sg, _ in limits])}
+        meta_l = {f"curve {i}": f"{label} ({src})" for i, (label, _, _, src) in enumerate(limits)}
+        files.append(write_csv(out / "dmdd_limits.csv", cols_l, {"figure": "dmdd.png: the user's curves", **meta_l}))
+    return files

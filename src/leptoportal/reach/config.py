@@ -171,8 +171,10 @@ class ReachConfig:
 
     def inputs(self) -> dict:
         """Everything that determines the scan's numbers (JSON-serialisable, canonical)."""
+        # a loaded setup is keyed by its contents (resolved.setup.sha256), not by where its file lies
+        setup = self.loaded_setup.name if self.loaded_setup is not None else self.setup
         return {
-            "setup": self.setup, "exposures": list(self.exposures), "exposure_unit": self.exposure_unit,
+            "setup": setup, "exposures": list(self.exposures), "exposure_unit": self.exposure_unit,
             "cl": self.cl, "seed": self.seed, "model": self.model, "statistics": self.statistics,
             "background": self.background, "masses_gev": list(self.masses), "coupling": self.coupling,
             "provider": self.provider, "resolved": self.resolved, "overrides": self.overrides,
@@ -185,6 +187,7 @@ class ReachConfig:
 
     def to_dict(self) -> dict:
         d = self.inputs()
+        d["setup_file"] = self.setup  # as the config names it (inputs() keys the setup by its contents)
         d.update({"name": self.name, "title": self.title, "source": self.source,
                   "overlays": list(self.overlays), "plot": self.plot, "paper": self.paper})
         m = self.raw.get("masses")
@@ -439,6 +442,13 @@ def _parse_overlays(raw: dict, model: dict) -> tuple:
             o["loop"] = _str(ov, "loop", path, default=default_loop, choices=("diagonal", "lfv"))
             o["n_sigma"] = _num(ov, "n_sigma", path, default=2.0 if kind == "g2-band" else 5.0, lo=0.0, lo_open=True)
             o["determination"] = _str(ov, "determination", path, default=None)
+            if o["determination"] is not None:
+                from ..constraints.g2 import get_g2_determination
+
+                try:
+                    get_g2_determination(o["determination"])
+                except InputError as exc:
+                    raise InputError(f"{path}.determination", exc.message) from None
         elif kind == "relic":
             o["model"] = _str(ov, "model", path, default=model.get("pattern", "muon-specific"), choices=PATTERNS)
             o.update(_dm_mass_relation(ov, path, model))
@@ -646,7 +656,12 @@ def _resolve(cfg: ReachConfig) -> dict:
             out["provider"] = prov.resolve(opts, st)
         except InputError as exc:
             key = exc.parameter
-            where = f"provider.{key}" if key in prov.options else ("setup.target" if key == "target" else key)
+            if key in prov.options:
+                where = f"provider.{key}"
+            elif key in prov.from_setup:
+                where = f"setup {prov.from_setup[key]}"
+            else:
+                where = "setup.target" if key == "target" else key
             raise InputError(where, exc.message) from None
     return out
 

@@ -301,11 +301,25 @@ def _resolve_na64mu_simulation(o, setup):
 
 
 def _resolve_na64mu(o, setup):
+    import warnings
+
     from ..analysis import na64mu
 
     opts = dict(o)
     order = opts.pop("order", 1)
-    return {**na64mu.ThinTarget.from_setup(setup, **opts).resolved(), "order": order}
+    tt = na64mu.ThinTarget.from_setup(setup, **opts)
+    out = {**tt.resolved(), "order": order}
+    if opts.get("dedy_gev_per_cm") is not None:  # a stated <dE/dy>: say when it is not the target's
+        try:
+            mip = na64mu.min_ionising_dedx(tt.target)
+        except InputError:
+            mip = None
+        if mip is not None and abs(tt.dedy_gev_per_cm / mip - 1.0) > 0.1:
+            note = (f"provider.dedy_gev_per_cm = {tt.dedy_gev_per_cm:g} GeV/cm is not the minimum-ionising loss of "
+                    f"the target {tt.target} ({mip:.4g} GeV/cm); it is used as given (omit it to use the target's)")
+            out["dedy_note"] = note
+            warnings.warn(note, UserWarning, stacklevel=2)
+    return out
 
 
 def _import_na64mu():

@@ -169,6 +169,40 @@ def has_rows(csv_path: Path) -> bool:
     return len(lines) > 1
 
 
+def _flat(d, prefix=""):
+    out = {}
+    for k, v in (d or {}).items():
+        key = f"{prefix}.{k}" if prefix else str(k)
+        if isinstance(v, dict) and v:
+            out.update(_flat(v, key))
+        else:
+            out[key] = v
+    return out
+
+
+def _what_differs(csv_path: Path, meta: dict, cfg: ReachConfig) -> str:
+    """'differs in: key (old -> new), ...' from the previous run's reach.json (or the reach.csv
+    header's resolved/overrides lines); '' when neither says."""
+    old = None
+    try:
+        old = json.loads((csv_path.parent / "reach.json").read_text(encoding="utf-8")).get("config")
+    except (OSError, ValueError):
+        pass
+    if not isinstance(old, dict):
+        try:
+            old = {"resolved": json.loads(meta.get("resolved", "{}")), "overrides": json.loads(meta.get("overrides", "{}"))}
+        except ValueError:
+            return ""
+    new = json.loads(json.dumps(cfg.inputs(), default=repr))
+    a = _flat({k: old.get(k) for k in new if k in old or k in ("resolved", "overrides")})
+    b = _flat({k: new[k] for k in new if k in old or k in ("resolved", "overrides")})
+    diff = [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+    if not diff:
+        return ""
+    shown = ", ".join(f"{k} ({a.get(k, 'none')!s:.40} -> {b.get(k, 'none')!s:.40})" for k in diff[:4])
+    return f"differs in: {shown}{', ...' if len(diff) > 4 else ''}"
+
+
 def resumable_rows(csv_path: Path, cfg: ReachConfig, inputs_hash: str, warn) -> dict[int, list]:
     """The finished mass points of a partial reach.csv: {mass index: its rows (lists, in the
     config's exposure order)}.
@@ -183,8 +217,10 @@ def resumable_rows(csv_path: Path, cfg: ReachConfig, inputs_hash: str, warn) -> 
         warn(f"{csv_path.name} {d}: its mass point is recomputed")
     old = meta.get("inputs_sha256")
     if old != inputs_hash:
-        raise InputError("--resume", f"{csv_path} was written for different inputs (inputs_sha256 {old} != "
-                         f"{inputs_hash}); use the same config/options or --force to start over")
+        what = _what_differs(csv_path, meta, cfg)
+        why = what or f"inputs_sha256 {old} != {inputs_hash}"
+        raise InputError("--resume", f"{csv_path} was written for different inputs ({why}); use the same "
+                         "config/options or --force to start over")
     groups: dict[int, list] = {}
     for r in rows:
         groups.setdefault(r["mass_index"], []).append(r)
