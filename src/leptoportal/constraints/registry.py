@@ -313,9 +313,12 @@ def _register_decays():
     (:mod:`leptoportal.constraints.decays`; derivations in docs/constraints.md)."""
     from .decays import DECAY_BOUNDS
 
+    labels = {"k-mu-nu-s": r"$K^+ \to \mu^+ \nu S$ (E949)", "mu-decay": r"$\mu \to e \nu \bar\nu S$ ($\tau_\mu$)",
+              "tau-decay": r"$\tau \to \mu \nu \bar\nu S$", "z-gamma-s": r"$Z \to \gamma S$ (L3)",
+              "z-tau-tau-s": r"$Z \to \tau^+ \tau^- S$"}
     for b in DECAY_BOUNDS.values():
         register_constraint(Constraint(
-            b.id, b.title, tuple(b.presets), "computed", "excluded", f"{b.source}; criterion: {b.criterion}",
+            b.id, labels.get(b.id, b.title), tuple(b.presets), "computed", "excluded", f"{b.source}; criterion: {b.criterion}",
             (max(float(b.mass_range_gev[0]), 1e-4), float(b.mass_range_gev[1])), _decay_evaluator(b.id),
             notes=f"{b.process}; computed by leptoportal.constraints.decays (docs/constraints.md)"))
 

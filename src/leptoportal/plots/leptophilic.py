@@ -34,7 +34,8 @@ def plot_leptophilic_gchi(outdir, data):
             ax.fill_between(ms, np.minimum(s, top), top, color="orange", alpha=0.25, lw=0)
             ax.plot(ms, s, color="darkorange", ls=ls, label=rf"$\sigma_T/m_\chi = 1$ cm$^2$/g ({'$m_S/3$' if name == 'ratio3' else 'resonance'})")
             ax.fill_between(ms, np.minimum(b, top), top, color="purple", alpha=0.15, lw=0)
-            ax.plot(ms, b, color="purple", ls=ls, lw=1.2)
+            ax.plot(ms, b, color="purple", ls=ls, lw=1.2,
+                    label=rf"Born validity $\alpha_\chi = m_S/m_\chi$ ({'$m_S/3$' if name == 'ratio3' else 'resonance'})")
         ax.plot(ms, cols["g_chi_perturbative_max"], color="0.4", ls="-.",
                 label=rf"$\alpha_\chi \to 4\pi$ below {up_to_gev:g} GeV")
         ax.set_xscale("log")
@@ -76,7 +77,13 @@ def plot_dmdd(outdir, data, limits=()):
             ax.set_yscale("log")
             ax.set_xlabel(r"$m_\chi$ [MeV]")
             ax.set_ylabel(r"$\bar\sigma_e$ [cm$^2$]")
-            ax.set_title(meta["relations"].split("; ")[i], fontsize=11)
+            ratio = meta["relations"].split("; ")[i].split(": ", 1)[1]  # "m_chi = m_S/3" or "... (2 sqrt(1 + e))"
+            if "sqrt" in ratio:
+                eps = ratio.split("(1 + ")[1].rstrip("))")
+                title = rf"$m_\chi = m_S/[2 (1 + \epsilon_R)^{{1/2}}]$, $\epsilon_R = {eps}$"
+            else:
+                title = rf"$m_\chi = m_S/{ratio.split('/')[-1]}$"
+            ax.set_title(title + rf", $g_\chi = {meta['g_chi']}$, lepton-specific", fontsize=11)
             ax.legend(fontsize=9, loc="lower left")
         fig.subplots_adjust(bottom=0.13, left=0.1, right=0.98, top=0.92, wspace=0.32)
         png = save_figure(fig, out / "dmdd.png", dpi=100)

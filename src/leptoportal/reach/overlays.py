@@ -64,8 +64,12 @@ def compute_overlays(cfg, rows, warn) -> list[dict]:
     lo_m, hi_m = mass_range(cfg, rows)
     n = cfg.plot.get("overlay_points", 60)
     out = []
+    n_registry = 0
     for i, ov in enumerate(cfg.overlays):
         kind = ov["kind"]
+        if "constraint" in ov:
+            ov = {**ov, "registry_index": n_registry}
+            n_registry += 1
         try:
             item = _one(ov, lo_m, hi_m, n, cfg)
         except InputError:
@@ -78,8 +82,8 @@ def compute_overlays(cfg, rows, warn) -> list[dict]:
     return out
 
 
-#: default colours of registry overlays by role
-ROLE_STYLE = {"excluded": "#8c564b", "favoured": "#55b955", "target": "#d62728"}
+#: default colours of registry overlays, one per overlay (so two excluded regions differ)
+REGISTRY_COLORS = ("#8c564b", "#1f77b4", "#bcbd22", "#17becf", "#e377c2", "#7f7f7f", "#2ca02c", "#ff7f0e")
 
 
 def _registry(ov, lo_m, hi_m, n, cfg, style) -> dict:
@@ -94,7 +98,7 @@ def _registry(ov, lo_m, hi_m, n, cfg, style) -> dict:
     ivs = c.intervals(registry_model(cfg.model), m, **ov.get("params", {})) if m.size else []
     lo = np.array([iv[0][0] if iv else np.nan for iv in ivs], float)
     hi = np.array([iv[0][1] if iv else np.nan for iv in ivs], float)
-    style.setdefault("color", ROLE_STYLE[c.role])
+    style.setdefault("color", REGISTRY_COLORS[ov.get("registry_index", 0) % len(REGISTRY_COLORS)])
     return {"kind": ov["kind"], "role": c.role, "label": ov["label"] or c.title, "style": style, "m": m, "lo": lo,
             "hi": hi, "source": c.source}
 
