@@ -304,3 +304,39 @@ def test_resume_is_keyed_by_contents_not_by_the_path_typed_and_says_what_differs
     assert main(["reach", "na64mu-leptophilic.toml", "--output", "../r1", "--resume", "--energy", "160", *args]) == 2
     err = capsys.readouterr().err
     assert "differs in: overrides.energy_gev (none -> 160.0)" in err and err.count("\n") == 1
+
+
+def test_the_limits_monte_carlo_precision_is_reported(tmp_path):
+    """A simulated point reports its efficiency's binomial error and the limit's, which for
+    N ~ g^2 x efficiency is half of it; reach.json and the summary carry them."""
+    import math
+
+    from leptoportal.reach import get_provider, run_scan
+    from leptoportal.cli.reach import summary_table
+
+    cfg = load_config("na64mu-leptophilic")
+    raw = copy_raw(cfg)
+    raw["provider"] = {"name": "na64mu-simulation", "events": 2000}
+    raw["masses"] = [0.1]
+    raw["exposures"] = [1e12]
+    raw.pop("plot", None)
+    from leptoportal.reach.config import parse_config
+
+    c = parse_config(raw, name="mc")
+    res = run_scan(c, tmp_path, progress=False, quiet=True, overlays=False)
+    (p,) = res.precision
+    info_cells = dict(kv.split("=") for kv in res.rows[0]["info"].split(";"))
+    eff = float(info_cells["efficiency"])
+    assert p["events"] == 2000 and p["limit_rel_err"] == pytest.approx(0.5 * p["efficiency_rel_err"])
+    # binomial: sqrt(eff (1 - eff) / n) / eff (the events are weighted, so only roughly)
+    assert p["efficiency_rel_err"] == pytest.approx(math.sqrt((1 - eff) / (eff * 2000)), rel=0.5)
+    info = json.loads((tmp_path / "reach.json").read_text())
+    assert info["mc_precision"]["max_limit_rel_err"] == pytest.approx(p["limit_rel_err"])
+    assert "Monte Carlo precision" in summary_table(c, res)
+    assert get_provider("na64mu-thin-target").make(0.1, c.model, {}, None, "na64mu").precision == {}
+
+
+def copy_raw(cfg):
+    import copy
+
+    return copy.deepcopy(cfg.raw) | {"setup": "na64mu"}

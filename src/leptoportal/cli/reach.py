@@ -105,4 +105,9 @@ def summary_table(cfg, res) -> str:
         if "no_selection" in pc:
             line += f"; all produced, no selection: {pc['no_selection']:.3g} ({pc['no_selection_over_paper']:.3g} x)"
         lines += [line, f"# why: {pc['explanation']}"]
+    prec = [p for p in getattr(res, "precision", None) or []]
+    if prec:
+        worst = max(p["limit_rel_err"] for p in prec)
+        lines.append(f"# Monte Carlo precision of the limits computed now: <= {100 * worst:.2g} % "
+                     f"({prec[0]['events']:g} simulated events per mass; reach.json mc_precision)")
     return "\n".join(lines) + "\n"

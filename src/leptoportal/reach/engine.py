@@ -153,7 +153,8 @@ def run_point(task: dict) -> dict:
         rows.append([task["index"], task["mass"], E, res.lower, res.upper, res.status, req.n_required,
                      req.background, req.sigma_background, req.method, res.n_evaluations, info])
         notes += [f"m = {task['mass']:.6g} GeV, exposure {E:.3g}: {w}" for w in res.warnings]
-    return {"index": task["index"], "rows": rows, "warnings": notes, "seconds": time.perf_counter() - t0,
+    return {"index": task["index"], "rows": rows, "warnings": notes, "precision": dict(point.precision),
+            "seconds": time.perf_counter() - t0,
             "cpu_seconds": time.process_time() - c0, "thread_cpu_seconds": time.thread_time() - th0,
             "pid": os.getpid(), "t_start": t_wall0, "t_end": time.time()}
 
@@ -248,8 +249,11 @@ class PointLog:
     seconds: dict = field(default_factory=dict)
     cpu: dict = field(default_factory=dict)
     points: list = field(default_factory=list)
+    precision: list = field(default_factory=list)
 
     def add(self, res: dict, mass: float) -> None:
+        if res.get("precision"):
+            self.precision.append({"index": res["index"], "mass_gev": mass, **res["precision"]})
         self.seconds[res["index"]] = res["seconds"]
         self.cpu[res["index"]] = res["cpu_seconds"]
         self.points.append({"index": res["index"], "mass_gev": mass, "pid": res["pid"],
@@ -284,6 +288,7 @@ class ScanResult:
     paper_comparison: dict | None = None
     overlays: list = field(default_factory=list)  #: computed overlay curves (drawn by leptoportal.plots.plot_reach)
     comparisons: list = field(default_factory=list)  #: comparison curves (no selection), drawn dotted grey
+    precision: list = field(default_factory=list)  #: Monte-Carlo precision of the points computed (reach.json)
 
 
 def run_scan(cfg: ReachConfig, outdir, *, workers: int | None = None, scheduler: str | None = None,
@@ -394,13 +399,14 @@ def _scan(plan: ScanPlan, runner: Runner) -> ScanResult:
 
     timings = log.timings(len(done_rows), time.perf_counter() - plan.t_start, t_scan, t_overlays, cpu_main_scan,
                           overhead)
-    files["json"] = _write_json(plan, complete, bkg, required, timings, overlays, paper_cmp, comparisons)
+    files["json"] = _write_json(plan, complete, bkg, required, timings, overlays, paper_cmp, comparisons,
+                                log.precision)
     return ScanResult(result_rows, complete, plan.out, files, plan.warnings, required, timings, paper_cmp, overlays,
-                      comparisons)
+                      comparisons, log.precision)
 
 
 def _write_json(plan: ScanPlan, complete: bool, bkg: dict, required: list, timings: dict, overlays: list,
-                paper_cmp: dict | None, comparisons: list) -> Path:
+                paper_cmp: dict | None, comparisons: list, precision: list = ()) -> Path:
     """reach.json: the config, inputs hash, seeding, execution, background, statistics, versions,
     timings, warnings, files, overlay summaries, paper comparison and comparison curves."""
     cfg, opts = plan.cfg, plan.options
@@ -410,6 +416,11 @@ def _write_json(plan: ScanPlan, complete: bool, bkg: dict, required: list, timin
         "config": cfg.to_dict(),
         "resolved": cfg.resolved,
         "overrides": cfg.overrides,
+        "mc_precision": {"points": sorted(precision, key=lambda p: p["index"]),
+                         "max_limit_rel_err": max((p["limit_rel_err"] for p in precision), default=None),
+                         "note": "statistical precision of the simulated points computed by this run (resumed "
+                                 "points keep theirs in the run that computed them); delta g/g = delta eff/(2 eff)"}
+        if precision else None,
         "inputs_sha256": plan.inputs_hash,
         "seed": cfg.seed,
         "seeding": "mass point i uses numpy SeedSequence(seed).spawn(n_masses)[i]; statistics toys use "

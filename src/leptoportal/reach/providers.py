@@ -70,6 +70,10 @@ class PointYield:
     events: Callable[[np.ndarray, float], np.ndarray]
     upper_edge: bool = False
     info: dict = field(default_factory=dict)
+    #: Monte-Carlo precision of this point (reach.json "mc_precision", not reach.csv), e.g.
+    #: ``efficiency_rel_err`` and ``limit_rel_err``: for N ~ g^2 x efficiency the limit moves by
+    #: half the efficiency's relative error (delta g / g = delta eff / (2 eff))
+    precision: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -243,6 +247,14 @@ def _make_na64mu(mass, model, o, seed, setup):
     return PointYield(events, False, {"factorised": 1.0, "production_integral_pb_gev": integral})
 
 
+def _mc_precision(res) -> dict:
+    """Statistical precision of a simulated point: the efficiency's binomial error and the limit's
+    (N ~ g^2 x efficiency, so delta g / g = delta eff / (2 eff))."""
+    eff, err = float(res.efficiency), float(res.efficiency_error)
+    rel = err / eff if eff > 0 else float("inf")
+    return {"events": int(res.events), "efficiency_rel_err": rel, "limit_rel_err": 0.5 * rel}
+
+
 def _make_na64e(mass, model, o, seed, setup):
     from ..analysis import signal
 
@@ -258,7 +270,8 @@ def _make_na64e(mass, model, o, seed, setup):
     def events(g, E):
         return per_eot * E * (np.asarray(g, float) / h_ref) ** 2
 
-    return PointYield(events, False, {"efficiency": float(res.efficiency), "yield_per_eot_ref": float(res.yield_per_eot)})
+    return PointYield(events, False, {"efficiency": float(res.efficiency), "yield_per_eot_ref": float(res.yield_per_eot)},
+                      _mc_precision(res))
 
 
 def _make_na64mu_simulation(mass, model, o, seed, setup):
@@ -283,7 +296,8 @@ def _make_na64mu_simulation(mass, model, o, seed, setup):
         m = LeptophilicScalar.from_preset(model["pattern"], mass, g, g_chi=model["g_chi"], **rel)
         return per_mot * E * (g / g_ref) ** 2 * np.asarray(m.br_invisible(), float)
 
-    return PointYield(events, False, {"efficiency": float(res.efficiency), "yield_per_mot_ref": float(res.yield_per_eot)})
+    return PointYield(events, False, {"efficiency": float(res.efficiency), "yield_per_mot_ref": float(res.yield_per_eot)},
+                      _mc_precision(res))
 
 
 def _resolve_na64mu_simulation(o, setup):
