@@ -138,14 +138,31 @@ def run_point(task: dict) -> dict:
     loop, heartbeats, monitors), ``thread_cpu_seconds`` (CPU of the computing thread alone),
     ``pid`` and the start/end times (``time.time()``) used for the scan's overhead accounting.
     """
+    res = make_point(task)
+    rows, notes = point_rows(task, res.pop("point"), task["required"])
+    return {**res, "rows": rows, "warnings": notes}
+
+
+def make_point(task: dict) -> dict:
+    """The expensive part of a mass point: the provider's yield N(g, exposure) (``point``), with
+    its cost; it does not need N_required (the background), so it can run while that is computed."""
     t_wall0 = time.time()
     t0 = time.perf_counter()
     c0 = time.process_time()
     th0 = time.thread_time()
     prov = task["provider"]
     point = prov.make(task["mass"], task["model"], task["options"], task["seed"], task["setup"])
+    return {"index": task["index"], "point": point, "precision": dict(point.precision),
+            "seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0,
+            "thread_cpu_seconds": time.thread_time() - th0, "pid": os.getpid(), "t_start": t_wall0,
+            "t_end": time.time()}
+
+
+def point_rows(task: dict, point, required: list) -> tuple[list, list]:
+    """The rows of a mass point (one per exposure: the coupling where N(g) = N_required) and the
+    root finder's warnings."""
     rows, notes = [], []
-    for req in task["required"]:
+    for req in required:
         E = req.exposure
         res = find_limits(lambda g: point.events(g, E), req.n_required, task["g_min"], task["g_max"],
                           points_per_decade=task["points_per_decade"], upper_edge=point.upper_edge)
@@ -153,10 +170,31 @@ def run_point(task: dict) -> dict:
         rows.append([task["index"], task["mass"], E, res.lower, res.upper, res.status, req.n_required,
                      req.background, req.sigma_background, req.method, res.n_evaluations, info])
         notes += [f"m = {task['mass']:.6g} GeV, exposure {E:.3g}: {w}" for w in res.warnings]
-    return {"index": task["index"], "rows": rows, "warnings": notes, "precision": dict(point.precision),
-            "seconds": time.perf_counter() - t0,
-            "cpu_seconds": time.process_time() - c0, "thread_cpu_seconds": time.thread_time() - th0,
-            "pid": os.getpid(), "t_start": t_wall0, "t_end": time.time()}
+    return rows, notes
+
+
+class _Background:
+    """The background estimate computed in a thread while a serial scan computes its mass points
+    (the estimate's own Monte Carlo runs in worker processes, so the two overlap on the cores)."""
+
+    def __init__(self, cfg, report):
+        import threading
+
+        self.result, self.error = None, None
+        self.thread = threading.Thread(target=self._run, args=(cfg, report), daemon=True, name="background")
+        self.thread.start()
+
+    def _run(self, cfg, report):
+        try:
+            self.result = background_model(cfg, report)
+        except BaseException as exc:  # re-raised in the scan's thread by get()
+            self.error = exc
+
+    def get(self) -> dict:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.result
 
 
 # ============================================================================ the scan
@@ -341,8 +379,13 @@ def _scan(plan: ScanPlan, runner: Runner) -> ScanResult:
     cfg, opts, csv_path, done_rows = plan.cfg, plan.options, plan.csv_path, plan.done_rows
     # ---- statistics once per exposure (background does not depend on the mass)
     report = (lambda msg: sys.stderr.write(f"leptoportal reach: {msg}\n")) if opts.progress and not opts.quiet else None
-    bkg = background_model(cfg, report)
-    required = [required_signal(cfg, E, bkg) for E in cfg.exposures]
+    # a serial scan computes its mass points while the background is estimated (the points' yields
+    # do not need it; their limits do, and are found once it is known); dask workers start first
+    overlap = (cfg.background["source"] == "na64e-estimate" and bool(plan.pending)
+               and runner.workers is None and runner.scheduler is None)
+    background = _Background(cfg, report) if overlap else None
+    bkg = None if overlap else background_model(cfg, report)
+    required = None if overlap else [required_signal(cfg, E, bkg) for E in cfg.exposures]
 
     # ---- overlays up front: a bad overlay option fails before any scan work; a failing overlay warns
     overlays, t_overlays = [], 0.0
@@ -361,17 +404,34 @@ def _scan(plan: ScanPlan, runner: Runner) -> ScanResult:
     cpu_main0 = time.process_time()
     interrupted = False
     bar = _progress(len(cfg.masses), len(done_rows), opts.progress)
+
+    def finished(res, counted=False):
+        nonlocal sink
+        if sink is None:
+            sink = plan.sink([])
+        sink.append(res["rows"])
+        done_rows[res["index"]] = res["rows"]
+        log.add(res, cfg.masses[res["index"]])
+        for w in res["warnings"]:
+            plan.warn(w)
+        if bar is not None and not counted:
+            bar.update(1)
+
     try:
-        for res in runner.run(tasks, run_point):
-            if sink is None:
-                sink = plan.sink([])
-            sink.append(res["rows"])
-            done_rows[res["index"]] = res["rows"]
-            log.add(res, cfg.masses[res["index"]])
-            for w in res["warnings"]:
-                plan.warn(w)
-            if bar is not None:
-                bar.update(1)
+        if overlap:  # yields first, while the background runs; then the limits, in mass order
+            made = []
+            for t in tasks:
+                made.append((t, make_point(t)))
+                if bar is not None:
+                    bar.update(1)
+            bkg = background.get()
+            required = [required_signal(cfg, E, bkg) for E in cfg.exposures]
+            for t, res in made:
+                rows, notes = point_rows(t, res.pop("point"), required)
+                finished({**res, "rows": rows, "warnings": notes}, counted=True)
+        else:
+            for res in runner.run(tasks, run_point):
+                finished(res)
     except KeyboardInterrupt:
         interrupted = True
         raise
