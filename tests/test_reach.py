@@ -409,3 +409,35 @@ def test_na64e_simulation_provider_h2_scaling():
     expect = direct.yield_per_eot * direct.efficiency * 1e11
     assert float(pt.events(np.array([3e-3]), 1e11)[0]) == pytest.approx(expect, rel=1e-6)
     assert pt.info["efficiency"] == direct.efficiency
+
+
+def test_background_overlapping_the_scan_gives_the_sequential_rows(tmp_path, monkeypatch):
+    """With an estimated background a serial scan computes the yields while the estimate runs and
+    finds the limits afterwards: the rows are those of the sequential order (a fixed background
+    of the same value)."""
+    from leptoportal.reach import engine
+
+    fixed = toy_raw("toy-cpu", events=2000, repeat=2)
+    estimated = {**fixed, "background": {"source": "na64e-estimate"}}
+    calls = []
+
+    def fake_background(cfg, report=None):
+        calls.append(cfg.background["source"])
+        return {"per_exposure": 1.9e-11, "sigma_rel": 0.2, "source": "na64e-estimate", "detail": "test"}
+
+    monkeypatch.setattr(engine, "background_model", fake_background)
+    threads = []
+
+    class Spy(engine.BackgroundThread):
+        def __init__(self, *a):
+            threads.append(1)
+            super().__init__(*a)
+
+    monkeypatch.setattr(engine, "BackgroundThread", Spy)
+    a = run_scan(parse_config(estimated), tmp_path / "overlap", progress=False, quiet=True, overlays=False)
+    assert threads == [1]  # the background ran beside the scan
+    b = run_scan(parse_config(fixed), tmp_path / "sequential", progress=False, quiet=True, overlays=False)
+    assert calls == ["na64e-estimate", "fixed"]  # one overlapped (thread), one sequential
+    assert [r["coupling_limit"] for r in a.rows] == [r["coupling_limit"] for r in b.rows]
+    assert [(r["n_required"], r["background_events"]) for r in a.rows] == \
+           [(r["n_required"], r["background_events"]) for r in b.rows]

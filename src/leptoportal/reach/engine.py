@@ -173,7 +173,7 @@ def point_rows(task: dict, point, required: list) -> tuple[list, list]:
     return rows, notes
 
 
-class _Background:
+class BackgroundThread:
     """The background estimate computed in a thread while a serial scan computes its mass points
     (the estimate's own Monte Carlo runs in worker processes, so the two overlap on the cores)."""
 
@@ -383,7 +383,7 @@ def _scan(plan: ScanPlan, runner: Runner) -> ScanResult:
     # do not need it; their limits do, and are found once it is known); dask workers start first
     overlap = (cfg.background["source"] == "na64e-estimate" and bool(plan.pending)
                and runner.workers is None and runner.scheduler is None)
-    background = _Background(cfg, report) if overlap else None
+    background = BackgroundThread(cfg, report) if overlap else None
     bkg = None if overlap else background_model(cfg, report)
     required = None if overlap else [required_signal(cfg, E, bkg) for E in cfg.exposures]
 
