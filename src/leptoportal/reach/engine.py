@@ -170,6 +170,9 @@ def point_rows(task: dict, point, required: list) -> tuple[list, list]:
         rows.append([task["index"], task["mass"], E, res.lower, res.upper, res.status, req.n_required,
                      req.background, req.sigma_background, req.method, res.n_evaluations, info])
         notes += [f"m = {task['mass']:.6g} GeV, exposure {E:.3g}: {w}" for w in res.warnings]
+    if required and not np.any(np.asarray(point.events(np.array([task["g_max"]]), required[-1].exposure)) > 0):
+        notes.append(f"m = {task['mass']:.6g} GeV: the yield is 0 at every coupling (no production: at or below "
+                     "the threshold of the beam energy, or outside the provider's kinematic window)")
     return rows, notes
 
 
