@@ -340,3 +340,23 @@ def copy_raw(cfg):
     import copy
 
     return copy.deepcopy(cfg.raw) | {"setup": "na64mu"}
+
+
+def test_na64mu_mu_to_e_config_runs_at_test_size(tmp_path):
+    """The shipped mu -> e projection at NA64-mu (two masses, 2e3 events): a limit at each mass,
+    the process resolved from the setup (mu+ beam -> e+), the proposed selection recorded."""
+    import copy
+
+    from leptoportal.reach import run_scan
+    from leptoportal.reach.config import parse_config
+
+    cfg = load_config("na64mu-lfv-mu-to-e")
+    assert cfg.resolved["provider"]["final"] == "e+" and cfg.resolved["provider"]["selection"]["e_miss_min_gev"] == 50
+    raw = copy.deepcopy(cfg.raw)
+    raw["provider"]["events"] = 2000
+    raw["masses"] = [0.2, 1.0]
+    res = run_scan(parse_config(raw, name="mue"), tmp_path, progress=False, quiet=True, overlays=False)
+    assert [r["status"] for r in res.rows] == ["excluded"] * 4
+    g = {(r["mass_gev"], r["exposure"]): r["coupling_limit"] for r in res.rows}
+    # background free: N ~ h^2 MOT, so ten times the exposure lowers the limit by sqrt(10)
+    assert g[(0.2, 1e12)] / g[(0.2, 1e13)] == pytest.approx(10 ** 0.5, rel=1e-6)

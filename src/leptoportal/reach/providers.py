@@ -22,6 +22,9 @@ Registered providers
     muon's track in the setup's active target, generator, muon transport, NA64-mu selection)
     once per mass at g_ref; N(g) = yield x efficiency x MOT x (g/g_ref)^2 x BR(S -> chi chi-bar)(g).
     Model: ``leptophilic``.
+``na64mu-mu-to-e``  mu N -> e N phi at NA64-mu (:func:`leptoportal.analysis.signal_mue.simulate_signal_mu_to_e`,
+    the proposed selection: no outgoing track, E_miss >= 50 GeV) once per mass at h_ref;
+    N(h) = yield x efficiency x MOT x (h/h_ref)^2.  Model: ``lfv-scalar``.
 ``na64e-simulation``  e->mu paper Eq. (29) with the selection efficiency:
     ``leptoportal.analysis.signal.simulate_signal`` once per mass at a reference coupling
     h_ref with the mass's seed; the yield is yield_per_eot x efficiency x EOT x (h/h_ref)^2,
@@ -247,6 +250,40 @@ def _make_na64mu(mass, model, o, seed, setup):
     return PointYield(events, False, {"factorised": 1.0, "production_integral_pb_gev": integral})
 
 
+def _make_mu_to_e(mass, model, o, seed, setup):
+    """mu N -> e N phi at NA64-mu (the e->mu paper's future work, Sec. V): produced phi per MOT and
+    the efficiency of the proposed selection once per mass at h_ref; N(h) = yield x efficiency x
+    MOT x (h/h_ref)^2 (phi invisible: production ~ h^2, efficiency independent of h)."""
+    from ..analysis.signal_mue import simulate_signal_mu_to_e
+
+    h_ref = o["reference_coupling"]
+    res = simulate_signal_mu_to_e(setup, mass, h_ref, events=o["events"], seed=seed_int(seed), method=o["method"])
+    per_mot = float(res.yield_per_eot) * float(res.efficiency)
+    if not (math.isfinite(per_mot) and per_mot >= 0.0):
+        raise RuntimeError(f"simulate_signal_mu_to_e returned a non-finite yield at m = {mass:g} GeV")
+
+    def events(g, E):
+        return per_mot * E * (np.asarray(g, float) / h_ref) ** 2
+
+    return PointYield(events, False, {"efficiency": float(res.efficiency), "yield_per_mot_ref": float(res.yield_per_eot)},
+                      _mc_precision(res))
+
+
+def _resolve_mu_to_e(o, setup):
+    from ..analysis.signal_mue import MUE_CUTS
+    from ..detector.setup import load_setup
+
+    st = load_setup(setup)
+    if str(st.beam.particle) not in ("mu-", "mu+"):
+        raise InputError("setup", f"mu -> e phi needs a muon beam; setup {st.name!r} has {st.beam.particle!r}")
+    return {"beam": str(st.beam.particle), "energy_gev": float(st.beam.energy_gev),
+            "final": "e-" if st.beam.particle == "mu-" else "e+", "selection": dict(MUE_CUTS), **dict(o)}
+
+
+def _import_mue():
+    from ..analysis import signal_mue  # noqa: F401  (warm-up: the import is the cost)
+
+
 def _mc_precision(res) -> dict:
     """Statistical precision of a simulated point: the efficiency's binomial error and the limit's
     (N ~ g^2 x efficiency, so delta g / g = delta eff / (2 eff))."""
@@ -358,6 +395,12 @@ register_provider(YieldProvider(
     {"events": (int, 100_000, "events"), "method": (str, "ww", ("etl", "ww", "iww")),
      "reference_coupling": (float, 1e-4, "coupling"), "form_factor": (str, "atomic-nuclear", ("elastic", "atomic-nuclear"))},
     models=("leptophilic",), warm=_import_signal, needs_setup=True, resolve=_resolve_na64mu_simulation))
+register_provider(YieldProvider(
+    "na64mu-mu-to-e", _make_mu_to_e,
+    "NA64-mu mu N -> e N phi for the LFV scalar (yield per MOT x efficiency of the proposed selection)",
+    {"events": (int, 100_000, "events"), "method": (str, "ww", ("etl", "ww", "iww")),
+     "reference_coupling": (float, 1e-4, "coupling")},
+    models=("lfv-scalar",), warm=_import_mue, needs_setup=True, resolve=_resolve_mu_to_e))
 register_provider(YieldProvider(
     "na64e-simulation", _make_na64e, "NA64e e->mu signal simulation (yield_per_eot x efficiency)",
     {"events": (int, 100_000, "events"), "method": (str, "ww", ("etl", "ww", "iww")),
