@@ -273,10 +273,22 @@ def _resolve_mu_to_e(o, setup):
     from ..analysis.signal_mue import MUE_CUTS
     from ..detector.setup import load_setup
 
+    import warnings
+
+    from ..particles import M_MU
+    from ..units import C_CM_PER_S
+
     st = load_setup(setup)
     if str(st.beam.particle) not in ("mu-", "mu+"):
         raise InputError("setup", f"mu -> e phi needs a muon beam; setup {st.name!r} has {st.beam.particle!r}")
-    return {"beam": str(st.beam.particle), "energy_gev": float(st.beam.energy_gev),
+    # muon decays in flight just upstream of the target give the same signature (an e+- showering in
+    # the target, the neutrinos missing): gamma c tau_mu per metre, tau_mu = 2.1969811e-6 s (PDG)
+    per_m = 100.0 / (float(st.beam.energy_gev) / M_MU * C_CM_PER_S * 2.1969811e-6)
+    note = (f"backgrounds of mu -> e phi are not estimated: muon decays in flight upstream of the target "
+            f"(mu -> e nu nu, {per_m:.2g} per MOT per metre at {float(st.beam.energy_gev):g} GeV) give the same "
+            "signature unless the beam line identifies them; these limits assume no background (optimistic)")
+    warnings.warn(note, UserWarning, stacklevel=2)
+    return {"beam": str(st.beam.particle), "energy_gev": float(st.beam.energy_gev), "background_note": note,
             "final": "e-" if st.beam.particle == "mu-" else "e+", "selection": dict(MUE_CUTS), **dict(o)}
 
 
