@@ -386,6 +386,10 @@ def _scan(plan: ScanPlan, runner: Runner) -> ScanResult:
     # do not need it; their limits do, and are found once it is known); dask workers start first
     overlap = (cfg.background["source"] == "na64e-estimate" and bool(plan.pending)
                and runner.workers is None and runner.scheduler is None)
+    if report is not None and runner.workers:
+        report(f"starting a dask cluster of {runner.workers} workers (they import the provider meanwhile) ...")
+    if report is not None and overlap:
+        report("the background estimate runs beside the scan; the limits follow once it is known")
     background = BackgroundThread(cfg, report) if overlap else None
     bkg = None if overlap else background_model(cfg, report)
     required = None if overlap else [required_signal(cfg, E, bkg) for E in cfg.exposures]
@@ -406,6 +410,9 @@ def _scan(plan: ScanPlan, runner: Runner) -> ScanResult:
     log = PointLog(time.time())
     cpu_main0 = time.process_time()
     interrupted = False
+    if report is not None and plan.pending:
+        report(f"{len(plan.pending)} mass point(s) to compute; the first builds the cross-section and shower tables "
+               "it needs (up to a minute with empty caches, read from the cache afterwards)")
     bar = _progress(len(cfg.masses), len(done_rows), opts.progress)
 
     def finished(res, counted=False):
