@@ -258,9 +258,7 @@ def _make_mu_to_e(mass, model, o, seed, setup):
 
     h_ref = o["reference_coupling"]
     res = simulate_signal_mu_to_e(setup, mass, h_ref, events=o["events"], seed=seed_int(seed), method=o["method"])
-    per_mot = float(res.yield_per_eot) * float(res.efficiency)
-    if not (math.isfinite(per_mot) and per_mot >= 0.0):
-        raise RuntimeError(f"simulate_signal_mu_to_e returned a non-finite yield at m = {mass:g} GeV")
+    per_mot = _selected_per_exposure(res, mass, "simulate_signal_mu_to_e")
 
     def events(g, E):
         return per_mot * E * (np.asarray(g, float) / h_ref) ** 2
@@ -296,6 +294,14 @@ def _import_mue():
     from ..analysis import signal_mue  # noqa: F401  (warm-up: the import is the cost)
 
 
+def _selected_per_exposure(res, mass, what: str) -> float:
+    """Selected signal per EOT/MOT of a simulated point (yield x efficiency), checked finite."""
+    per = float(res.yield_per_eot) * float(res.efficiency)
+    if not (math.isfinite(per) and per >= 0.0):
+        raise RuntimeError(f"{what} returned a non-finite yield at m = {mass:g} GeV")
+    return per
+
+
 def _mc_precision(res) -> dict:
     """Statistical precision of a simulated point: the efficiency's binomial error and the limit's
     (N ~ g^2 x efficiency, so delta g / g = delta eff / (2 eff))."""
@@ -312,9 +318,7 @@ def _make_na64e(mass, model, o, seed, setup):
     if "beam" in o:
         kw["beam"] = o["beam"]
     res = signal.simulate_signal(setup=setup, mass=mass, coupling=h_ref, **kw)
-    per_eot = float(res.yield_per_eot) * float(res.efficiency)
-    if not (math.isfinite(per_eot) and per_eot >= 0.0):
-        raise RuntimeError(f"simulate_signal returned a non-finite yield at m = {mass:g} GeV")
+    per_eot = _selected_per_exposure(res, mass, "simulate_signal")
 
     def events(g, E):
         return per_eot * E * (np.asarray(g, float) / h_ref) ** 2
@@ -335,9 +339,7 @@ def _make_na64mu_simulation(mass, model, o, seed, setup):
     g_ref = o["reference_coupling"]
     res = signal.simulate_signal_muon_beam(setup, mass, g_ref, events=o["events"], seed=seed_int(seed),
                                            method=o["method"], preset=model["pattern"], form_factor=o["form_factor"])
-    per_mot = float(res.yield_per_eot) * float(res.efficiency)
-    if not (math.isfinite(per_mot) and per_mot >= 0.0):
-        raise RuntimeError(f"simulate_signal_muon_beam returned a non-finite yield at m = {mass:g} GeV")
+    per_mot = _selected_per_exposure(res, mass, "simulate_signal_muon_beam")
     rel = {"eps_R": model["eps_R"], "mchi_ratio": None} if "eps_R" in model else {"mchi_ratio": model["mchi_ratio"]}
 
     def events(g, E):
