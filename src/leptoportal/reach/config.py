@@ -653,7 +653,7 @@ def _resolve(cfg: ReachConfig) -> dict:
     if prov.resolve is not None:
         opts = {k: v for k, v in cfg.provider.items() if k != "name"}
         try:
-            out["provider"] = prov.resolve(opts, st)
+            out["provider"] = prov.resolve(opts, st, **({"model": cfg.model} if prov.resolve_takes_model else {}))
         except InputError as exc:
             key = exc.parameter
             if key in prov.options:

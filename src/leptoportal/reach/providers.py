@@ -103,6 +103,8 @@ class YieldProvider:
     resolve: Callable | None = None
     #: option names that are not options because the setup holds them: name -> where in the setup
     from_setup: dict = field(default_factory=dict)
+    #: ``resolve`` also takes ``model=`` (the config's [model] table), to refuse a model the beam cannot produce
+    resolve_takes_model: bool = False
 
     def validate(self, opts: dict, model: dict) -> dict:
         """Check ``[provider]`` options (unknown keys, types) and fill defaults."""
@@ -387,6 +389,64 @@ def _resolve_na64mu(o, setup):
     return out
 
 
+def _selection(o):
+    from ..analysis.missing_energy import Selection
+
+    return Selection(x_min=o.get("x_min", 0.0), recoil_max_gev=o.get("recoil_max_gev"),
+                     missing_energy_min_gev=o.get("missing_energy_min_gev"), efficiency=o["efficiency"])
+
+
+def _grid_kw(o):
+    return {k: o[k] for k in ("method", "form_factor", "order", "n_showers") if k in o}
+
+
+def _make_missing_energy(mass, model, o, seed, setup):
+    """Production along the beam track, a thin foil or the shower (whichever the setup describes)
+    into the signal region, once per mass per unit g_l^2 (:func:`leptoportal.analysis.missing_energy.
+    production_grid`); N(g) = exposure x efficiency x g_l(g)^2 x weight x BR(S -> chi chi-bar)(g)."""
+    from ..analysis.missing_energy import beam_coupling, production_grid
+    from ..models.leptophilic import LeptophilicScalar
+
+    grid = production_grid(setup, mass, _selection(o), **_grid_kw(o))
+    total, eff = grid.total(), float(o["efficiency"])
+    rel = {"eps_R": model["eps_R"], "mchi_ratio": None} if "eps_R" in model else {"mchi_ratio": model["mchi_ratio"]}
+
+    def events(g, E):
+        g = np.asarray(g, float)
+        m = LeptophilicScalar.from_preset(model["pattern"], mass, g, g_chi=model["g_chi"], **rel)
+        gl = np.asarray(beam_coupling(m, grid.lepton), float)
+        return E * eff * total * gl ** 2 * np.asarray(m.br_invisible(), float)
+
+    return PointYield(events, False, {"produced_per_beam_unit_coupling": total, "efficiency": eff})
+
+
+def _resolve_missing_energy(o, setup, model=None):
+    from ..analysis.missing_energy import production_mode
+    from ..detector.setup import load_setup
+
+    st = load_setup(setup)
+    mode = production_mode(st)
+    if mode != "beam-track" and (model or {}).get("pattern") == "muon-specific":
+        raise InputError("model.pattern", f"the muon-specific scalar has g_e = 0: the {st.beam.particle} beam of "
+                         f"setup {st.name!r} cannot produce it (use lepton-specific)")
+    for k in ("efficiency", "efficiency_source"):
+        if k not in o or (k == "efficiency_source" and not o[k].strip()):
+            raise InputError(f"provider.{k}", "required: the efficiency of the cuts beyond the signal region and "
+                             "where it comes from (a paper and section, or 'assumed: ...')")
+    sel = _selection(o)  # validates the signal region
+    out = {"beam": str(st.beam.particle), "energy_gev": float(st.beam.energy_gev), "production": mode,
+           **sel.resolved(), **{k: v for k, v in o.items() if k not in sel.resolved()}}
+    if st.target is not None and mode != "shower":
+        out.update(target=st.target.material, target_length_cm=float(st.target.length_cm))
+    else:
+        out.update(active_target=st.ecal.name, active_target_length_cm=float(st.ecal.thickness_cm))
+    return out
+
+
+def _import_missing_energy():
+    from ..analysis import missing_energy  # noqa: F401  (warm-up: the import is the cost)
+
+
 def _import_na64mu():
     from ..analysis import na64mu  # noqa: F401  (warm-up: the import is the cost)
 
@@ -420,3 +480,14 @@ register_provider(YieldProvider(
     {"events": (int, 100_000, "events"), "method": (str, "ww", ("etl", "ww", "iww")),
      "reference_coupling": (float, 1e-4, "coupling"), "beam": (str, None, ("e-", "e+"))},
     models=("lfv-scalar",), warm=_import_signal, needs_setup=True))
+register_provider(YieldProvider(
+    "missing-energy", _make_missing_energy,
+    "leptophilic S from the beam track, a thin foil or the EM shower into a missing-energy/recoil signal "
+    "region, times a stated efficiency (any beam and target)",
+    {"efficiency": (float, None, "fraction"), "efficiency_source": (str, None, None),
+     "x_min": (float, None, "x_min"), "recoil_max_gev": (float, None, "energy"),
+     "missing_energy_min_gev": (float, None, "energy"), "method": (str, "ww", ("etl", "ww", "iww")),
+     "form_factor": (str, "atomic-nuclear", ("elastic", "atomic-nuclear")), "order": (int, None, "order"),
+     "n_showers": (int, None, "events")},
+    models=("leptophilic",), warm=_import_missing_energy, needs_setup=True, resolve=_resolve_missing_energy,
+    resolve_takes_model=True))
