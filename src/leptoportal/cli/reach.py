@@ -60,6 +60,9 @@ def run(args: argparse.Namespace) -> int:
     for r in res.required:
         sys.stderr.write(f"leptoportal reach: exposure {r.exposure:.3g} {cfg.exposure_unit}: N_req = "
                          f"{r.n_required:.4g} events ({r.method}; {r.reason})\n")
+        if r.observed is not None:
+            sys.stderr.write(f"leptoportal reach: exposure {r.exposure:.3g} {cfg.exposure_unit}: observed "
+                             f"N_req = {r.n_required_observed:.4g} events ({r.reason_observed})\n")
     files = dict(res.files)
     if res.complete:
         from ..plots import plot_reach
@@ -71,18 +74,30 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-#: reach.csv statuses in the words of the summary (the limit is expected unless n_obs is given)
+#: reach.csv statuses in the words of the summary
 STATUS_WORDS = {"excluded": "limit", "excluded-window": "limit, window", "not-excluded": "no limit",
                 "below-range": "below range"}
 
 
+def _cell(g: float, status: str) -> str:
+    return f" {(format(g, '.4g') if math.isfinite(g) else 'none'):>24} {STATUS_WORDS.get(status, status):>16}"
+
+
 def summary_table(cfg, res) -> str:
-    """The end-of-run summary: one line per mass (the expected limit per exposure and its status),
-    then the paper comparison when the config names a published number."""
-    kind = "observed" if cfg.statistics.get("n_obs") is not None else "expected"
-    head = "".join(f" {kind + ' ' + format(E, '.3g') + ' ' + cfg.exposure_unit:>24} {'status':>16}"
-                   for E in cfg.exposures)
-    lines = [f"# {cfg.name}: {100 * cfg.cl:g}% CL {kind} limit on the coupling"
+    """The end-of-run summary: one line per mass (per exposure the median expected limit and its
+    status and, when the config states observed events, the observed limit and its status), then
+    the paper comparison when the config names a published number."""
+    observed = cfg.observed_events is not None
+    head = ""
+    for E in cfg.exposures:
+        tag = format(E, '.3g') + ' ' + cfg.exposure_unit
+        head += f" {'expected ' + tag:>24} {'status':>16}"
+        if observed:
+            head += f" {'observed ' + tag:>24} {'status':>16}"
+    what = ("median expected and observed limits" + " (observed events: "
+            + ", ".join(f"{n} at {E:.3g} {cfg.exposure_unit}" for n, E in zip(cfg.observed_events, cfg.exposures))
+            + ")") if observed else "median expected limit"
+    lines = [f"# {cfg.name}: {100 * cfg.cl:g}% CL {what} on the coupling"
              + ("" if res.complete else " (partial: continue with --resume)"),
              f"{'mass [GeV]':>12}{head}"]
     by_mass: dict = {}
@@ -93,10 +108,11 @@ def summary_table(cfg, res) -> str:
         for E in cfg.exposures:
             r = by_mass[m].get(E)
             if r is None:
-                cells += f" {'-':>24} {'-':>16}"
+                cells += f" {'-':>24} {'-':>16}" * (2 if observed else 1)
             else:
-                g = r["coupling_limit"]
-                cells += f" {(format(g, '.4g') if math.isfinite(g) else 'none'):>24} {STATUS_WORDS.get(r['status'], r['status']):>16}"
+                cells += _cell(r["coupling_limit"], r["status"])
+                if observed:
+                    cells += _cell(r["coupling_limit_observed"], r["status_observed"])
         lines.append(f"{m:>12.5g}{cells}")
     pc = res.paper_comparison
     if pc:
