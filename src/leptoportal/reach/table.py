@@ -216,8 +216,9 @@ def _what_differs(csv_path: Path, meta: dict, cfg: ReachConfig) -> str:
         except ValueError:
             return ""
     new = json.loads(json.dumps(cfg.inputs(), default=repr))
-    a = _flat({k: old.get(k) for k in new if k in old or k in ("resolved", "overrides")})
-    b = _flat({k: new[k] for k in new if k in old or k in ("resolved", "overrides")})
+    always = ("resolved", "overrides", "observed_events")  # compared even when the old record lacks them
+    a = _flat({k: old.get(k) for k in new if k in old or k in always})
+    b = _flat({k: new[k] for k in new if k in old or k in always})
     diff = [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
     if not diff:
         return ""
