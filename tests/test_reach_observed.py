@@ -116,6 +116,18 @@ def test_empty_neyman_interval_is_below_range_and_said(tmp_path):
         assert r["status"] == "excluded"  # the median expected limit (n = 5) is a number
 
 
+def test_toys_share_their_pseudo_experiments():
+    """method = toys: the observed count equal to the median background-only count (5 for b = 5) gives
+    the expected N_req exactly, because both limits are computed from the same pseudo-experiments."""
+    from leptoportal.reach import required_signal
+
+    raw = raw_config(5.0 / E, method="toys", observed_events=5)
+    raw["statistics"]["n_toys"] = 2000
+    req = required_signal(parse_config(raw), E, {"per_exposure": 5.0 / E, "sigma_rel": 0.0})
+    assert req.method == "toys" and req.n_required_observed == req.n_required
+    assert req.n_required == pytest.approx(cls_limit(5, 5.0), rel=0.1)  # 2000 toys: a few % Monte-Carlo error
+
+
 def test_without_observation_the_columns_are_nan_and_a_legacy_table_resumes(tmp_path):
     raw = raw_config(5.0 / E)
     full = scan(tmp_path, raw, "full")

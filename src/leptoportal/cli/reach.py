@@ -5,7 +5,8 @@
 
 ``NAME`` is a shipped config (``na64e-lfv``, ``na64mu-leptophilic``).  DIR receives
 ``reach.csv`` (written point by point), ``reach.json``, ``reach.png``, ``reach.pdf`` and
-``reach_overlays.csv``.  Config errors: one line naming the key, exit 2.  See
+``reach_overlays.csv``.  A config that states ``observed_events`` gets the observed limit beside
+the median expected one (reach.csv ``*_observed`` columns, the summary, the figure).  Config errors: one line naming the key, exit 2.  See
 :mod:`leptoportal.reach` and docs/reach.md.
 """
 
@@ -39,9 +40,11 @@ def register(sub) -> None:
                    help="force the statistical method (default: the config's statistics.method)")
     p.add_argument("--seed", type=arg("seed"), default=None, help=f"override the config's seed, {help_range('seed')}")
     p.add_argument("--energy", type=arg("energy"), default=None, metavar="GEV",
-                   help=f"override the setup's beam energy [GeV], {help_range('energy')}")
+                   help=f"override the setup's beam energy [GeV], {help_range('energy')} (refused when the config "
+                   "states observed_events)")
     p.add_argument("--exposure", type=arg("exposure"), nargs="+", default=None, metavar="N",
-                   help=f"override the config's exposures (EOT/MOT, one curve each), {help_range('exposure')}")
+                   help=f"override the config's exposures (EOT/MOT, one curve each), {help_range('exposure')} "
+                   "(refused when the config states observed_events)")
     p.add_argument("--masses", type=arg("mass"), nargs="+", default=None, metavar="GEV",
                    help=f"override the config's mass grid [GeV], {help_range('mass')}")
     p.add_argument("--quick", action="store_true", help="coarse mass grid (masses.quick_n points) for smoke tests")
