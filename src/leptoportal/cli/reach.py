@@ -5,7 +5,8 @@
 
 ``NAME`` is a shipped config (``na64e-lfv``, ``na64mu-leptophilic``).  DIR receives
 ``reach.csv`` (written point by point), ``reach.json``, ``reach.png``, ``reach.pdf`` and
-``reach_overlays.csv``.  Config errors: one line naming the key, exit 2.  See
+``reach_overlays.csv``.  A config that states ``observed_events`` gets the observed limit beside
+the median expected one (reach.csv ``*_observed`` columns, the summary, the figure).  Config errors: one line naming the key, exit 2.  See
 :mod:`leptoportal.reach` and docs/reach.md.
 """
 
@@ -39,9 +40,11 @@ def register(sub) -> None:
                    help="force the statistical method (default: the config's statistics.method)")
     p.add_argument("--seed", type=arg("seed"), default=None, help=f"override the config's seed, {help_range('seed')}")
     p.add_argument("--energy", type=arg("energy"), default=None, metavar="GEV",
-                   help=f"override the setup's beam energy [GeV], {help_range('energy')}")
+                   help=f"override the setup's beam energy [GeV], {help_range('energy')} (refused when the config "
+                   "states observed_events)")
     p.add_argument("--exposure", type=arg("exposure"), nargs="+", default=None, metavar="N",
-                   help=f"override the config's exposures (EOT/MOT, one curve each), {help_range('exposure')}")
+                   help=f"override the config's exposures (EOT/MOT, one curve each), {help_range('exposure')} "
+                   "(refused when the config states observed_events)")
     p.add_argument("--masses", type=arg("mass"), nargs="+", default=None, metavar="GEV",
                    help=f"override the config's mass grid [GeV], {help_range('mass')}")
     p.add_argument("--quick", action="store_true", help="coarse mass grid (masses.quick_n points) for smoke tests")
@@ -60,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
     for r in res.required:
         sys.stderr.write(f"leptoportal reach: exposure {r.exposure:.3g} {cfg.exposure_unit}: N_req = "
                          f"{r.n_required:.4g} events ({r.method}; {r.reason})\n")
+        if r.observed is not None:
+            sys.stderr.write(f"leptoportal reach: exposure {r.exposure:.3g} {cfg.exposure_unit}: observed "
+                             f"N_req = {r.n_required_observed:.4g} events ({r.reason_observed})\n")
     files = dict(res.files)
     if res.complete:
         from ..plots import plot_reach
@@ -71,18 +77,30 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-#: reach.csv statuses in the words of the summary (the limit is expected unless n_obs is given)
+#: reach.csv statuses in the words of the summary
 STATUS_WORDS = {"excluded": "limit", "excluded-window": "limit, window", "not-excluded": "no limit",
                 "below-range": "below range"}
 
 
+def _cell(g: float, status: str) -> str:
+    return f" {(format(g, '.4g') if math.isfinite(g) else 'none'):>24} {STATUS_WORDS.get(status, status):>16}"
+
+
 def summary_table(cfg, res) -> str:
-    """The end-of-run summary: one line per mass (the expected limit per exposure and its status),
-    then the paper comparison when the config names a published number."""
-    kind = "observed" if cfg.statistics.get("n_obs") is not None else "expected"
-    head = "".join(f" {kind + ' ' + format(E, '.3g') + ' ' + cfg.exposure_unit:>24} {'status':>16}"
-                   for E in cfg.exposures)
-    lines = [f"# {cfg.name}: {100 * cfg.cl:g}% CL {kind} limit on the coupling"
+    """The end-of-run summary: one line per mass (per exposure the median expected limit and its
+    status and, when the config states observed events, the observed limit and its status), then
+    the paper comparison when the config names a published number."""
+    observed = cfg.observed_events is not None
+    head = ""
+    for E in cfg.exposures:
+        tag = format(E, '.3g') + ' ' + cfg.exposure_unit
+        head += f" {'expected ' + tag:>24} {'status':>16}"
+        if observed:
+            head += f" {'observed ' + tag:>24} {'status':>16}"
+    what = ("median expected and observed limits" + " (observed events: "
+            + ", ".join(f"{n} at {E:.3g} {cfg.exposure_unit}" for n, E in zip(cfg.observed_events, cfg.exposures))
+            + ")") if observed else "median expected limit"
+    lines = [f"# {cfg.name}: {100 * cfg.cl:g}% CL {what} on the coupling"
              + ("" if res.complete else " (partial: continue with --resume)"),
              f"{'mass [GeV]':>12}{head}"]
     by_mass: dict = {}
@@ -93,10 +111,11 @@ def summary_table(cfg, res) -> str:
         for E in cfg.exposures:
             r = by_mass[m].get(E)
             if r is None:
-                cells += f" {'-':>24} {'-':>16}"
+                cells += f" {'-':>24} {'-':>16}" * (2 if observed else 1)
             else:
-                g = r["coupling_limit"]
-                cells += f" {(format(g, '.4g') if math.isfinite(g) else 'none'):>24} {STATUS_WORDS.get(r['status'], r['status']):>16}"
+                cells += _cell(r["coupling_limit"], r["status"])
+                if observed:
+                    cells += _cell(r["coupling_limit_observed"], r["status_observed"])
         lines.append(f"{m:>12.5g}{cells}")
     pc = res.paper_comparison
     if pc:

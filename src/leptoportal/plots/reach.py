@@ -8,6 +8,11 @@ purple); overlays in the papers' colours (see :data:`leptoportal.reach.overlays.
 g-2 band green (NA64-mu) or purple (e->mu Fig. 8), 5 sigma g-2 exclusion grey, relic lines
 red (NA64-mu) or black (e->mu), SIDM region orange.  Drawn on an explicit Agg canvas inside
 a temporary mplhep style context (no global matplotlib state is changed).
+
+When the config states its observed events (``observed_events``) every exposure gets two curves
+in the same colour: the median expected limit dashed and the observed limit solid (legend
+"..., expected (median)" / "..., observed (n events)"); the shaded excluded region is then the
+observed one.
 """
 
 from __future__ import annotations
@@ -46,7 +51,8 @@ def plot_reach(cfg, rows: list[dict], overlays: list[dict], outdir, comparisons=
 
     out = Path(outdir)
     x_lo, x_hi = mass_range(cfg, rows)
-    finite = [r[k] for r in rows for k in ("coupling_limit", "coupling_upper_edge") if math.isfinite(r[k])]
+    finite = [r[k] for r in rows for k in ("coupling_limit", "coupling_upper_edge", "coupling_limit_observed",
+                                           "coupling_upper_edge_observed") if math.isfinite(r.get(k, math.nan))]
     if "ylim" in cfg.plot:
         y_lo, y_hi = cfg.plot["ylim"]
     else:
@@ -91,17 +97,25 @@ def plot_reach(cfg, rows: list[dict], overlays: list[dict], outdir, comparisons=
                                zorder=2)
             handles.append(h)
         color = cfg.plot.get("curve_color", "#7b2d8e")
+        observed = getattr(cfg, "observed_events", None)
         for i, E in enumerate(cfg.exposures):
             rr = sorted((r for r in rows if r["exposure"] == E), key=lambda r: r["mass_gev"])
             m = np.array([r["mass_gev"] for r in rr])
-            lo = np.array([r["coupling_limit"] for r in rr])
-            hi = np.array([r["coupling_upper_edge"] for r in rr])
-            observed = cfg.statistics.get("n_obs") is not None
-            ls = OBSERVED_LINESTYLE if observed else LINESTYLES[i % len(LINESTYLES)]
-            (h,) = ax.plot(m, lo, color=color, ls=ls, lw=2.5, label=_curve_label(cfg, i, E), zorder=4)
-            handles.append(h)
-            if np.isfinite(hi).any():
-                ax.plot(m, hi, color=color, ls=ls, lw=2.5, zorder=4)
+            label = _curve_label(cfg, i, E)
+            curves = [("coupling_limit", "coupling_upper_edge", LINESTYLES[i % len(LINESTYLES)],
+                       label + (", expected (median)" if observed is not None else ""))]
+            if observed is not None:
+                n = observed[i]
+                curves.append(("coupling_limit_observed", "coupling_upper_edge_observed", OBSERVED_LINESTYLE,
+                               f"{label}, observed ({n} event{'' if n == 1 else 's'})"))
+            for k_lo, k_hi, ls, lab in curves:
+                lo = np.array([r[k_lo] for r in rr])
+                hi = np.array([r[k_hi] for r in rr])
+                (h,) = ax.plot(m, lo, color=color, ls=ls, lw=2.5, label=lab, zorder=4)
+                handles.append(h)
+                if np.isfinite(hi).any():
+                    ax.plot(m, hi, color=color, ls=ls, lw=2.5, zorder=4)
+            # the excluded region: the observed one when there is an observation
             top = np.where(np.isfinite(hi), hi, y_hi * 10)
             ax.fill_between(m, lo, top, where=np.isfinite(lo), color=color, alpha=0.06, lw=0.0, zorder=0.5)
         for c in comparisons:

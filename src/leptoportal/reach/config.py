@@ -12,6 +12,8 @@ and the shipped JSON Schema are generated from it).  In short (all sections but 
     setup = "na64e"                # a shipped setup name, or a .toml path (relative to this config's folder); loaded once
     exposures = [1e11]             # EOT or MOT, one curve each (or `exposure = 1e11`)
     exposure_unit = "EOT"          # "EOT" | "MOT"
+    observed_events = [0]          # events observed, one count per exposure (a bare count with one
+                                   # exposure); omit for a projection (median expected limit only)
     cl = 0.9                       # confidence level in (0, 1)
     seed = 1                       # root of every random stream (SeedSequence(seed).spawn)
 
@@ -19,7 +21,8 @@ and the shipped JSON Schema are generated from it).  In short (all sections but 
                    ("muon-specific" | "lepton-specific"), g_chi, mchi_ratio | eps_R
     [statistics]   method = "auto" | "asymptotic" | "poisson" | "neyman" | "toys"
                             | "background-free";  rule = "exact" | "3events" (background-free);
-                   n_obs (omit: median expected limit); prior = "gamma" | "truncnorm"; n_toys
+                   prior = "gamma" | "truncnorm"; n_toys  (the median expected limit always;
+                   the observed one beside it when ``observed_events`` is given)
     [background]   source = "none" | "fixed" | "na64e-estimate";
                    fixed: per_exposure (events per EOT/MOT), sigma_rel;
                    na64e-estimate: eot, seed, sigma_rel (optional extra systematic),
@@ -155,6 +158,9 @@ class ReachConfig:
     overlays: tuple
     plot: dict
     paper: dict = field(default_factory=dict)
+    #: events observed, one count per exposure (``observed_events``), or None: no observation (a
+    #: projection); with it the scan computes the observed limit beside the median expected one
+    observed_events: tuple | None = None
     raw: dict = field(repr=False, compare=False, default_factory=dict)
     #: the :class:`~leptoportal.detector.setup.Setup` loaded when the config was parsed (a provider
     #: that simulates the detector needs it), else None; the scan passes it down instead of the name
@@ -178,6 +184,8 @@ class ReachConfig:
             "cl": self.cl, "seed": self.seed, "model": self.model, "statistics": self.statistics,
             "background": self.background, "masses_gev": list(self.masses), "coupling": self.coupling,
             "provider": self.provider, "resolved": self.resolved, "overrides": self.overrides,
+            # only when present: a projection's resume key is the one it had before observations existed
+            **({"observed_events": list(self.observed_events)} if self.observed_events is not None else {}),
         }
 
     def inputs_hash(self) -> str:
@@ -199,7 +207,8 @@ class ReachConfig:
                        energy: float | None = None, exposures=None, masses=None) -> "ReachConfig":
         """Copy with the CLI's --stat / --quick / --seed / --energy / --exposure / --masses applied
         (re-validated); --energy replaces the setup's beam energy, the others the config's keys;
-        the last three are recorded in :attr:`overrides` (outputs and resume hash)."""
+        the last three are recorded in :attr:`overrides` (outputs and resume hash).  --energy and
+        --exposure are refused for a config with ``observed_events`` (a count belongs to its run)."""
         raw = copy.deepcopy(self.raw)
         overrides = dict(self.overrides)
         setup_obj = self.loaded_setup
@@ -212,6 +221,11 @@ class ReachConfig:
             setup_obj = dataclasses.replace(setup_obj, beam=dataclasses.replace(setup_obj.beam,
                                                                                 energy_gev=float(energy)))
             overrides["energy_gev"] = float(energy)
+        for opt, value in (("--energy", energy), ("--exposure", exposures)):
+            if value is not None and "observed_events" in raw:
+                raise InputError(opt, "the config states observed_events: an observed count belongs to the run it was "
+                                 "taken in (its beam energy and exposure); for a projection of another run remove "
+                                 "observed_events from (a copy of) the config")
         if exposures is not None:
             raw["exposures"] = [float(x) for x in exposures]
             raw.pop("exposure", None)
@@ -268,22 +282,56 @@ def _parse_model(raw: dict) -> dict:
 
 def _parse_statistics(raw: dict) -> dict:
     d = _table(raw, "statistics")
+    if "n_obs" in d:
+        raise InputError("statistics.n_obs", "is replaced by the top-level key `observed_events` (one count per "
+                         "exposure, beside `exposures`): the median expected limit is always computed, the observed "
+                         "one beside it")
     _no_unknown(d, allowed("statistics"), "statistics")
     method = _str(d, "method", "statistics", default="auto", choices=STAT_METHODS)
     out = {"method": method}
     if method == "background-free":
         out["rule"] = _str(d, "rule", "statistics", default="exact", choices=("exact", "3events"))
-        for k in ("n_obs", "prior", "n_toys"):
+        for k in ("prior", "n_toys"):
             if k in d:
                 raise InputError(f"statistics.{k}", "not used with method = 'background-free'")
     else:
         if "rule" in d:
             raise InputError("statistics.rule", "only used with method = 'background-free'")
-        if "n_obs" in d:
-            out["n_obs"] = _num(d, "n_obs", "statistics", lo=0, integer=True)
         out["prior"] = _str(d, "prior", "statistics", default="gamma", choices=("gamma", "truncnorm"))
         out["n_toys"] = _num(d, "n_toys", "statistics", default=40_000, lo=100, integer=True)
     return out
+
+
+def _parse_observed(raw: dict, exposures: tuple, stats_cfg: dict) -> tuple | None:
+    """``observed_events``: the events a run observed, one count per exposure (a list as long as
+    ``exposures``), or a bare count when there is exactly one exposure; None when absent.
+
+    A count belongs to the data set it was taken with, i.e. to one exposure: a bare count with
+    several exposures is ambiguous and refused.  ``rule = "3events"`` (background free, 95 % CL)
+    is a rule for zero observed events only, so it accepts 0 and nothing else."""
+    if "observed_events" not in raw:
+        return None
+    v = raw["observed_events"]
+    n_exp = len(exposures)
+    what = "a count of events (integer >= 0)"
+    if isinstance(v, list):
+        if len(v) != n_exp:
+            raise InputError("observed_events", f"needs one count per exposure ({n_exp} exposure(s)); got {len(v)}: {v!r}")
+        counts, names = v, [f"observed_events[{i}]" for i in range(n_exp)]
+    elif n_exp != 1:
+        raise InputError("observed_events", f"a bare count needs exactly one exposure; the config has {n_exp}: give "
+                         f"a list with one count per exposure, e.g. [{', '.join(['0'] * n_exp)}]")
+    else:
+        counts, names = [v], ["observed_events"]
+    out = []
+    for x, name in zip(counts, names):
+        if isinstance(x, bool) or not isinstance(x, int) or x < 0:
+            raise InputError(name, f"must be {what}; got {x!r}")
+        if stats_cfg.get("rule") == "3events" and x != 0:
+            raise InputError(name, "the '3events' rule (>= 3 signal events, background free, 95% CL) is defined for 0 "
+                             f"observed events only; got {x}: use statistics.rule = 'exact' or a Poisson method")
+        out.append(int(x))
+    return tuple(out)
 
 
 def _parse_background(raw: dict) -> dict:
@@ -625,6 +673,7 @@ def _parse(raw: dict, name: str, loaded_setup, overrides=None) -> ReachConfig:
         overlays=_parse_overlays(raw, model),
         plot=_parse_plot(raw),
         paper=_parse_paper(raw),
+        observed_events=_parse_observed(raw, exposures, stats_cfg),
         raw=copy.deepcopy(raw),
         loaded_setup=setup_obj,
         overrides=dict(overrides or {}),

@@ -8,6 +8,11 @@ selected signal events N(m, g; E) equals the signal yield N_req excluded at the 
 ∝ g^2 (branching ratios and widths may depend on g: e.g. BR(S -> chi chi-bar) =
 Gamma_chi / (Gamma_chi + Gamma_ll(g_mu)) in the NA64-mu paper, Eqs. (2.5) and (3.1)).
 
+Observed limits: with ``observed_events`` (one count per exposure) each row also carries the
+coupling where N(m, g; E) equals the N_req of the observed count (``coupling_limit_observed``,
+``coupling_upper_edge_observed``, ``status_observed``, ``n_required_observed``), computed with the
+same method, rule, CL and background as the median expected limit beside it (:func:`required_signal`).
+
 Root finding: :func:`leptoportal.stats.intervals.find_limits` (f(t) = ln N(10^t) - ln N_req on
 t = log10 g: a grid of ``coupling.points_per_decade`` points per decade, Brent refinement of the
 lower edge ``coupling_limit`` and of an upper edge ``coupling_upper_edge``; statuses
@@ -48,10 +53,10 @@ from ..stats.intervals import find_limits
 from .config import ReachConfig
 from .providers import YieldProvider, get_provider
 from .runner import Runner, check_scheduler, tail_idle
-from .table import CsvSink, format_value, has_rows, header_lines, read_reach_csv, resumable_rows
+from .table import NO_OBSERVATION, CsvSink, format_value, has_rows, header_lines, read_reach_csv, resumable_rows
 
 __all__ = ["PointLog", "RequiredSignal", "ScanOptions", "ScanPlan", "ScanResult", "background_model", "mass_seeds",
-           "required_signal", "run_point", "run_scan"]
+           "observed_count", "required_signal", "run_point", "run_scan"]
 
 _STATS_TAG = 0x5E1EC7  # entropy word separating the statistics stream from the mass streams
 
@@ -59,7 +64,9 @@ _STATS_TAG = 0x5E1EC7  # entropy word separating the statistics stream from the 
 # ============================================================================ statistics
 @dataclass(frozen=True)
 class RequiredSignal:
-    """Signal events excluded at the CL for one exposure, with the method used and why."""
+    """Signal events excluded at the CL for one exposure, with the method used and why:
+    ``n_required`` for the median expected limit and, when the run states its observed events
+    (``observed``), ``n_required_observed`` for the observed limit (nan without an observation)."""
 
     exposure: float
     n_required: float
@@ -67,6 +74,9 @@ class RequiredSignal:
     sigma_background: float
     method: str
     reason: str
+    observed: int | None = None
+    n_required_observed: float = math.nan
+    reason_observed: str = ""
 
 
 def background_model(cfg: ReachConfig, report=None) -> dict:
@@ -99,25 +109,60 @@ def background_model(cfg: ReachConfig, report=None) -> dict:
             "detail": detail}
 
 
+def observed_count(cfg: ReachConfig, exposure: float) -> int | None:
+    """The events observed at ``exposure`` (``observed_events``), or None (no observation)."""
+    if cfg.observed_events is None or exposure not in cfg.exposures:
+        return None
+    return cfg.observed_events[cfg.exposures.index(exposure)]
+
+
 def required_signal(cfg: ReachConfig, exposure: float, bkg: dict) -> RequiredSignal:
     """N_req at ``exposure``: the CL upper limit on the signal yield (stats.limits) or the
-    background-free rule (``events_required_background_free``)."""
+    background-free rule (``events_required_background_free``) -- the median expected one and,
+    when the config states the events observed there, the observed one with the same method,
+    rule, CL, background and (toys) the same pseudo-experiments.
+
+    Observed, background free (b = 0): the exact Poisson limit for n observed events,
+    N = chi2_CL(2n + 2) / 2 (Read 2002; = -ln(1 - CL) for n = 0, the expected value); the
+    '3events' rule is the NA64-mu paper's n = 0 rule and is only accepted with n = 0 (config)."""
     # imported here, not at module level: dask workers import this module for run_point and do not
     # need scipy.stats (0.4 s of CPU per worker process)
-    from ..stats import events_required_background_free, upper_limit
+    from ..stats import events_required_background_free, poisson_upper_limit, upper_limit
 
     st = cfg.statistics
+    n_obs = observed_count(cfg, exposure)
     if st["method"] == "background-free":
         n = events_required_background_free(cfg.cl, rule=st["rule"])
         why = ("NA64-mu paper rule: >= 3 signal events, background free, 95% CL" if st["rule"] == "3events"
                else f"background free, no event observed: N = -ln(1 - CL) = {n:.4g}")
-        return RequiredSignal(exposure, n, 0.0, 0.0, f"background-free ({st['rule']})", why)
+        obs, why_obs = math.nan, ""
+        if n_obs is not None:
+            if st["rule"] == "3events":  # the config accepts only n_obs = 0 with this rule
+                obs, why_obs = n, "0 events observed: the NA64-mu paper rule, >= 3 signal events, 95% CL"
+            else:
+                obs = poisson_upper_limit(n_obs, 0.0, 0.0, cfg.cl, kind="cls")
+                why_obs = (f"background free, {n_obs} event(s) observed: exact Poisson limit "
+                           f"N = chi2_CL(2n+2)/2 = {obs:.4g}")
+        return RequiredSignal(exposure, n, 0.0, 0.0, f"background-free ({st['rule']})", why, n_obs, obs, why_obs)
     b = bkg["per_exposure"] * exposure
     sb = bkg["sigma_rel"] * b
-    rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, _STATS_TAG]))
-    res = upper_limit(b, sb, cfg.cl, method=st["method"], n_obs=st.get("n_obs"), rng=rng,
-                      prior=st["prior"], n_toys=st["n_toys"])
-    return RequiredSignal(exposure, res.s_up, b, sb, res.method_used, res.reason)
+
+    def limit(n):  # every call draws its toys from the same stream: expected and observed share them
+        rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, _STATS_TAG]))
+        return upper_limit(b, sb, cfg.cl, method=st["method"], n_obs=n, rng=rng, prior=st["prior"],
+                           n_toys=st["n_toys"])
+
+    res = limit(None)
+    obs, why_obs = math.nan, ""
+    if n_obs is not None:
+        ro = limit(n_obs)
+        if ro.method_used != res.method_used:  # "auto" decides from b and sigma_b alone
+            raise RuntimeError(f"observed limit used {ro.method_used}, expected {res.method_used}")
+        obs, why_obs = ro.s_up, f"{n_obs} event(s) observed; " + ro.reason
+        if obs == 0.0:
+            why_obs += ("; the interval is empty (the count lies too far below the background): the data exclude "
+                        "even s = 0, so status_observed is below-range at every mass")
+    return RequiredSignal(exposure, res.s_up, b, sb, res.method_used, res.reason, n_obs, obs, why_obs)
 
 
 def mass_seeds(seed: int, n: int) -> list:
@@ -164,12 +209,26 @@ def point_rows(task: dict, point, required: list) -> tuple[list, list]:
     rows, notes = [], []
     for req in required:
         E = req.exposure
-        res = find_limits(lambda g: point.events(g, E), req.n_required, task["g_min"], task["g_max"],
-                          points_per_decade=task["points_per_decade"], upper_edge=point.upper_edge)
+
+        def search(n_req):
+            return find_limits(lambda g: point.events(g, E), n_req, task["g_min"], task["g_max"],
+                               points_per_decade=task["points_per_decade"], upper_edge=point.upper_edge)
+
+        res = search(req.n_required)
+        n_eval = res.n_evaluations
+        notes += [f"m = {task['mass']:.6g} GeV, exposure {E:.3g}: {w}" for w in res.warnings]
+        if req.observed is None:
+            obs = (math.nan, math.nan, NO_OBSERVATION)
+        elif req.n_required_observed > 0:
+            ro = search(req.n_required_observed)
+            n_eval += ro.n_evaluations
+            obs = (ro.lower, ro.upper, ro.status)
+            notes += [f"m = {task['mass']:.6g} GeV, exposure {E:.3g}, observed: {w}" for w in ro.warnings]
+        else:  # an empty classical (Neyman) interval: the count excludes even s = 0, so every coupling
+            obs = (math.nan, math.nan, "below-range")
         info = ";".join(f"{k}={format_value(v)}" for k, v in sorted(point.info.items()))
         rows.append([task["index"], task["mass"], E, res.lower, res.upper, res.status, req.n_required,
-                     req.background, req.sigma_background, req.method, res.n_evaluations, info])
-        notes += [f"m = {task['mass']:.6g} GeV, exposure {E:.3g}: {w}" for w in res.warnings]
+                     *obs, req.n_required_observed, req.background, req.sigma_background, req.method, n_eval, info])
     if required and not np.any(np.asarray(point.events(np.array([task["g_max"]]), required[-1].exposure)) > 0):
         notes.append(f"m = {task['mass']:.6g} GeV: the yield is 0 at every coupling (no production: at or below "
                      "the threshold of the beam energy, or outside the provider's kinematic window)")
@@ -497,8 +556,12 @@ def _write_json(plan: ScanPlan, complete: bool, bkg: dict, required: list, timin
                    f"SeedSequence([seed, {_STATS_TAG:#x}])",
         "execution": opts.mode + (f"; {opts.execution_note}" if opts.execution_note else ""),
         "background": bkg,
+        "observed_events": list(cfg.observed_events) if cfg.observed_events is not None else None,
         "statistics": [{"exposure": r.exposure, "n_required": r.n_required, "background_events": r.background,
-                        "sigma_background_events": r.sigma_background, "method_used": r.method, "reason": r.reason}
+                        "sigma_background_events": r.sigma_background, "method_used": r.method, "reason": r.reason,
+                        "observed_events": r.observed,
+                        "n_required_observed": r.n_required_observed if r.observed is not None else None,
+                        "reason_observed": r.reason_observed}
                        for r in required],
         "versions": _versions(),
         "timings": timings,

@@ -26,6 +26,7 @@ class Key:
     choices: tuple = ()
     doc: str = ""
     items: str = ""  #: element type of an array
+    single: bool = False  #: an array that may also be given as one bare element (``observed_events = 0``)
 
 
 STAT = ("auto", "asymptotic", "poisson", "neyman", "toys", "background-free")
@@ -40,6 +41,9 @@ TABLES: dict[str, dict[str, Key]] = {
         "exposures": Key("array", "EOT or MOT", items="number", doc="one curve each (or `exposure = N`)"),
         "exposure": Key("number", "EOT or MOT", doc="a single exposure (instead of `exposures`)"),
         "exposure_unit": Key("string", default="EOT", choices=("EOT", "MOT"), doc="what the exposure counts"),
+        "observed_events": Key("array", "events", items="integer", single=True,
+                               doc="events observed, one count per exposure (a bare count with one exposure); "
+                                   "the observed limit is then computed beside the expected one"),
         "cl": Key("number", default=0.9, doc="confidence level in (0, 1)"),
         "seed": Key("integer", default=1, doc="root of every random stream (SeedSequence(seed).spawn)"),
         "model": Key("table", doc="the model"),
@@ -64,7 +68,6 @@ TABLES: dict[str, dict[str, Key]] = {
         "method": Key("string", default="auto", choices=STAT, doc="the statistical method (docs/reach.md)"),
         "rule": Key("string", default="exact", choices=("exact", "3events"),
                     doc="background-free: exact Poisson, or the NA64-mu paper's >= 3 events"),
-        "n_obs": Key("integer", "events", doc="observed events (omit: median expected limit)"),
         "prior": Key("string", default="gamma", choices=("gamma", "truncnorm"), doc="prior of the background"),
         "n_toys": Key("integer", default=40000, doc="toys: number of pseudo-experiments"),
     },
@@ -135,7 +138,11 @@ _JSON = {"string": "string", "number": "number", "integer": "integer", "boolean"
 
 
 def _prop(k: Key) -> dict:
-    out = {"type": _JSON[k.type], "description": k.doc + (f" [{k.unit}]" if k.unit else "")}
+    desc = k.doc + (f" [{k.unit}]" if k.unit else "")
+    if k.single:
+        return {"description": desc, "oneOf": [{"type": _JSON[k.items]},
+                                               {"type": "array", "items": {"type": _JSON[k.items]}}]}
+    out = {"type": _JSON[k.type], "description": desc}
     if k.choices:
         out["enum"] = list(k.choices)
     if k.items:
@@ -175,7 +182,7 @@ def markdown_table() -> str:
     for table, keys in list(TABLES.items()) + [(f"[[{n}]]", k) for n, k in ARRAY_TABLES.items()]:
         prefix = "" if not table else (table if table.startswith("[[") else f"[{table}]")
         for name, k in keys.items():
-            typ = k.type + (f" of {k.items}" if k.items else "") + (f" ({' / '.join(k.choices)})" if k.choices else "")
+            typ = (f"{k.items} or " if k.single else "") + k.type + (f" of {k.items}" if k.items else "") + (f" ({' / '.join(k.choices)})" if k.choices else "")
             default = "" if k.default is None else f"`{k.default}`"
             lines.append(f"| `{prefix + ' ' if prefix else ''}{name}` | {typ} | {k.unit} | {default} | {k.doc} |")
     return "\n".join(lines) + "\n"

@@ -6,6 +6,11 @@ ends with the CRC-32 of its text (:data:`CHECK_COLUMN`), so a row damaged by a k
 error is detected and its mass point recomputed.  Rows are appended, flushed and fsync'ed per
 mass point (:class:`CsvSink`, an :class:`~leptoportal.fileio.AppendLog`); a finished scan is
 rewritten sorted by mass.
+
+The observed limit (``*_observed`` columns) is ``nan`` with ``status_observed`` =
+``no-observation`` when the config states no observed events.  A table written before these
+columns existed (:data:`LEGACY_COLUMNS`) is still read -- its rows get the no-observation values
+-- so ``--resume`` continues it and rewrites it in the current format.
 """
 
 from __future__ import annotations
@@ -22,14 +27,23 @@ from ..errors import InputError
 from ..fileio import AppendLog
 from .config import ReachConfig
 
-__all__ = ["COLUMNS", "CHECK_COLUMN", "STATUSES", "CsvSink", "format_value", "has_rows", "header_lines",
+__all__ = ["COLUMNS", "CHECK_COLUMN", "LEGACY_COLUMNS", "NO_OBSERVATION", "STATUSES", "CsvSink", "format_value", "has_rows", "header_lines",
            "read_reach_csv", "resumable_rows", "row_list"]
 
 COLUMNS = ("mass_index", "mass_gev", "exposure", "coupling_limit", "coupling_upper_edge", "status",
-           "n_required", "background_events", "sigma_background_events", "stat_method", "n_yield_evaluations",
-           "info")
+           "n_required", "coupling_limit_observed", "coupling_upper_edge_observed", "status_observed",
+           "n_required_observed", "background_events", "sigma_background_events", "stat_method",
+           "n_yield_evaluations", "info")
+#: the columns of a table written before observed limits existed (read, and rewritten by --resume)
+LEGACY_COLUMNS = tuple(c for c in COLUMNS if not c.endswith("_observed"))
 CHECK_COLUMN = "crc32"
 STATUSES = ("excluded", "excluded-window", "below-range", "not-excluded")
+#: ``status_observed`` of a row without an observation (the config states no observed_events)
+NO_OBSERVATION = "no-observation"
+_TYPES = {"mass_index": int, "n_yield_evaluations": int, "status": str, "status_observed": str, "stat_method": str,
+          "info": str}
+_NO_OBS = {"coupling_limit_observed": float("nan"), "coupling_upper_edge_observed": float("nan"),
+           "status_observed": NO_OBSERVATION, "n_required_observed": float("nan")}
 
 
 def format_value(x) -> str:
@@ -50,10 +64,14 @@ def header_lines(cfg: ReachConfig, inputs_hash: str) -> list[str]:
         f"# model: {json.dumps(cfg.model, sort_keys=True)}\n",
         f"# provider: {cfg.provider['name']}\n",
         f"# exposure_unit: {cfg.exposure_unit}; cl: {cfg.cl:g}; seed: {cfg.seed}\n",
+        "# observed_events: " + (json.dumps(list(cfg.observed_events)) + " (one per exposure)"
+                                if cfg.observed_events is not None else "none (expected limits only)") + "\n",
         *([f"# resolved: {json.dumps(cfg.resolved, sort_keys=True)}\n"] if cfg.resolved else []),
         *([f"# overrides: {json.dumps(cfg.overrides, sort_keys=True)}\n"] if cfg.overrides else []),
-        "# units: mass_gev in GeV; exposure in the exposure_unit; coupling_limit/coupling_upper_edge dimensionless "
-        "(nan = none, see status); n_required, background_events, sigma_background_events in events; "
+        "# units: mass_gev in GeV; exposure in the exposure_unit; coupling_limit/coupling_upper_edge (median expected) "
+        "and coupling_limit_observed/coupling_upper_edge_observed dimensionless (nan = none, see status and "
+        "status_observed; no-observation = no observed_events); n_required, n_required_observed, background_events, "
+        "sigma_background_events in events; "
         "crc32 = CRC-32 of the row's text before it (a damaged row is detected and recomputed by --resume)\n",
         ",".join(COLUMNS) + f",{CHECK_COLUMN}\n",
     ]
@@ -98,7 +116,7 @@ def read_reach_csv(path, damaged: list | None = None) -> tuple[dict, list[dict]]
     lines = raw.split(b"\n")
     last_cut = lines[-1] != b""
     meta, rows = {}, []
-    header = None
+    header, columns = None, COLUMNS
 
     def bad(n, why):
         msg = f"line {n}: {why}"
@@ -127,7 +145,12 @@ def read_reach_csv(path, damaged: list | None = None) -> tuple[dict, list[dict]]
                     meta[k.strip()] = v.strip()
                 continue
             header = next(csv.reader([ln]))
-            if tuple(header) != (*COLUMNS, CHECK_COLUMN):
+            if tuple(header) == (*LEGACY_COLUMNS, CHECK_COLUMN):
+                columns = LEGACY_COLUMNS
+                meta["format"] = "legacy (no observed-limit columns)"
+            elif tuple(header) == (*COLUMNS, CHECK_COLUMN):
+                columns = COLUMNS
+            else:
                 raise InputError(str(path), f"line {n}: columns {header}, expected {[*COLUMNS, CHECK_COLUMN]} "
                                             "(a table from another version, or damaged: use --force)")
             continue
@@ -136,22 +159,21 @@ def read_reach_csv(path, damaged: list | None = None) -> tuple[dict, list[dict]]
             bad(n, "checksum mismatch")
             continue
         r = next(csv.reader([text]))
-        if len(r) != len(COLUMNS):
-            bad(n, f"{len(r)} fields, expected {len(COLUMNS)}")
+        if len(r) != len(columns):
+            bad(n, f"{len(r)} fields, expected {len(columns)}")
             continue
         try:
-            row = {"mass_index": int(r[0]), "mass_gev": float(r[1]), "exposure": float(r[2]),
-                   "coupling_limit": float(r[3]), "coupling_upper_edge": float(r[4]), "status": r[5],
-                   "n_required": float(r[6]), "background_events": float(r[7]),
-                   "sigma_background_events": float(r[8]), "stat_method": r[9],
-                   "n_yield_evaluations": int(r[10]), "info": r[11]}
+            row = {**_NO_OBS, **{c: _TYPES.get(c, float)(v) for c, v in zip(columns, r)}}
         except ValueError as exc:
             bad(n, f"unreadable value ({exc})")
             continue
         if row["status"] not in STATUSES:
             bad(n, f"unknown status {row['status']!r}")
             continue
-        rows.append(row)
+        if row["status_observed"] not in (*STATUSES, NO_OBSERVATION):
+            bad(n, f"unknown status_observed {row['status_observed']!r}")
+            continue
+        rows.append({c: row[c] for c in COLUMNS})
     return meta, rows
 
 
@@ -194,8 +216,9 @@ def _what_differs(csv_path: Path, meta: dict, cfg: ReachConfig) -> str:
         except ValueError:
             return ""
     new = json.loads(json.dumps(cfg.inputs(), default=repr))
-    a = _flat({k: old.get(k) for k in new if k in old or k in ("resolved", "overrides")})
-    b = _flat({k: new[k] for k in new if k in old or k in ("resolved", "overrides")})
+    always = ("resolved", "overrides", "observed_events")  # compared even when the old record lacks them
+    a = _flat({k: old.get(k) for k in new if k in old or k in always})
+    b = _flat({k: new[k] for k in new if k in old or k in always})
     diff = [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
     if not diff:
         return ""
