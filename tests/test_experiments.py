@@ -131,6 +131,12 @@ def test_shipped_experiment_runs_at_test_size(name, masses, tmp_path):
     for E in cfg.exposures:
         a, b = lim[(masses[0], E)], lim[(masses[1], E)]
         assert math.isfinite(a) and math.isfinite(b) and cfg.coupling["min"] < a < b < cfg.coupling["max"]
+    if cfg.observed_events is not None:
+        # a published run with 0 events, background free: the observed N_req (chi2 quantile / 2) is the
+        # expected one (-ln(1 - CL)); each root is found to |d log10 g| <= 1e-10 (2.3e-10 relative): 1e-9
+        assert all(r["coupling_limit_observed"] == pytest.approx(r["coupling_limit"], rel=1e-9) for r in res.rows)
+    else:
+        assert all(math.isnan(r["coupling_limit_observed"]) for r in res.rows)
     if len(cfg.exposures) == 2:
         e1, e2 = cfg.exposures
         assert lim[(masses[0], e1)] / lim[(masses[0], e2)] == pytest.approx((e2 / e1) ** 0.5, rel=1e-6)
