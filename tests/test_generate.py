@@ -635,3 +635,21 @@ def test_compiled_final_state_matches_numpy_reference():
     assert finish(E[v], M_E, M, lep, phi, rec2, *out) > 1e-9
     rec2[7, 3] = np.nan
     assert not finish(E[v], M_E, M, lep, phi, rec2, *out) <= 1e-9
+
+
+def test_energies_just_above_the_kinematic_threshold_are_generated():
+    """Beam energies spread from just above the exact e N -> mu N phi threshold (nuclear recoil
+    included: 1.10883 GeV for m_phi = 1 GeV on Pb) upwards: the sampler's lowest cross-section node
+    must not fall between the WW threshold m_mu + m_phi = 1.10566 GeV and the recoil one, where the
+    engine refuses the energy (this raised before)."""
+    from leptoportal.generate.sampler import energy_floor
+    from leptoportal.xsec.api import make_process
+    from leptoportal.xsec.kinematics import threshold_energy
+
+    proc = make_process("e-", "mu-", "Pb", "ww")
+    thr = float(threshold_energy(*proc.masses, 1.0, proc.target.nucleus_mass_gev))
+    assert energy_floor(proc, 1.0) > thr > proc.final.mass + 1.0
+    E = np.geomspace(thr * (1 + 1e-6), 40.0, 300)
+    ev = sample_events(LFVScalar(mass=1.0, coupling=1e-4), E, E.size, np.random.default_rng(3), target="Pb",
+                       method="ww", beam="e-", final="mu-")
+    assert np.all(np.isfinite(ev.weight)) and np.all(ev.weight >= 0) and ev.weight.sum() > 0

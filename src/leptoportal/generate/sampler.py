@@ -37,6 +37,7 @@ from ..errors import InputError
 from ..units import GEV2_TO_PB
 from ..xsec import api
 from ..xsec.etl import x_nodes
+from ..xsec.kinematics import threshold_energy as kinematic_threshold
 from ..xsec.tables import threshold_energy
 from .channels import make_channel
 from .envelope import build_envelope
@@ -285,6 +286,16 @@ def _draw_weighted(channel, env, E, rng, stats):
         stats["accepted"] += sel.size
         pending = pending[~nz]
     return u_out, w_out
+
+
+def energy_floor(proc, m) -> float:
+    """Lowest energy the sampler evaluates cross sections at: just above both the method's threshold
+    (:func:`leptoportal.xsec.tables.threshold_energy`) and the exact kinematic one with the nucleus
+    recoil that the engine checks every energy against (:func:`leptoportal.xsec.kinematics.threshold_energy`;
+    for WW/IWW, m_f + m lies below it by about (m_f + m)^2 / (2 M_N))."""
+    m_i, m_f = proc.masses
+    kin = float(kinematic_threshold(m_i, m_f, float(m), proc.target.nucleus_mass_gev))
+    return max(float(threshold_energy(proc, m)), kin) * (1.0 + 1e-9)
 
 
 def energy_bins(E_all, per_decade, e_floor=0.0):
@@ -539,7 +550,7 @@ def sample_events(model, energy, n_events, rng, *, target="Pb", method="ww", bea
     vertex = getattr(model, "vertex", "chiral")
     channel = make_channel(proc, m, vertex, frame)
     frame_name = channel.frame_name
-    bin_idx, bins = energy_bins(E_all, bins_per_decade, float(threshold_energy(proc, m)) * (1.0 + 1e-9))
+    bin_idx, bins = energy_bins(E_all, bins_per_decade, energy_floor(proc, m))
     envelopes = Envelopes(channel, bins)
     c2 = float(model.coupling_for(proc.beam.flavour, proc.final.flavour)) ** 2
     n = int(n_events)
