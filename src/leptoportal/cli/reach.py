@@ -1,6 +1,6 @@
 """``leptoportal reach``: the excluded coupling versus mass (the papers' reach figures).
 
-    leptoportal reach CONFIG.toml|NAME [--output DIR] [--workers N | --scheduler ADDR]
+    leptoportal reach CONFIG.toml|NAME [--output DIR] [--workers N|auto | --scheduler ADDR]
                       [--resume | --force] [--stat METHOD] [--seed N] [--quick] [--no-progress]
 
 ``NAME`` is a shipped config (``na64e-lfv``, ``na64mu-leptophilic``).  DIR receives
@@ -21,6 +21,16 @@ from ..domains import arg, help_range
 STAT_CHOICES = ("auto", "asymptotic", "poisson", "neyman", "toys", "background-free")
 
 
+def _workers_arg(text: str):
+    """``--workers``: 'auto' or an integer in the workers domain."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    return _WORKERS(text)
+
+
+_WORKERS = arg("workers")
+_workers_arg.domain = _WORKERS.domain
+
 def register(sub) -> None:
     p = sub.add_parser(
         "reach", help="excluded coupling vs mass scan (reach.csv/json/png/pdf)",
@@ -29,9 +39,11 @@ def register(sub) -> None:
     p.add_argument("config", metavar="CONFIG", help="a .toml config file or a shipped config name")
     p.add_argument("--output", metavar="DIR", default=None, help="output directory (default ./reach-<config name>)")
     ex = p.add_mutually_exclusive_group()
-    ex.add_argument("--workers", type=arg("workers"), metavar="N", default=None,
+    ex.add_argument("--workers", type=_workers_arg, metavar="N|auto", default="auto",
                     help="run on a local dask.distributed cluster of N single-threaded worker processes, "
-                    + help_range("workers"))
+                    + help_range("workers") + "; 'auto' (default): one worker per usable CPU when the pending "
+                    "points are worth a cluster's start-up and the background needs no estimating first "
+                    "(else serial); --workers 1 forces a single worker process")
     ex.add_argument("--scheduler", metavar="ADDRESS", default=None, help="use an existing dask scheduler")
     rg = p.add_mutually_exclusive_group()
     rg.add_argument("--resume", action="store_true", help="continue a partial scan in DIR (same inputs required)")
@@ -58,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config).with_overrides(stat=args.stat, quick=args.quick, seed=args.seed, energy=args.energy,
                                                   exposures=args.exposure, masses=args.masses)
     outdir = args.output or f"./reach-{cfg.name}"
-    res = run_scan(cfg, outdir, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+    res = run_scan(cfg, outdir, workers=None if args.scheduler else args.workers, scheduler=args.scheduler, resume=args.resume,
                    force=args.force, progress=not args.no_progress and sys.stderr.isatty())
     for r in res.required:
         sys.stderr.write(f"leptoportal reach: exposure {r.exposure:.3g} {cfg.exposure_unit}: N_req = "

@@ -36,6 +36,8 @@ that object goes to the background estimate and to every mass point.
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import math
 import os
@@ -279,8 +281,8 @@ class ScanOptions:
         if self.workers is not None and self.scheduler is not None:
             raise InputError("--workers", "give either --workers or --scheduler, not both")
         w = self.workers
-        if w is not None and (isinstance(w, bool) or not isinstance(w, int) or w < 1):
-            raise InputError("--workers", f"must be an integer >= 1; got {w!r}")
+        if w is not None and w != "auto" and (isinstance(w, bool) or not isinstance(w, int) or w < 1):
+            raise InputError("--workers", f"must be 'auto' or an integer >= 1; got {w!r}")
         m = self.max_points
         if m is not None and (not isinstance(m, int) or m < 0):
             raise InputError("max_points", f"must be an integer >= 0; got {m!r}")
@@ -391,13 +393,52 @@ class ScanResult:
     precision: list = field(default_factory=list)  #: Monte-Carlo precision of the points computed (reach.json)
 
 
-def run_scan(cfg: ReachConfig, outdir, *, workers: int | None = None, scheduler: str | None = None,
+#: a local cluster costs about this much wall time before its workers compute (start-up, imports, the
+#: first point's table loads on each worker; docs/reach.md "Parallel execution and its overhead")
+CLUSTER_START_S = 8.0
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def auto_workers(cfg: ReachConfig, provider: YieldProvider, n_pending: int) -> tuple[int | None, str]:
+    """``--workers auto``: (workers or None for serial, the reason in one phrase).
+
+    A local cluster of min(CPUs, points) workers when there are >= 2 CPUs and the pending points'
+    estimated serial time (``provider.cost_s`` each) exceeds twice the cluster's start-up; serial
+    otherwise, and also when the NA64e background must be estimated first (the serial scan then
+    computes its points beside the estimate, which keeps both cores busy on its own).  The numbers
+    do not depend on the choice (the same seeds per mass point)."""
+    cpus = usable_cpus()
+    serial_s = provider.cost_s * n_pending
+    if cpus < 2:
+        return None, "serial (one CPU)"
+    if n_pending < 2 or serial_s <= 2.0 * CLUSTER_START_S:
+        return None, f"serial ({n_pending} point(s) of about {provider.cost_s:g} s: a cluster would not pay off)"
+    bg = cfg.background
+    if bg["source"] == "na64e-estimate":
+        from ..analysis.backgrounds import is_cached
+
+        extra = {k: bg[k] for k in ("hadron_decays", "max_dimuon_events", "n_showers") if k in bg}
+        if not is_cached(cfg.setup_or_name(), eot=bg["eot"], seed=bg["seed"], **extra):
+            return None, "serial, beside the background estimate (not cached yet)"
+    n = min(cpus, n_pending)
+    return n, f"{n} local workers ({n_pending} points of about {provider.cost_s:g} s on {cpus} CPUs)"
+
+
+def run_scan(cfg: ReachConfig, outdir, *, workers: int | str | None = None, scheduler: str | None = None,
              resume: bool = False, force: bool = False, progress: bool = True, max_points: int | None = None,
              overlays: bool = True, quiet: bool = False, execution_note: str = "") -> ScanResult:
     """Run the reach scan of ``cfg`` into ``outdir`` (reach.csv, reach.json); draws nothing --
     :func:`leptoportal.plots.plot_reach` draws the returned rows, overlays and comparisons.
 
-    ``workers``: start a LocalCluster with that many single-threaded worker processes;
+    ``workers``: start a LocalCluster with that many single-threaded worker processes, or
+    ``"auto"`` (:func:`auto_workers`: a cluster on the usable CPUs when the points are worth it);
     ``scheduler``: address of an existing dask scheduler; neither: serial.
     ``resume``: continue a partial reach.csv (same inputs hash required).  ``force``:
     overwrite an existing reach.csv.  ``max_points``: stop after computing this many new mass
@@ -427,6 +468,12 @@ def _run_locked(plan: ScanPlan) -> ScanResult:
         plan.done_rows = resumable_rows(csv_path, cfg, plan.inputs_hash, plan.warn)
     pending = [i for i in range(len(cfg.masses)) if i not in plan.done_rows]
     plan.pending = pending[:opts.max_points] if opts.max_points is not None else pending
+    if opts.workers == "auto":
+        n, why = auto_workers(cfg, plan.provider, len(plan.pending))
+        note = "; ".join(x for x in (opts.execution_note, f"--workers auto: {why}") if x)
+        opts = plan.options = dataclasses.replace(opts, workers=n, execution_note=note)
+        if opts.progress and not opts.quiet:
+            sys.stderr.write(f"leptoportal reach: --workers auto: {why}\n")
     # ---- the dask cluster starts now, in a background thread, and its workers import/warm the provider
     # while this process computes the background, the statistics and the overlays (docs/reach.md,
     # "Parallel execution and its overhead")

@@ -105,6 +105,9 @@ class YieldProvider:
     from_setup: dict = field(default_factory=dict)
     #: ``resolve`` also takes ``model=`` (the config's [model] table), to refuse a model the beam cannot produce
     resolve_takes_model: bool = False
+    #: typical CPU seconds of one mass point with the default options on one core (``--workers auto``
+    #: starts a local cluster only when the pending points add up to more than a cluster's start-up)
+    cost_s: float = 0.0
 
     def validate(self, opts: dict, model: dict) -> dict:
         """Check ``[provider]`` options (unknown keys, types) and fill defaults."""
@@ -468,18 +471,18 @@ register_provider(YieldProvider(
     "NA64-mu detector chain for the leptophilic scalar (yield per MOT x efficiency x BR_inv)",
     {"events": (int, 100_000, "events"), "method": (str, "ww", ("etl", "ww", "iww")),
      "reference_coupling": (float, 1e-4, "coupling"), "form_factor": (str, "atomic-nuclear", ("elastic", "atomic-nuclear"))},
-    models=("leptophilic",), warm=_import_signal, needs_setup=True, resolve=_resolve_na64mu_simulation))
+    models=("leptophilic",), warm=_import_signal, needs_setup=True, resolve=_resolve_na64mu_simulation, cost_s=1.0))
 register_provider(YieldProvider(
     "na64mu-mu-to-e", _make_mu_to_e,
     "NA64-mu mu N -> e N phi for the LFV scalar (yield per MOT x efficiency of the proposed selection)",
     {"events": (int, 100_000, "events"), "method": (str, "ww", ("etl", "ww", "iww")),
      "reference_coupling": (float, 1e-4, "coupling")},
-    models=("lfv-scalar",), warm=_import_mue, needs_setup=True, resolve=_resolve_mu_to_e))
+    models=("lfv-scalar",), warm=_import_mue, needs_setup=True, resolve=_resolve_mu_to_e, cost_s=1.0))
 register_provider(YieldProvider(
     "na64e-simulation", _make_na64e, "NA64e e->mu signal simulation (yield_per_eot x efficiency)",
     {"events": (int, 100_000, "events"), "method": (str, "ww", ("etl", "ww", "iww")),
      "reference_coupling": (float, 1e-4, "coupling"), "beam": (str, None, ("e-", "e+"))},
-    models=("lfv-scalar",), warm=_import_signal, needs_setup=True))
+    models=("lfv-scalar",), warm=_import_signal, needs_setup=True, cost_s=1.3))
 register_provider(YieldProvider(
     "missing-energy", _make_missing_energy,
     "leptophilic S from the beam track, a thin foil or the EM shower into a missing-energy/recoil signal "
@@ -490,4 +493,4 @@ register_provider(YieldProvider(
      "form_factor": (str, "atomic-nuclear", ("elastic", "atomic-nuclear")), "order": (int, None, "order"),
      "n_showers": (int, None, "events")},
     models=("leptophilic",), warm=_import_missing_energy, needs_setup=True, resolve=_resolve_missing_energy,
-    resolve_takes_model=True))
+    resolve_takes_model=True, cost_s=0.5))

@@ -146,6 +146,20 @@ def _cache_key(st, eot, seed, hadron_decays, hadron_config, n_showers, max_dimuo
                             "version": str(__version__), "source": cache.source_hash(SOURCES)})
 
 
+def is_cached(setup="na64e", *, eot: float = 1.5e11, seed: int = 1, hadron_decays: int = 100_000,
+              hadron_config=None, n_showers: int = 200, max_dimuon_events: int | None = None) -> bool:
+    """Whether :func:`estimate` with these inputs would read its result from the disk cache (a
+    complete, matching file), without estimating anything."""
+    from ... import cache as _cache
+    from ...detector.setup import load_setup
+    from .hadrons import HadronConfig
+
+    st = load_setup(setup)
+    key = _cache_key(st, eot, seed, hadron_decays, hadron_config or HadronConfig(), n_showers, max_dimuon_events)
+    path = _cache.cache_dir("background") / f"na64e_{st.name}_{key[:32]}.npz"
+    return _cache.load_npz(path, key, ("fields",) + tuple(f"array_{k}" for k in _ARRAYS)) is not None
+
+
 def estimate(setup="na64e", *, eot: float = 1.5e11, seed: int = 1, workers: int | None = None,
              hadron_decays: int = 100_000, hadron_config=None, n_showers: int = 200,
              max_dimuon_events: int | None = None, report=None, cache: bool = True) -> BackgroundResult:
