@@ -4,11 +4,12 @@
     leptoportal constraints show ID --model M [--mchi-ratio R | --resonance --eps-r EPS] [--g-chi G]
                                  --mass M [M ...] [--json]
     leptoportal constraints show --file LIMIT.csv --model M --mass M [M ...] [--json]
+    leptoportal constraints show monophoton-belle2 --input ALP.csv --model M --mass M [M ...] [--json]
 
 ``show`` prints one JSON object per mass (JSON Lines): ``mass_gev``, ``intervals`` (a list of
 ``[low, high]`` coupling intervals of the constraint's role; ``high`` = 4 pi, the top of the
 coupling domain, for a one-sided bound; empty where nothing applies), ``role``, ``kind``,
-``source``, the coupling's name and the model.  The registry and each entry's physics:
+``source``, the coupling's name, the model, the entry's parameters as used and its notes.  The registry and each entry's physics:
 :mod:`leptoportal.constraints.registry`, docs/constraints.md.
 """
 
@@ -53,7 +54,9 @@ def register(sub) -> None:
                     help=f"eps_R for --resonance (paper: 0.1), {help_range('eps_r')}")
     sh.add_argument("--input", default=None, metavar="NAME",
                     help="g2-band / g2-excluded: the Delta a_mu determination (data/g2_inputs.toml; default its "
-                         "default, named in the output)")
+                         "default, named in the output); monophoton-babar / monophoton-belle2: the CSV of the "
+                         "g_agammagamma(m) limit to convert (header source, cl, licence; columns "
+                         "mass_gev,g_agg_per_gev; docs/constraints.md)")
     sh.add_argument("--json", action="store_true", help="JSON Lines, one object per mass")
     sh.set_defaults(func=run_show)
 
@@ -100,20 +103,33 @@ def run_show(args) -> int:
         raise InputError("--model", f"{c.id!r} applies to {', '.join(c.models)}; got {model.name!r}")
     params = {}
     if args.input is not None:
-        if "determination" not in c.params:
-            raise InputError("--input", f"{c.id!r} takes no Delta a_mu determination (only g2-band, g2-excluded)")
-        from ..constraints.g2 import get_g2_determination
+        if "alp_file" in c.params:
+            params["alp_file"] = args.input
+        elif "determination" not in c.params:
+            raise InputError("--input", f"{c.id!r} takes no --input (g2-band, g2-excluded: a Delta a_mu "
+                             "determination; monophoton-babar, monophoton-belle2: a g_agammagamma(m) CSV)")
+        else:
+            from ..constraints.g2 import get_g2_determination
 
-        params["determination"] = get_g2_determination(args.input).name
+            params["determination"] = get_g2_determination(args.input).name
     if "determination" in c.params:
         from ..constraints.g2 import get_g2_determination
 
         params["determination"] = get_g2_determination(params.get("determination")).name
-    intervals = c.intervals(model, args.mass, **params)
+    try:
+        intervals = c.intervals(model, args.mass, **params)
+    except InputError as exc:
+        if exc.parameter != "alp_file":
+            raise
+        raise InputError("--input", exc.message) from None
+    shown = c.resolve_params(params) if c.params else {}
+    if not args.json and c.notes:
+        sys.stdout.write(f"{c.id}  note: {c.notes}\n")
     for m, iv in zip(args.mass, intervals):
         rec = {"id": c.id, "mass_gev": m, "model": model.to_dict(), "coupling": model.coupling_name,
                "intervals": iv, "role": c.role, "kind": c.kind, "source": c.source,
-               "mass_range_gev": list(c.mass_range_gev), **({"params": params} if params else {})}
+               "mass_range_gev": list(c.mass_range_gev), **({"params": shown} if shown else {}),
+               **({"notes": c.notes} if c.notes else {})}
         if args.json:
             sys.stdout.write(json.dumps(rec) + "\n")
         else:

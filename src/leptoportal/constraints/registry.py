@@ -31,6 +31,14 @@ Registered here (``leptoportal constraints list``):
                  excluded: the rare decays of the NA64-mu paper's Secs. 4.4-4.6 and Table 1, computed
                  from the model by :mod:`leptoportal.constraints.decays`.
 
+``monophoton-babar``, ``monophoton-belle2``
+                 excluded (kind ``user file``): e+e- -> gamma S(-> chi chi-bar) through g_gammagamma with F_1/2
+                 at q^2 = s (NA64-mu paper Sec. 4.4, App. A), from the user's g_agammagamma(m) CSV (parameter
+                 ``alp_file``; BaBar arXiv:1702.03327 / Belle II projection as recast by Dolan et al.,
+                 arXiv:1709.00009), converted by :mod:`leptoportal.constraints.monophoton`.
+``tera-z``       excluded (projection): Z -> gamma S(-> chi chi-bar) at 10^12 Z, N >= 3 events (background
+                 free, assumed) or a given BR sensitivity (:func:`~leptoportal.constraints.monophoton.tera_z_lower_edge`).
+
 A user's own limit is an entry too: :func:`load_limit_file` reads a CSV whose header states its
 source, CL, model and licence (format in docs/constraints.md).
 """
@@ -324,6 +332,57 @@ def _register_decays():
 
 
 _register_decays()
+
+
+# ----------------------------------------------------------------------------- mono-photon, Tera-Z
+def _monophoton_evaluator(experiment: str):
+    def evaluate(model, m, alp_file, cl, xsec_ratio):
+        from .monophoton import load_alp_limit_file, monophoton_lower_edge
+
+        if alp_file is None:
+            raise InputError("alp_file", "this entry converts the user's g_agammagamma(m) limit: give the CSV "
+                             "(alp_file=PATH; CLI: --input PATH; format in docs/constraints.md)")
+        alp = load_alp_limit_file(alp_file)
+        edge = monophoton_lower_edge(model.name, m, alp, experiment, cl=cl, xsec_ratio=xsec_ratio,
+                                     g_chi=model.g_chi, **model.relation())
+        return [[[g, COUPLING_MAX]] if math.isfinite(g) else [] for g in edge]
+
+    return evaluate
+
+
+def _tera_z(model, m, n_z, n_events, efficiency, br_limit):
+    from .monophoton import tera_z_lower_edge
+
+    edge = tera_z_lower_edge(model.name, m, n_z=n_z, n_events=n_events, efficiency=efficiency, br_limit=br_limit,
+                             g_chi=model.g_chi, **model.relation())
+    return [[[g, COUPLING_MAX]] if math.isfinite(g) else [] for g in edge]
+
+
+_MONO_PARAMS = {"alp_file": (None, None), "cl": ("cl", 0.95), "xsec_ratio": (("derived", "paper"), "derived")}
+_MONO_NOTES = ("g_gammagamma,lim = g_agammagamma sqrt(R) sqrt(z(cl)/z(file cl)) (the paper's 90 -> 95 % rule); "
+               "R = sigma_ALP/sigma_S = 1 derived here (the paper's Sec. 4.4 uses 1.8: xsec_ratio='paper'); "
+               "docs/constraints.md")
+register_constraint(Constraint(
+    "monophoton-babar", r"BaBar mono-photon ($e^+e^- \to \gamma S$)", ("muon-specific", "lepton-specific"),
+    "user file", "excluded",
+    "user's g_agammagamma(m) curve: BaBar single photon (arXiv:1702.03327) as an ALP limit (Dolan et al., "
+    "arXiv:1709.00009); converted by NA64-mu paper (arXiv:1807.03790) Sec. 4.4, Eq. (2.4), Eq. (A.1) at "
+    "q^2 = s = (10.4 GeV)^2", (1e-4, 10.4), _monophoton_evaluator("babar"), dict(_MONO_PARAMS), _MONO_NOTES))
+register_constraint(Constraint(
+    "monophoton-belle2", r"Belle II mono-photon ($e^+e^- \to \gamma S$)", ("muon-specific", "lepton-specific"),
+    "user file", "excluded",
+    "user's g_agammagamma(m) curve: Belle II single-photon projection (Dolan et al., arXiv:1709.00009); converted "
+    "by NA64-mu paper (arXiv:1807.03790) Sec. 4.4, Eq. (2.4), Eq. (A.1) at q^2 = s = (10.58 GeV)^2",
+    (1e-4, 10.58), _monophoton_evaluator("belle2"), dict(_MONO_PARAMS), _MONO_NOTES))
+register_constraint(Constraint(
+    "tera-z", r"Tera-$Z$ ($Z \to \gamma S$)", ("muon-specific", "lepton-specific"), "projection", "excluded",
+    "NA64-mu paper (arXiv:1807.03790) Sec. 4.5 (10^12 Z); BR(Z -> gamma S) computed as for z-gamma-s; criterion "
+    "N_Z eff BR(Z -> gamma S) BR(S -> chi chi) >= 3 (background free, eff = 1: assumed) unless br_limit is given",
+    (1e-4, 100.0), _tera_z,
+    {"n_z": ("exposure", 1e12), "n_events": ("events", 3), "efficiency": ("fraction", 1.0),
+     "br_limit": ("fraction", None)},
+    "optimistic: no background; the paper's curve (from Liu et al., arXiv:1712.07237, Fig. 9(C)) is background "
+    "limited and not shipped (no numeric source)"))
 
 
 # ----------------------------------------------------------------------------- a user's file

@@ -767,9 +767,10 @@ def load_config(name_or_path) -> ReachConfig:
         if isinstance(setup, str) and is_setup_path(setup) and not Path(setup).expanduser().is_absolute():
             raw["setup"] = str(p.parent / setup)  # a setup file is found beside the config that names it
         for ov in raw.get("overlays", []) if isinstance(raw.get("overlays"), list) else []:
-            f = ov.get("path") if isinstance(ov, dict) else None
-            if isinstance(f, str) and not Path(f).expanduser().is_absolute():
-                ov["path"] = str(p.parent / f)  # so is a limit file
+            for key in ("path", "alp_file"):  # a limit file, a mono-photon entry's ALP curve
+                f = ov.get(key) if isinstance(ov, dict) else None
+                if isinstance(f, str) and not Path(f).expanduser().is_absolute():
+                    ov[key] = str(p.parent / f)  # so is a limit file
     return parse_config(raw, name=name)
 
 
