@@ -89,13 +89,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-#: reach.csv statuses in the words of the summary
-STATUS_WORDS = {"excluded": "limit", "excluded-window": "limit, window", "not-excluded": "no limit",
-                "below-range": "below range"}
-
-
 def _cell(g: float, status: str) -> str:
-    return f" {(format(g, '.4g') if math.isfinite(g) else 'none'):>24} {STATUS_WORDS.get(status, status):>16}"
+    """A limit and its status, in reach.csv's words (excluded, excluded-window, below-range, not-excluded)."""
+    return f" {(format(g, '.4g') if math.isfinite(g) else 'none'):>24} {status:>16}"
 
 
 def summary_table(cfg, res) -> str:
