@@ -339,12 +339,14 @@ def _sn1987a(model, m):
 register_constraint(Constraint(
     "sn1987a", "SN 1987A cooling", ("muon-specific", "lepton-specific"), "computed", "excluded",
     "NA64-mu paper (arXiv:1807.03790) Sec. 4.2: production g_e < 1e-10 (m_S < 20 MeV, Knapen-Lin-Zurek "
-    "arXiv:1709.07882) and g_gammagamma < 6e-9 GeV^-1 (Dolan et al. arXiv:1709.00009) via Eq. (2.4); trapping: "
-    "pi/2 deflection on electrons (Chang-Essig-McDermott arXiv:1803.00993; lepton-specific) or chi gamma mean free "
-    "path < 1 km (muon-specific); analytic SN profile (Dent-Ferrer-Krauss arXiv:1201.2683), Y_e = 0.3 assumed",
+    "arXiv:1709.07882) and g_gammagamma < 6e-9 GeV^-1 (Dolan et al. arXiv:1709.00009) via Eq. (2.4); trapping "
+    "(simplified): pi/2 deflection on electrons (Chang-Essig-McDermott arXiv:1803.00993; lepton-specific) or chi gamma "
+    "mean free path < 1 km (muon-specific); analytic SN profile (Dent-Ferrer-Krauss arXiv:1201.2683), Y_e = 0.3 and "
+    "L_bound = 3e52 erg/s assumed; upper edges below the paper's, by 10x (lepton-specific) and 4x (muon-specific) "
+    "at 1 MeV, within 3x at 100 MeV (docs/validation.md)",
     (1e-3, 0.1), _sn1987a,
     notes="simplified trapping criteria and an assumed profile (docs/constraints.md 'SN 1987A'); the upper edges "
-          "fall 2-6x below the paper's at low m_S (docs/validation.md)"))
+          "fall below the paper's at low m_S (docs/validation.md)"))
 
 
 # ----------------------------------------------------------------------------- a user's file

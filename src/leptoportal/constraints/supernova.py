@@ -62,6 +62,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 import numpy as np
 from scipy.optimize import brentq
@@ -70,15 +71,34 @@ from scipy.special import expit
 from ..errors import InputError
 from ..models.leptophilic import LeptophilicScalar, dm_mass
 from ..particles import M_E, M_MU
-from ..units import AMU_GEV, AVOGADRO, HBARC_GEV_CM
+from ..units import AVOGADRO, HBARC_GEV_CM
 
 __all__ = [
-    "G_E_RESONANT", "OMEGA_P_GEV", "G_GAMMAGAMMA_CONTINUUM", "M_S_MAX_GEV", "R_GAIN_KM", "R_CORE_KM",
-    "L_BOUND_ERG_S", "DEFLECTION_TRAPPED", "PRESETS", "SNProfile", "DEFAULT_PROFILE", "SOURCES",
-    "electron_chemical_potential", "electron_number_density", "chi_luminosity_erg_s", "decoupling_radius_km",
-    "chi_mean_energy", "electron_deflection_rate", "deflection_integral", "chi_photon_cross_section",
-    "photon_mean_free_path_km", "production_lower_edge", "trapping_upper_edge", "sn1987a_window",
+    "DEFAULT_PROFILE",
+    "DEFLECTION_TRAPPED",
+    "G_E_RESONANT",
+    "G_GAMMAGAMMA_CONTINUUM",
+    "L_BOUND_ERG_S",
+    "M_S_MAX_GEV",
+    "OMEGA_P_GEV",
+    "PRESETS",
+    "R_CORE_KM",
+    "R_GAIN_KM",
+    "SOURCES",
+    "SNProfile",
+    "chi_luminosity_erg_s",
+    "chi_mean_energy",
+    "chi_photon_cross_section",
+    "decoupling_radius_km",
+    "deflection_integral",
+    "electron_chemical_potential",
+    "electron_deflection_rate",
+    "electron_number_density",
+    "photon_mean_free_path_km",
+    "production_lower_edge",
     "sn1987a_intervals",
+    "sn1987a_window",
+    "trapping_upper_edge",
 ]
 
 # ----------------------------------------------------------------------------- sourced inputs
@@ -199,7 +219,7 @@ def _momentum_panels(mu: float, t: float, n_per_panel: int = 16):
     p_edges = sorted({math.sqrt(max(e * e - M_E * M_E, 0.0)) for e in e_edges if M_E <= e <= top})
     x, w = _gl(n_per_panel)
     ps, ws = [], []
-    for a, b in zip(p_edges[:-1], p_edges[1:]):
+    for a, b in pairwise(p_edges):
         ps.append(0.5 * (b - a) * x + 0.5 * (b + a))
         ws.append(0.5 * (b - a) * w)
     return np.concatenate(ps), np.concatenate(ws)
@@ -224,8 +244,8 @@ def electron_chemical_potential(n_e, t):
     for i, (n, tt) in enumerate(zip(n_e.ravel(), t.ravel())):
         p_f = (3.0 * math.pi ** 2 * n) ** (1.0 / 3.0)
         hi = math.sqrt(p_f * p_f + M_E * M_E) + 50.0 * tt
-        # f(m) = ln n(m) - ln n is monotonic; n(0) = 0, so bracket from just above 0
-        out.flat[i] = brentq(lambda m: electron_number_density(m, tt) - n, 0.0, hi, xtol=1e-16, rtol=1e-13)
+        # n(mu) increases monotonically from n(0) = 0
+        out.flat[i] = brentq(lambda m, tt=tt, n=n: electron_number_density(m, tt) - n, 0.0, hi, xtol=1e-16, rtol=1e-13)
     return out
 
 
