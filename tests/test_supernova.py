@@ -248,6 +248,11 @@ def test_registry_intervals_are_sane():
     (lo2, hi2), = c.intervals(ModelChoice("lepton-specific", g_chi=0.5), [0.02])[0]
     assert lo1 == lo2 and hi2 == pytest.approx(2.0 * hi1, rel=1e-12)
     assert c.intervals(ModelChoice("muon-specific", eps_R=0.1), [0.02])[0]
+    # a profile so hot that the chi sphere lies beyond R_gain: no trapping edge, the window is one-sided
+    hot = sn.SNProfile(t_c_gev=0.3)
+    assert sn.decoupling_radius_km(0.003, hot) == sn.R_GAIN_KM
+    (lo, hi), = sn.sn1987a_intervals("lepton-specific", [0.01], profile=hot)[0]
+    assert lo == pytest.approx(1e-10 * M_MU / M_E) and hi == math.inf
 
 
 @pytest.mark.parametrize("call, key", [

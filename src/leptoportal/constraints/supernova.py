@@ -255,10 +255,10 @@ def electron_chemical_potential(n_e, t):
 
 # ----------------------------------------------------------------------------- chi emission
 def _chi_moments(m_chi: float, t: float):
-    """int_0^inf p^k f(E) dp / T^(k+1) for k = 2, 3 and int E p^2 f dp (zero chemical potential), Gauss-Laguerre-like
-    quadrature in the kinetic energy."""
+    """(int p^2 f dp, int E p^2 f dp, int p^3 f dp) for a Fermi-Dirac gas of mass m_chi at temperature t, zero
+    chemical potential [GeV^3, GeV^4, GeV^4]: 48-point Gauss-Legendre in the kinetic energy K on [0, 60 T]
+    (e^-60 truncation) with K = 60 T y^2 (dp = E/p dE; the y^2 stretch makes the p ~ sqrt(K) end smooth)."""
     x, w = _gl(48)
-    # kinetic energy K = T * (-ln u)-ish: map [0, 60 T] with a quadratic stretch near 0
     y = 0.5 * (x + 1.0)
     k_kin = 60.0 * t * y ** 2
     dk = 60.0 * t * 2.0 * y * 0.5 * w
@@ -278,6 +278,8 @@ def chi_luminosity_erg_s(r_km, m_chi, profile: SNProfile = DEFAULT_PROFILE, g_do
     potential, E = sqrt(p^2 + m_chi^2); massless: g (7/8)(pi^2/120) T^4 per unit area).  [erg/s]"""
     r = np.atleast_1d(_positive("r_km", r_km))
     m_chi = float(_positive("m_chi", m_chi))
+    if isinstance(g_dof, bool) or not isinstance(g_dof, int) or g_dof < 1:
+        raise InputError("g_dof", f"must be an integer >= 1; got {g_dof!r}")
     t = profile.temperature(r)
     p3 = np.array([_chi_moments(m_chi, tt)[2] for tt in t])
     lum = 4.0 * math.pi * (r * _KM_GEV) ** 2 * g_dof * p3 / (8.0 * math.pi ** 2)  # GeV^2 = GeV per GeV^-1 of time
@@ -286,7 +288,8 @@ def chi_luminosity_erg_s(r_km, m_chi, profile: SNProfile = DEFAULT_PROFILE, g_do
 
 def decoupling_radius_km(m_chi, profile: SNProfile = DEFAULT_PROFILE, l_bound_erg_s: float = L_BOUND_ERG_S):
     """r_KD [km]: outside the core, the radius whose chi blackbody luminosity equals ``l_bound_erg_s``
-    (:func:`chi_luminosity_erg_s` falls as r^(2 - 4n/3) there).  R_c if even the core surface radiates less."""
+    (:func:`chi_luminosity_erg_s` falls as r^(2 - 4n/3) there).  R_c if even the core surface radiates less;
+    R_gain if the chi sphere would lie beyond the gain radius (then trapping cannot close the window)."""
     m_chi = float(_positive("m_chi", m_chi))
 
     def g(lnr):
@@ -341,6 +344,8 @@ def electron_deflection_rate(e_chi, m_chi, m_s, t, mu_e, *, g_e=1.0, g_chi=1.0, 
     e_chi, m_chi, m_s, t = (float(_positive(k, v)) for k, v in
                             (("e_chi", e_chi), ("m_chi", m_chi), ("m_S", m_s), ("T", t)))
     mu_e = float(mu_e)
+    if not math.isfinite(mu_e):
+        raise InputError("mu_e", f"must be finite; got {mu_e!r}")
     if e_chi <= m_chi:
         raise InputError("e_chi", f"must exceed m_chi = {m_chi:g} GeV; got {e_chi:g}")
     order = int(order)
@@ -506,7 +511,8 @@ def trapping_upper_edge(preset, m_s, *, g_chi=1.0, mchi_ratio=3.0, eps_R=None, p
                         order=1):
     """Upper edge of the excluded region in g_mu [array over m_S] (module docstring): lepton-specific from the
     pi/2-deflection criterion with electrons, muon-specific from lambda(chi gamma -> chi gamma) = r_core.
-    m_chi from the DM mass relation (NA64-mu paper Eqs. 2.8-2.9).  nan above :data:`M_S_MAX_GEV`."""
+    m_chi from the DM mass relation (NA64-mu paper Eqs. 2.8-2.9).  nan above :data:`M_S_MAX_GEV`; inf where
+    no coupling traps the chi (a user's profile whose chi sphere lies beyond R_gain)."""
     _check_preset(preset)
     m = _masses(m_s)
     g_chi = float(_positive("g_chi", g_chi))
@@ -517,8 +523,8 @@ def trapping_upper_edge(preset, m_s, *, g_chi=1.0, mchi_ratio=3.0, eps_R=None, p
             continue
         if preset == "lepton-specific":
             a, _, _ = deflection_integral(ms, mc, profile, order=order)
-            g_e = math.sqrt(DEFLECTION_TRAPPED / (g_chi ** 2 * a))
-            out[i] = g_e * M_MU / M_E
+            # a = 0: the chi sphere lies at or beyond R_gain, no coupling traps the chi before it
+            out[i] = math.sqrt(DEFLECTION_TRAPPED / (g_chi ** 2 * a)) * M_MU / M_E if a > 0 else math.inf
         else:
             t_c = profile.t_c_gev
             g_gg1 = float(LeptophilicScalar.muon_specific(ms, 1.0, g_chi=g_chi, m_chi=mc).g_gammagamma())
@@ -533,7 +539,8 @@ def sn1987a_window(preset, m_s, **kw):
 
 
 def sn1987a_intervals(preset, m_s, **kw):
-    """Per mass the excluded g_mu intervals: [[lower, upper]] where lower < upper and m_S <= 100 MeV, else []."""
+    """Per mass the excluded g_mu intervals: [[lower, upper]] where lower < upper and m_S <= 100 MeV, else []
+    (upper = inf: no trapping edge; the registry clips it to the coupling domain)."""
     low, high = sn1987a_window(preset, m_s, **kw)
-    return [[[float(a), float(b)]] if (math.isfinite(a) and math.isfinite(b) and a < b) else []
+    return [[[float(a), float(b)]] if (math.isfinite(a) and not math.isnan(b) and a < b) else []
             for a, b in zip(low, high)]
