@@ -30,6 +30,9 @@ Registered here (``leptoportal constraints list``):
 ``k-mu-nu-s``, ``mu-decay``, ``tau-decay``, ``z-gamma-s``, ``z-tau-tau-s``
                  excluded: the rare decays of the NA64-mu paper's Secs. 4.4-4.6 and Table 1, computed
                  from the model by :mod:`leptoportal.constraints.decays`.
+``sn1987a``      excluded: the SN 1987A cooling window of the NA64-mu paper's Sec. 4.2 (Figs. 5-6), m_S <= 100
+                 MeV: lower edge from the sourced production bounds (g_e ~ 1e-10, g_gammagamma ~ 6e-9 GeV^-1
+                 through Eq. 2.4), upper edge from chi trapping (simplified; :mod:`leptoportal.constraints.supernova`).
 
 ``monophoton-babar``, ``monophoton-belle2``
                  excluded (kind ``user file``): e+e- -> gamma S(-> chi chi-bar) through g_gammagamma with F_1/2
@@ -383,6 +386,24 @@ register_constraint(Constraint(
      "br_limit": ("fraction", None)},
     "optimistic: no background; the paper's curve (from Liu et al., arXiv:1712.07237, Fig. 9(C)) is background "
     "limited and not shipped (no numeric source)"))
+# ----------------------------------------------------------------------------- SN 1987A
+def _sn1987a(model, m):
+    from .supernova import sn1987a_intervals
+
+    return sn1987a_intervals(model.name, m, g_chi=model.g_chi, **model.relation())
+
+
+register_constraint(Constraint(
+    "sn1987a", "SN 1987A cooling", ("muon-specific", "lepton-specific"), "computed", "excluded",
+    "NA64-mu paper (arXiv:1807.03790) Sec. 4.2: production g_e < 1e-10 (m_S < 20 MeV, Knapen-Lin-Zurek "
+    "arXiv:1709.07882) and g_gammagamma < 6e-9 GeV^-1 (Dolan et al. arXiv:1709.00009) via Eq. (2.4); trapping "
+    "(simplified): pi/2 deflection on electrons (Chang-Essig-McDermott arXiv:1803.00993; lepton-specific) or chi gamma "
+    "mean free path < 1 km (muon-specific); analytic SN profile (Dent-Ferrer-Krauss arXiv:1201.2683), Y_e = 0.3 and "
+    "L_bound = 3e52 erg/s assumed; upper edges below the paper's, by 10x (lepton-specific) and 4x (muon-specific) "
+    "at 1 MeV, within 3x at 100 MeV (docs/validation.md)",
+    (1e-3, 0.1), _sn1987a,
+    notes="simplified trapping criteria and an assumed profile (docs/constraints.md 'SN 1987A'); the upper edges "
+          "fall below the paper's at low m_S (docs/validation.md)"))
 
 
 # ----------------------------------------------------------------------------- a user's file
