@@ -360,3 +360,15 @@ def test_na64mu_mu_to_e_config_runs_at_test_size(tmp_path):
     g = {(r["mass_gev"], r["exposure"]): r["coupling_limit"] for r in res.rows}
     # background free: N ~ h^2 MOT, so ten times the exposure lowers the limit by sqrt(10)
     assert g[(0.2, 1e12)] / g[(0.2, 1e13)] == pytest.approx(10 ** 0.5, rel=1e-6)
+
+
+def test_a_setup_file_given_as_a_config_is_named_as_such_and_the_list_is_plain_text(capsys):
+    from importlib import resources
+
+    setup = resources.files("leptoportal").joinpath("data", "experiments", "na64e.toml")
+    assert main(["reach", str(setup), "--output", "unused"]) == 2
+    err = capsys.readouterr().err
+    assert "is a setup file" in err and err.count("\n") == 1
+    assert main(["configs", "list"]) == 0
+    out, err = capsys.readouterr()
+    assert "$" not in out and "\\mu" not in out and "NA64-μ" in out and err == ""

@@ -47,15 +47,34 @@ def register(sub) -> None:
     sc.set_defaults(func=run_schema)
 
 
+#: the LaTeX of the shipped titles in plain text, for the terminal
+_PLAIN = ((r"\mu", "μ"), (r"\chi", "χ"), (r"\phi", "φ"), (r"\gamma", "γ"), (r"\to", "→"), (r"\times", "×"),
+          ("^3", "³"), ("^-", "⁻"), ("^+", "⁺"), ("$", ""), ("{", ""), ("}", ""))
+
+
+def plain_text(latex: str) -> str:
+    """A plot title's mathtext as terminal text (NA64-$\\mu$ -> NA64-μ)."""
+    out = latex
+    for a, b in _PLAIN:
+        out = out.replace(a, b)
+    return " ".join(out.split())
+
+
 def run_list(args) -> int:
+    import warnings
+
     from ..reach.config import catalogue
 
-    for rec in catalogue():
+    with warnings.catch_warnings():  # a config's run-time warnings (printed by reach) are not the list's
+        warnings.simplefilter("ignore")
+        recs = catalogue()
+    for rec in recs:
         if args.json:
             print(json.dumps(rec, sort_keys=True))
         else:
-            print(f"{rec['name']:<24} {rec['title']}\n{'':<24} source: {rec['source']}; setup: {rec['setup']}; "
-                  f"exposures: {', '.join(f'{x:g}' for x in rec['exposures'])} {rec['exposure_unit']}")
+            print(f"{rec['name']:<24} {plain_text(rec['title'])}\n{'':<24} source: {rec['source']}; "
+                  f"setup: {rec['setup']}; exposures: {', '.join(f'{x:g}' for x in rec['exposures'])} "
+                  f"{rec['exposure_unit']}")
     return 0
 
 

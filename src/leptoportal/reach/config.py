@@ -627,6 +627,9 @@ def _parse(raw: dict, name: str, loaded_setup, overrides=None) -> ReachConfig:
     ``setup`` entry (:meth:`ReachConfig.with_overrides`), reused instead of loading it again."""
     if not isinstance(raw, dict):
         raise InputError("config", "must be a TOML table")
+    if "beam" in raw and "elements" in raw and "setup" not in raw:
+        raise InputError("config", f"{name!r} is a setup file (an experiment's beam and detector), not a reach config: "
+                         "a reach config names it with setup = \"PATH\" (leptoportal configs copy NAME DIR writes both)")
     _no_unknown(raw, _TOP_KEYS, "")
     model = _parse_model(raw)
     if "exposures" in raw and "exposure" in raw:
