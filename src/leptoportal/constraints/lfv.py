@@ -72,7 +72,7 @@ __all__ = ["MMBAR_FIELD_T", "MMBAR_P_LIMIT", "MMBAR_G_LIMIT_VA", "TWIST_ABSTRACT
            "width_mu_to_e_phi", "br_mu_to_e_phi", "twist_br_limit", "mu_to_e_phi_lower_edge",
            "conversion_matrices", "conversion_probability", "muonium_probability_real_phi",
            "muonium_lower_edge", "hyperfine_hamiltonians", "spin_operator_z", "load_br_limit_file",
-           "br_limit_from_file"]
+           "br_limit_from_file", "conversion_states", "NU_HFS_HZ", "A_E_HZ_PER_T", "A_MU_HZ_PER_T"]
 
 #: phi as a field: "complex" (carries the lepton-flavour charge; the e->mu paper's reading) or "real"
 PHI_FIELDS = ("complex", "real")
@@ -216,8 +216,8 @@ def _bilinear(bar_parts, psi_parts, gamma):
     return out
 
 
-def _states():
-    """Column indices of the Fock states |Mu; s_mu s_e> = d_mu^dagger a^dagger |0> and |Mu-bar; s_mu s_e> =
+def conversion_states():
+    """The Fock states |Mu; s_mu s_e> = d_mu^dagger a^dagger |0> and |Mu-bar; s_mu s_e> =
     b^dagger d_e^dagger |0> (product basis, index 2 s_mu + s_e with 0 = up), as state vectors."""
     ops = _fock()
     vac = np.zeros(256)
@@ -236,6 +236,7 @@ def conversion_matrices() -> dict:
     ``"VA"``: (1/sqrt2) [mu-bar g^l (1 - g5) e][mu-bar g_l (1 - g5) e] (the MACS/PDG operator per unit G);
     ``"VA_VpA"``: (1/sqrt2) [mu-bar g^l (1 - g5) e][mu-bar g_l (1 + g5) e];
     ``"PP"``: [mu-bar g5 e][mu-bar g5 e];  ``"SS"``: [mu-bar e][mu-bar e];
+    ``"TT_L"``: (mu-bar s^{mn} P_L e)(mu-bar s_{mn} P_L e);
     ``"SP_s"``, ``"SP_t"``: (mu-bar P_L e)(mu-bar P_L e) split by which legs each bilinear carries (s-like:
     annihilate mu+ e- / create mu- e+; t-like: mu+ -> e+ / e- -> mu-), so that each part can carry its own
     propagator; ``"SP"`` = their sum (the local operator).
@@ -247,7 +248,7 @@ def conversion_matrices() -> dict:
     # mu-, the d part annihilates mu+
     mu_full = [x + y for x, y in zip(mu_ann, mu_cre)]
     e_full = [x + y for x, y in zip(e_ann, e_cre)]
-    mu_state, mubar_state = _states()
+    mu_state, mubar_state = conversion_states()
 
     def amp(op):
         return mubar_state.T @ (op @ mu_state)
@@ -270,6 +271,16 @@ def conversion_matrices() -> dict:
     out["SP_s"], out["SP_t"] = amp(x_s @ x_s), amp(x_t @ x_t)
     full = _bilinear(mu_full, e_full, pl)
     out["SP"] = amp(full @ full)
+    # tensor (mu-bar s^{mn} P_L e)(mu-bar s_{mn} P_L e), s^{mn} = (i/2)[g^m, g^n] (for the Fierz check)
+    tt = None
+    for a in range(4):
+        for b in range(4):
+            if a != b:
+                sab = 0.5j * (gl[a] @ gl[b] - gl[b] @ gl[a])
+                x = _bilinear(mu_full, e_full, sab @ pl)
+                term = metric[a] * metric[b] * (x @ x)
+                tt = term if tt is None else tt + term
+    out["TT_L"] = amp(tt)
     return out
 
 
