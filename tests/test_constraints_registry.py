@@ -68,6 +68,8 @@ def test_every_entry_evaluates_for_every_model_it_applies_to():
             "z-tau-tau-s"} <= set(registered_ids())
     for model in MODELS:
         for c in constraints_for(model):
+            if c.id == "reach-csv":  # needs another run's reach.csv: tests/test_lfv_constraints.py
+                continue
             ivs = c.intervals(model, MASSES)
             assert len(ivs) == len(MASSES)
             for iv in ivs:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -179,10 +180,12 @@ def mu_to_e_reach(tmp_path_factory):
     from leptoportal.reach.config import load_config, parse_config
 
     out = tmp_path_factory.mktemp("mue")
-    raw = copy.deepcopy(load_config("na64mu-lfv-mu-to-e").raw)
-    raw["provider"] = {"name": "toy-power-law", "A": 1e-6, "k": 2.0, "m0": 1.0}
-    raw["masses"] = [0.2, 1.0]
-    res = run_scan(parse_config(raw, name="mue"), out, progress=False, quiet=True, overlays=False)
+    with warnings.catch_warnings():  # the config's own warning (mu -> e backgrounds not estimated)
+        warnings.filterwarnings("ignore", message="backgrounds of mu -> e phi")
+        raw = copy.deepcopy(load_config("na64mu-lfv-mu-to-e").raw)
+        raw["provider"] = {"name": "toy-power-law", "A": 1e-6, "k": 2.0, "m0": 1.0}
+        raw["masses"] = [0.2, 1.0]
+        res = run_scan(parse_config(raw, name="mue"), out, progress=False, quiet=True, overlays=False)
     return out / "reach.csv", res.rows
 
 
@@ -251,3 +254,19 @@ def test_twist_steps_and_sm_width_inputs():
     # BR = G/(G + G_SM): at the edge G = G_SM B/(1 - B)
     h = float(lfv.mu_to_e_phi_lower_edge([0.05])[0])
     assert float(lfv.width_mu_to_e_phi(h, 0.05)) == pytest.approx(HBAR_GEV_S / TAU_MU * 1e-5 / (1 - 1e-5), rel=1e-12)
+
+
+def test_cli_show_takes_constraint_parameters(capsys):
+    import json
+
+    from leptoportal.cli import main
+
+    assert main(["constraints", "show", "muonium", "--model", "lfv", "--mass", "0.2", "--param", "phi_field=real",
+                 "--json"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert rec["intervals"][0][0] == pytest.approx(float(lfv.muonium_lower_edge([0.2], "real")[0]), rel=1e-12)
+    assert rec["params"] == {"phi_field": "real"}
+    for argv in (["--param", "phi_field=imaginary"], ["--param", "field=real"], ["--param", "phi_field"]):
+        assert main(["constraints", "show", "muonium", "--model", "lfv", "--mass", "0.2", *argv]) == 2
+        err = capsys.readouterr().err
+        assert "--param" in err and err.count("\n") == 1

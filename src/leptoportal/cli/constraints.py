@@ -54,6 +54,9 @@ def register(sub) -> None:
     sh.add_argument("--input", default=None, metavar="NAME",
                     help="g2-band / g2-excluded: the Delta a_mu determination (data/g2_inputs.toml; default its "
                          "default, named in the output)")
+    sh.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                    help="a parameter of the constraint (repeatable; 'constraints list --json' shows each entry's "
+                         "params), e.g. --param phi_field=real (muonium), --param path=out/reach.csv (reach-csv)")
     sh.add_argument("--json", action="store_true", help="JSON Lines, one object per mass")
     sh.set_defaults(func=run_show)
 
@@ -105,11 +108,28 @@ def run_show(args) -> int:
         from ..constraints.g2 import get_g2_determination
 
         params["determination"] = get_g2_determination(args.input).name
+    for item in args.param:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise InputError("--param", f"must be KEY=VALUE; got {item!r}")
+        if key not in c.params:
+            raise InputError("--param", f"{key!r} is not a parameter of {c.id!r}; valid: "
+                                        f"{', '.join(sorted(c.params)) or '(none)'}")
+        try:
+            params[key] = float(value)
+        except ValueError:
+            params[key] = value.strip()
     if "determination" in c.params:
         from ..constraints.g2 import get_g2_determination
 
         params["determination"] = get_g2_determination(params.get("determination")).name
-    intervals = c.intervals(model, args.mass, **params)
+    try:
+        intervals = c.intervals(model, args.mass, **params)
+    except InputError as exc:
+        if exc.parameter in c.params:
+            raise InputError("--param", f"{exc.parameter}: {exc.message}") from None
+        raise
     for m, iv in zip(args.mass, intervals):
         rec = {"id": c.id, "mass_gev": m, "model": model.to_dict(), "coupling": model.coupling_name,
                "intervals": iv, "role": c.role, "kind": c.kind, "source": c.source,
