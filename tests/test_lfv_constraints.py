@@ -2,7 +2,7 @@
 curve of another run as an overlay (leptoportal.constraints.reachcsv): each number checked against something
 independent -- explicit Dirac traces, a numeric phase-space root, closed-form limits, the Fierz identity, the
 published MACS correspondence P = 8.3e-11 <-> G = 3.0e-3 G_F in 0.1 T, and the published field dependences
-(Horikawa & Sasaki PRD 53 (1996) 560; Hou & Wong PLB 357 (1995) 145)."""
+(Horikawa & Sasaki PRD 53 (1996) 560; Hou & Wong Phys. Lett. B (1995), hep-ph/9505300, doi:10.1016/0370-2693(95)00893-P)."""
 
 from __future__ import annotations
 
@@ -44,7 +44,8 @@ def test_mu_to_e_phi_width_from_an_explicit_trace_and_a_numeric_phase_space_root
     one = np.eye(4)
     pr, pl = (one + g5) / 2, (one - g5) / 2
     for m in (1e-4, 0.013, 0.05, 0.1):
-        p = optimize.brentq(lambda q: math.hypot(q, M_E) + math.hypot(q, m) - M_MU, 0.0, M_MU, xtol=1e-16, rtol=1e-15)
+        p = optimize.brentq(lambda q, m=m: math.hypot(q, M_E) + math.hypot(q, m) - M_MU, 0.0, M_MU, xtol=1e-16,
+                            rtol=1e-15)
         e_e, e_phi = math.hypot(p, M_E), math.hypot(p, m)
         n = np.array([0.3, -0.5, 0.8]) / np.linalg.norm([0.3, -0.5, 0.8])
         pe = np.array([e_e, *(p * n)])

@@ -40,7 +40,7 @@ between the spin states of Mu and Mu-bar at rest in an explicit fermion Fock spa
 contraction follows from the anticommutation of the mode operators), and :func:`conversion_probability`
 time-integrates the transition between the Breit-Rabi eigenstates of Mu and Mu-bar in the field of the PSI
 MACS experiment (0.1 T), as Feinberg-Weinberg / Horikawa-Sasaki (PRD 53 (1996) 560) / Hou-Wong
-(PLB 357 (1995) 145) do:
+(Phys. Lett. B (1995), hep-ph/9505300, doi:10.1016/0370-2693(95)00893-P) do:
 
     P = sum_i w_i sum_j 2 |<Mu-bar_j| H |Mu_i>|^2 / (Gamma_mu^2 + (E_i - E-bar_j)^2),
     <Mu-bar_j| H |Mu_i> = |psi(0)|^2 T_ji,   |psi(0)|^2 = (alpha m_red)^3 / pi,
@@ -66,13 +66,31 @@ from ..domains import check_array
 from ..errors import InputError
 from ..particles import M_E, M_MU
 from ..units import ALPHA
-from .decays.inputs import G_F, HBAR_GEV_S, TAU_MU
+from .decays.inputs import HBAR_GEV_S, TAU_MU
 
-__all__ = ["MMBAR_FIELD_T", "MMBAR_P_LIMIT", "MMBAR_G_LIMIT_VA", "TWIST_ABSTRACT_STEPS", "PHI_FIELDS",
-           "width_mu_to_e_phi", "br_mu_to_e_phi", "twist_br_limit", "mu_to_e_phi_lower_edge",
-           "conversion_matrices", "conversion_probability", "muonium_probability_real_phi",
-           "muonium_lower_edge", "hyperfine_hamiltonians", "spin_operator_z", "load_br_limit_file",
-           "br_limit_from_file", "conversion_states", "NU_HFS_HZ", "A_E_HZ_PER_T", "A_MU_HZ_PER_T"]
+__all__ = [
+    "A_E_HZ_PER_T",
+    "A_MU_HZ_PER_T",
+    "MMBAR_FIELD_T",
+    "MMBAR_G_LIMIT_VA",
+    "MMBAR_P_LIMIT",
+    "NU_HFS_HZ",
+    "PHI_FIELDS",
+    "TWIST_ABSTRACT_STEPS",
+    "br_limit_from_file",
+    "br_mu_to_e_phi",
+    "conversion_matrices",
+    "conversion_probability",
+    "conversion_states",
+    "hyperfine_hamiltonians",
+    "load_br_limit_file",
+    "mu_to_e_phi_lower_edge",
+    "muonium_lower_edge",
+    "muonium_probability_real_phi",
+    "spin_operator_z",
+    "twist_br_limit",
+    "width_mu_to_e_phi",
+]
 
 #: phi as a field: "complex" (carries the lepton-flavour charge; the e->mu paper's reading) or "real"
 PHI_FIELDS = ("complex", "real")
@@ -253,7 +271,7 @@ def conversion_matrices() -> dict:
     def amp(op):
         return mubar_state.T @ (op @ mu_state)
 
-    pl, pr = (one - g5) / 2, (one + g5) / 2
+    pl = (one - g5) / 2
     out = {}
     gl = [g0] + gi
     metric = [1.0, -1.0, -1.0, -1.0]
