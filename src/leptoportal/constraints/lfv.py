@@ -345,8 +345,8 @@ def _psi0_sq() -> float:
 
 
 def conversion_probability(t_matrix, field_tesla: float = MMBAR_FIELD_T, weights=None) -> float:
-    r"""Time-integrated P(Mu -> Mu-bar) for the spin matrix ``t_matrix`` [GeV^-2 x GeV^... : the operator
-    coefficient times :func:`conversion_matrices`], in a field [T]: sum_i w_i sum_j 2 |delta_ji|^2 /
+    r"""Time-integrated P(Mu -> Mu-bar) for the spin matrix ``t_matrix`` [GeV^-2: the operator's coefficient
+    times a matrix of :func:`conversion_matrices`] in a field ``field_tesla`` [T]: sum_i w_i sum_j 2 |delta_ji|^2 /
     (Gamma_mu^2 + (E_i - E-bar_j)^2), delta = |psi(0)|^2 T in the Breit-Rabi eigenbases (first order in delta,
     delta << Gamma_mu).  ``weights``: populations of the Mu eigenstates in ascending energy (default 1/4 each)."""
     if not (isinstance(field_tesla, (int, float)) and math.isfinite(field_tesla) and 0 <= field_tesla <= 10):
