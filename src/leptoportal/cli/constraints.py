@@ -139,4 +139,6 @@ def run_show(args) -> int:
         else:
             ivs = ", ".join(f"[{a:.4g}, {b:.4g}]" for a, b in iv) or "(none)"
             sys.stdout.write(f"{c.id}  m = {m:g} GeV  {c.role} {model.coupling_name}: {ivs}\n")
+    if not args.json and c.notes and not any(intervals):
+        sys.stdout.write(f"note: {c.notes}\n")  # why nothing applies (e.g. muonium for a complex phi)
     return 0
