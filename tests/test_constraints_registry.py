@@ -70,6 +70,8 @@ def test_every_entry_evaluates_for_every_model_it_applies_to(tmp_path):
     alp.write_text("# source: toy\n# cl: 0.9\n# licence: CC0-1.0\nmass_gev,g_agg_per_gev\n0.01,1e-5\n3,1e-4\n")
     for model in MODELS:
         for c in constraints_for(model):
+            if c.id == "reach-csv":  # needs another run's reach.csv: tests/test_lfv_constraints.py
+                continue
             ivs = c.intervals(model, MASSES, **({"alp_file": str(alp)} if "alp_file" in c.params else {}))
             assert len(ivs) == len(MASSES)
             for iv in ivs:

@@ -57,6 +57,9 @@ def register(sub) -> None:
                          "default, named in the output); monophoton-babar / monophoton-belle2: the CSV of the "
                          "g_agammagamma(m) limit to convert (header source, cl, licence; columns "
                          "mass_gev,g_agg_per_gev; docs/constraints.md)")
+    sh.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                    help="a parameter of the constraint (repeatable; 'constraints list --json' shows each entry's "
+                         "params), e.g. --param phi_field=real (muonium), --param path=out/reach.csv (reach-csv)")
     sh.add_argument("--json", action="store_true", help="JSON Lines, one object per mass")
     sh.set_defaults(func=run_show)
 
@@ -112,6 +115,18 @@ def run_show(args) -> int:
             from ..constraints.g2 import get_g2_determination
 
             params["determination"] = get_g2_determination(args.input).name
+    for item in args.param:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise InputError("--param", f"must be KEY=VALUE; got {item!r}")
+        if key not in c.params:
+            raise InputError("--param", f"{key!r} is not a parameter of {c.id!r}; valid: "
+                                        f"{', '.join(sorted(c.params)) or '(none)'}")
+        try:
+            params[key] = float(value)
+        except ValueError:
+            params[key] = value.strip()
     if "determination" in c.params:
         from ..constraints.g2 import get_g2_determination
 
@@ -119,9 +134,12 @@ def run_show(args) -> int:
     try:
         intervals = c.intervals(model, args.mass, **params)
     except InputError as exc:
-        if exc.parameter != "alp_file":
-            raise
-        raise InputError("--input", exc.message) from None
+        if exc.parameter == "alp_file" and args.input is not None:
+            raise InputError("--input", exc.message) from None
+        if exc.parameter in c.params:
+            raise InputError("--param" if exc.parameter != "alp_file" else "--input",
+                             f"{exc.parameter}: {exc.message}") from None
+        raise
     shown = c.resolve_params(params) if c.params else {}
     if not args.json and c.notes:
         sys.stdout.write(f"{c.id}  note: {c.notes}\n")

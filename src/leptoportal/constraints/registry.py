@@ -42,6 +42,15 @@ Registered here (``leptoportal constraints list``):
 ``tera-z``       excluded (projection): Z -> gamma S(-> chi chi-bar) at 10^12 Z, N >= 3 events (background
                  free, assumed) or a given BR sensitivity (:func:`~leptoportal.constraints.monophoton.tera_z_lower_edge`).
 
+``muonium``       excluded (lfv): Mu -> Mu-bar conversion, P < 8.3e-11 in 0.1 T (PSI MACS, Willmann et al.
+                 PRL 82 (1999) 49); parameter ``phi_field`` = ``complex`` (default, the e->mu paper's
+                 reading: no tree-level conversion, empty) or ``real`` (phi exchange with exact propagators:
+                 :mod:`leptoportal.constraints.lfv`).
+``mu-to-e-phi``  excluded (lfv): BR(mu -> e phi) above TWIST's limit (Bayes et al., PRD 91 (2015) 052020;
+                 the abstract's numbers as a step function, or ``br_file``: a user's BR(m) CSV).
+``reach-csv``    projection: the excluded couplings of another leptoportal run's reach.csv (``path``,
+                 optional ``exposure``): :mod:`leptoportal.constraints.reachcsv`.
+
 A user's own limit is an entry too: :func:`load_limit_file` reads a CSV whose header states its
 source, CL, model and licence (format in docs/constraints.md).
 """
@@ -114,7 +123,8 @@ class ModelChoice:
 class Constraint:
     """One constraint (see the module docstring).  ``evaluate(model, masses, **params)`` returns
     one list of ``[low, high]`` intervals per mass (masses inside ``mass_range_gev``);
-    ``params``: name -> (domain kind or tuple of choices or None, default) of its parameters."""
+    ``params``: name -> (domain kind, tuple of choices, a validator ``f(value, name) -> value`` or None,
+    default) of its parameters."""
 
     id: str
     title: str
@@ -149,6 +159,8 @@ class Constraint:
                 v = check(v, valid, k)
             elif isinstance(valid, tuple) and v not in valid:
                 raise InputError(k, f"must be one of {', '.join(map(str, valid))}; got {v!r}")
+            elif callable(valid):  # a validator (e.g. a file that must be readable): returns the value
+                v = valid(v, k)
             out[k] = v
         for k, (_, default) in self.params.items():
             out.setdefault(k, default)
@@ -404,6 +416,76 @@ register_constraint(Constraint(
     (1e-3, 0.1), _sn1987a,
     notes="simplified trapping criteria and an assumed profile (docs/constraints.md 'SN 1987A'); the upper edges "
           "fall below the paper's at low m_S (docs/validation.md)"))
+# ----------------------------------------------------------------------------- LFV scalar: muon physics
+def _muonium(model, m, phi_field):
+    from .lfv import muonium_lower_edge
+
+    edge = muonium_lower_edge(m, phi_field)
+    return [[[e, COUPLING_MAX]] if np.isfinite(e) else [] for e in edge]
+
+
+def _br_file(value, name):
+    from .lfv import load_br_limit_file
+
+    if value is not None:
+        load_br_limit_file(value, name)
+    return value
+
+
+def _mu_to_e_phi(model, m, br_file):
+    from .lfv import br_limit_from_file, mu_to_e_phi_lower_edge
+
+    edge = mu_to_e_phi_lower_edge(m, None if br_file is None else br_limit_from_file(br_file, m))
+    return [[[e, COUPLING_MAX]] if np.isfinite(e) else [] for e in edge]
+
+
+register_constraint(Constraint(
+    "muonium", r"Mu $\to\bar{\rm Mu}$ (PSI MACS)", ("lfv",), "computed", "excluded",
+    "P(Mu -> Mu-bar) < 8.3e-11 (90% CL) in 0.1 T: Willmann et al., PRL 82 (1999) 49 (PDG); phi exchange with "
+    "exact propagators, Breit-Rabi states in 0.1 T (leptoportal.constraints.lfv; docs/constraints.md)",
+    (1e-4, 100.0), _muonium, {"phi_field": (("complex", "real"), "complex")},
+    "complex phi (default: it carries the lepton-flavour charge, the e->mu paper's 'dark and leptonic quantum "
+    "numbers'): <phi phi> = 0, no tree-level conversion, nothing excluded; real phi: two insertions of "
+    "h* mu-bar P_L e phi give (mu-bar P_L e)^2 / (m_phi^2 - q^2), q^2 = (m_mu +- m_e)^2"))
+register_constraint(Constraint(
+    "mu-to-e-phi", r"$\mu \to e \phi$ (TWIST)", ("lfv",), "computed", "excluded",
+    "Gamma(mu -> e phi) from the e->mu paper's Eq. (1) (leptoportal.constraints.lfv) vs BR(mu+ -> e+ X0) from "
+    "TWIST, Bayes et al., PRD 91 (2015) 052020, abstract: < 1e-5 for 13-80 MeV, < 5.8e-5 below 13 MeV (90% CL)",
+    (1e-4, M_MU - M_E), _mu_to_e_phi, {"br_file": (_br_file, None)},
+    "the abstract's numbers as a step function ('of order 1e-5' taken as 1e-5, assumed; below 13 MeV the "
+    "weakest value 5.8e-5); the full curve is mass dependent (and depends on the decay asymmetry): supply your "
+    "own via a user file (br_file: CSV with '# source/cl/licence' header lines, columns mass_gev,br_limit)"))
+
+
+def _reach_path(value, name):
+    from .reachcsv import load_reach_curve
+
+    load_reach_curve(value)
+    return value
+
+
+def _reach_exposure(value, name):
+    if value is not None:
+        check(value, "exposure", name)
+    return value
+
+
+def _reach_csv(model, m, path, exposure):
+    from .reachcsv import load_reach_curve
+
+    curve = load_reach_curve(path, exposure)
+    if curve.model != model.name:
+        raise InputError("path", f"{path} is a reach of model {curve.model!r}; the constraint is evaluated for "
+                                 f"{model.name!r} (a curve in another coupling)")
+    return curve.intervals(m)
+
+
+register_constraint(Constraint(
+    "reach-csv", "reach of another leptoportal run", MODELS, "projection", "excluded",
+    "the reach.csv of a 'leptoportal reach' run (computed by leptoportal; the file's header names its config)",
+    (1e-4, 100.0), _reach_csv, {"path": (_reach_path, None), "exposure": (_reach_exposure, None)},
+    "excluded couplings of one exposure (default: the largest); between the file's masses the edges are "
+    "interpolated in (ln m, ln g), nothing outside them"))
 
 
 # ----------------------------------------------------------------------------- a user's file

@@ -17,7 +17,11 @@ Kinds (``[[overlays]]`` in the config):
                  :func:`leptoportal.constraints.darkmatter.sidm_mass_boundary`.
 any registry id  a constraint of :mod:`leptoportal.constraints.registry` (``leptoportal constraints
                  list``), or ``file`` (a user's limit CSV): the first coupling interval of its role
-                 at each mass, evaluated for the config's model.
+                 at each mass, evaluated for the config's model.  ``reach-csv`` (``path`` = the
+                 reach.csv of another ``leptoportal reach`` run, optional ``exposure``) draws that
+                 run's excluded region beside this one (:mod:`leptoportal.constraints.reachcsv`);
+                 ``muonium`` (``phi_field``) and ``mu-to-e-phi`` (``br_file``) are the LFV scalar's
+                 muon-physics bounds (:mod:`leptoportal.constraints.lfv`).
 
 An overlay whose computation fails is skipped with a warning naming the error (reach.json and
 stderr); the scan never fails because of an overlay (a bad overlay option is an InputError of the
