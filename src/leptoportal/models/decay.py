@@ -48,10 +48,12 @@ def _array(name: str, value, *, lo: float = 0.0, strict: bool = False, allow_inf
         raise InputError(name, f"must be a real number or array; got {value!r}") from None
     if a.size == 0:
         raise InputError(name, "empty array")
-    bad = np.isnan(a) | (~allow_inf & ~np.isfinite(a)) | ((a <= lo) if strict else (a < lo))
+    bad = np.isnan(a) | ((a <= lo) if strict else (a < lo))
+    if not allow_inf:
+        bad |= np.isinf(a)
     if np.any(bad):
         rng = f"({lo:g}, inf{']' if allow_inf else ')'}" if strict else f"[{lo:g}, inf{']' if allow_inf else ')'}"
-        raise InputError(name, f"must be in {rng}; got {a[bad].ravel()[0]!r}")
+        raise InputError(name, f"must be in {rng}; got {np.atleast_1d(a)[np.atleast_1d(bad)][0]!r}")
     return a
 
 

@@ -382,18 +382,25 @@ def _resolve_na64mu_simulation(o, setup):
     ecal = st.ecal
     return {"beam": str(st.beam.particle), "energy_gev": float(st.beam.energy_gev), "active_target": ecal.name,
             "active_target_length_cm": float(ecal.thickness_cm),
-            "nuclei": list(production_nuclei(ecal.shower_medium())), **dict(o)}
+            "nuclei": list(production_nuclei(ecal.shower_medium())), **_decay_volume(st), **dict(o)}
+
+
+def _decay_volume(st) -> dict:
+    """Where a visible decay in flight stops removing the event: the end of the last calorimeter."""
+    last = st.last_calorimeter
+    return {"last_calorimeter": last.name, "last_calorimeter_end_cm": float(last.z_end_cm)}
 
 
 def _resolve_na64mu(o, setup):
     import warnings
 
     from ..analysis import na64mu
+    from ..detector.setup import load_setup
 
     opts = dict(o)
     order = opts.pop("order", 1)
     tt = na64mu.ThinTarget.from_setup(setup, **opts)
-    out = {**tt.resolved(), "order": order}
+    out = {**tt.resolved(), **_decay_volume(load_setup(setup)), "order": order}
     if opts.get("dedy_gev_per_cm") is not None:  # a stated <dE/dy>: say when it is not the target's
         try:
             mip = na64mu.min_ionising_dedx(tt.target)
