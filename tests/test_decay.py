@@ -180,7 +180,7 @@ def test_shipped_config_limits_do_not_change():
             assert new.lower == pytest.approx(ref.lower, rel=1e-12)
             mod = LeptophilicScalar.from_preset("muon-specific", m, new.lower, g_chi=1.0, mchi_ratio=3.0)
             longest = max(longest, float(decay.decay_length_cm(m, 150.0, mod.total_width())))
-    assert longest < 2e-4  # cm, at 150 GeV (the most boosted S): d/L > 7e6
+    assert longest < 1e-3  # cm (measured 1.8e-4 at m_S = 1 MeV, 150 GeV, the most boosted S): d/L > 1e6
 
 
 def test_upper_edge_appears_when_the_invisible_plateau_is_low():
@@ -233,25 +233,24 @@ def test_visible_only_scalar_gives_a_window_with_the_invisible_channel_closed():
 
 
 # ----------------------------------------------------------------------------------- simulation provider
-def test_simulation_provider_averages_the_kept_fraction_over_selected_events():
+def test_simulation_provider_averages_the_kept_fraction_over_selected_events(monkeypatch):
     """na64mu-simulation: N(g) = per MOT x MOT x (g/g_ref)^2 x sum_sel w_i kept_i / sum_sel w_i, written out
-    here event by event from the selected events (S energy, vertex -> end of HCAL3 distance)."""
-    from leptoportal.analysis.signal import simulate_signal_muon_beam
+    here event by event from the selected events (S energy, vertex -> end of HCAL3 distance).  The chain runs
+    once: the provider is handed this test's simulation."""
+    from leptoportal.analysis import signal
 
     st = load_setup("na64mu")
     prov = get_provider("na64mu-simulation")
     model = {"name": "leptophilic", "pattern": "lepton-specific", "g_chi": 1e-8, "mchi_ratio": 3.0}
-    opts = prov.validate({"events": 2000}, model)
+    opts = prov.validate({"events": 1000}, model)
+    res = signal.simulate_signal_muon_beam(st, 0.1, opts["reference_coupling"], events=1000, seed=3,
+                                           method=opts["method"], preset="lepton-specific",
+                                           form_factor=opts["form_factor"])
+    monkeypatch.setattr(signal, "simulate_signal_muon_beam", lambda *a, **k: res)
     pt = prov.make(0.1, model, opts, np.random.SeedSequence(3), st)
     assert pt.upper_edge and pt.info["decay_distance_cm_mean"] == pytest.approx(1484.2, abs=10.0)
-    # the same simulation (the provider's seed) to get at the selected events
-    from leptoportal.reach.providers import seed_int
-
-    res = simulate_signal_muon_beam(st, 0.1, opts["reference_coupling"], events=2000,
-                                    seed=seed_int(np.random.SeedSequence(3)), method=opts["method"],
-                                    preset="lepton-specific", form_factor=opts["form_factor"])
     sel = selected_scalars(res, st)
-    assert sel["weight"].size == int(np.count_nonzero(res.arrays["mask"]))
+    assert sel["weight"].size == int(np.count_nonzero(res.arrays["mask"])) > 100
     assert np.all((sel["distance_cm"] >= 1494.2 - 20.0 - 1e-9) & (sel["distance_cm"] <= 1494.2 + 1e-9))
     per_mot = res.yield_per_eot * res.efficiency
     g = np.array([1e-5, 1e-3, 3e-3, 1e-1])
@@ -263,3 +262,33 @@ def test_simulation_provider_averages_the_kept_fraction_over_selected_events():
         ref = per_mot * 1e12 * (gi / opts["reference_coupling"]) ** 2 * np.dot(sel["weight"], kept) / sel["weight"].sum()
         assert n == pytest.approx(ref, rel=1e-12)
     assert got[2] < got[1]  # visible decays inside the detector: the yield falls again
+
+
+def test_reach_scan_reports_the_upper_edge_of_the_real_provider(tmp_path):
+    """The engine end to end: the shipped na64mu-leptophilic config with the invisible channel closed
+    (m_chi = m_S/1.5) and the lepton-specific pattern: reach.csv carries both edges (status
+    excluded-window) from the na64mu-thin-target provider at two masses below 2 m_mu, and no
+    warning about an undeclared upper edge; the edges are those find_limits gives on the provider."""
+    import copy
+
+    from leptoportal.reach import parse_config, read_reach_csv, run_scan
+
+    cfg = load_config("na64mu-leptophilic")
+    raw = copy.deepcopy(cfg.raw) | {"setup": "na64mu"}
+    raw["model"] = {"name": "leptophilic", "pattern": "lepton-specific", "g_chi": 1.0, "mchi_ratio": 1.5}
+    raw["masses"] = [0.01, 0.1]
+    raw["overlays"] = []
+    raw.pop("plot", None)
+    c = parse_config(raw, name="visible-window")
+    res = run_scan(c, tmp_path, progress=False, quiet=True, overlays=False)
+    assert not any("monotonic" in w for w in res.warnings)
+    _, rows = read_reach_csv(tmp_path / "reach.csv")
+    assert len(rows) == 4
+    prov = get_provider("na64mu-thin-target")
+    for r in rows:
+        assert r["status"] == "excluded-window" and r["coupling_limit"] < r["coupling_upper_edge"]
+        pt = prov.make(r["mass_gev"], c.model, {k: v for k, v in c.provider.items() if k != "name"}, None,
+                       c.loaded_setup)
+        ref = find_limits(lambda g: pt.events(g, r["exposure"]), 3.0, c.coupling["min"], c.coupling["max"])
+        assert r["coupling_upper_edge"] == pytest.approx(ref.upper, rel=1e-9)
+        assert "decay_distance_cm=1484.2" in r["info"]
