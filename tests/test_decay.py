@@ -95,6 +95,12 @@ def test_kept_fraction_limits_and_the_model():
     assert 0.05 < np.exp(-d / L)[1] < 0.95  # the interesting regime is covered
     got = decay.missing_energy_fraction(mid, 100.0, d)
     assert np.allclose(got, ref, rtol=64 * EPS * max(1.0, float(np.max(d / L))), atol=0)
+    # extreme but valid inputs: never NaN/inf, always in [0, 1]
+    ws = np.array([0.0, 1e-300, 1e-20, 1.0, 1e3])
+    f = decay.kept_fraction(ws[:, None, None, None], ws[None, :, None, None],
+                            m, np.array([m, m * (1 + 4 * EPS), 1e4])[None, None, :, None],
+                            np.array([0.0, 1e-300, 1e5])[None, None, None, :])
+    assert np.all(np.isfinite(f)) and np.all((f >= 0) & (f <= 1 + 4 * EPS))
     # width_visible is the sum of the visible channels, without the cancellation of Gamma_S - Gamma_chi
     br = mid.branching_ratios()
     assert np.allclose(mid.width_visible() / gt, br["e"] + br["mu"] + br["tau"] + br["gamma"], rtol=8 * EPS)

@@ -165,8 +165,6 @@ def mean_kept_fraction(width_invisible_gev, width_visible_gev, proper_distance, 
     us, ws = u[order], w[order] / wsum
     surv = np.zeros(gt.size)
     need = np.flatnonzero((gv.ravel() > 0) & (lam * us[0] < _EXP_ZERO))
-    if gt.size and np.any(gt == 0.0):
-        surv[gt == 0.0] = 1.0  # stable: no decay at all (only reached with gv = 0 too)
     if need.size:
         # events beyond u_max(lambda) = 746/lambda contribute exactly 0.0: sum only the prefix
         n_terms = np.searchsorted(us, _EXP_ZERO / lam[need], side="left")
@@ -176,9 +174,8 @@ def mean_kept_fraction(width_invisible_gev, width_visible_gev, proper_distance, 
             k = int(n_terms[s:s + step].max())
             e = np.exp(-np.outer(lam[idx], us[:k]))
             surv[idx] = e @ ws[:k]
-    with np.errstate(invalid="ignore"):
-        safe = np.where(gt == 0.0, 1.0, gt)
-        f = np.where(gt == 0.0, 1.0, (gi.ravel() + gv.ravel() * surv) / safe)
+    safe = np.where(gt == 0.0, 1.0, gt)  # Gamma = 0: a stable scalar never decays, kept = 1
+    f = np.where(gt == 0.0, 1.0, (gi.ravel() + gv.ravel() * surv) / safe)
     return f.reshape(gi.shape)[()]
 
 
