@@ -276,7 +276,8 @@ def test_na64mu_provider_root_matches_closed_form():
     """Engine + na64mu-thin-target provider against the closed form: for the muon-specific preset
     every visible width is ~ g_mu^2, so N = A g^2 Gamma_chi / (Gamma_chi + B g^2) and the root is
     g^2 = N_req Gamma_chi / (A Gamma_chi - N_req B), with A the production per g^2 per MOT and
-    B = Gamma_visible / g^2 taken from the model at g = 1 (NA64-mu paper Eqs. 2.5, 3.1)."""
+    B = Gamma_visible / g^2 taken from the model at g = 1 (NA64-mu paper Eqs. 2.5, 3.1).  The visible decays
+    in flight that the provider also counts add nothing here (g_chi = 1: L ~ microns; tests/test_decay.py)."""
 
     prov = get_provider("na64mu-thin-target")
     model = {"name": "leptophilic", "pattern": "muon-specific", "g_chi": 1.0, "mchi_ratio": 3.0}
