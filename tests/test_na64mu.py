@@ -148,6 +148,17 @@ def test_cli_point_yield_g2_forms():
     rec = json.loads(out)
     m = LeptophilicScalar.from_preset("muon-specific", 0.1, 5e-4)
     assert rec["n_signal"] == pytest.approx(na64mu.thin_target_yield(m, 1e12), rel=1e-12)
+    # decays in flight: with S -> chi chi-bar closed only visible decays beyond the given distance count
+    vis = ["leptophilic", "yield", "--model", "lepton-specific", "--mass", "0.05", "--g-mu", "1e-3", "--mot", "1e12",
+           "--mchi-ratio", "1.5", "--json"]
+    code, out, _ = _run(vis)
+    assert code == 0 and json.loads(out)["n_signal"] == 0.0 and "--decay-distance-cm" in json.loads(out)["warning"]
+    code, out, _ = _run(vis + ["--decay-distance-cm", "1484.2"])
+    rec = json.loads(out)
+    m = LeptophilicScalar.from_preset("lepton-specific", 0.05, 1e-3, mchi_ratio=1.5)
+    tt = na64mu.ThinTarget(decay_distance_cm=1484.2)
+    ref = na64mu.yield_from_spectrum(m, 1e12, tt, na64mu.production_spectrum(0.05, tt))
+    assert code == 0 and rec["n_signal"] == pytest.approx(ref, rel=1e-12) and 3.0 < ref
     code, out, _ = _run(["g2", "--model", "muon-specific", "--mass", "0.2", "--json"])
     rec = json.loads(out)
     lo, hi = rec["band_2sigma"]

@@ -25,6 +25,8 @@ PUBLIC = {
                           "write_signal_plots"],
     "leptoportal.generate": ["EventBatch", "read_events", "sample_events", "write_events"],
     "leptoportal.models": ["LFVScalar", "LeptophilicScalar", "dm_mass", "loop_f12", "loop_f12_onshell"],
+    "leptoportal.models.decay": ["decay_length_cm", "decay_probability", "kept_fraction", "mean_kept_fraction",
+                                 "missing_energy_fraction", "proper_distance_cm", "survival_probability"],
     "leptoportal.domains": ["COUPLING_MAX", "DOMAINS", "Domain", "EVENTS_MAX", "EXPOSURE_MAX", "N_MASSES_MAX", "arg",
                             "check", "check_array", "help_range", "markdown_table"],
     "leptoportal.constraints.registry": ["KINDS", "MODELS", "ROLES", "Constraint", "ModelChoice", "constraints_for",

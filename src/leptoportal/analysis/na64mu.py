@@ -23,12 +23,23 @@ dsigma/dx per method (``method``):
 ``form_factor``: "atomic-nuclear" (the G_2 the NA64-mu paper uses, its ref. [25] App. A;
 default) or "elastic" (Eq. 6 of the e->mu paper).
 
+Decays in flight (NA64-mu paper Fig. 2b): a scalar decaying visibly (S -> l l, gamma gamma)
+beyond the end of the last calorimeter also leaves missing energy.  :func:`production_spectrum`
+keeps the S energies E_S = x E_mu and weights of the double integral (coupling independent, once
+per mass) and :func:`yield_from_spectrum` replaces BR(S -> chi chi-bar) by the kept fraction
+BR_inv + BR_vis exp(-d/L(E_S)) node by node (:mod:`leptoportal.models.decay`), with d from the
+setup (:func:`decay_distance_cm`: production at the thin target's centre).  This is what the
+reach provider ``na64mu-thin-target`` uses; :func:`thin_target_yield`, :func:`yield_from_integral`
+and :func:`reach_coupling` are Eq. (3.1) as printed (invisible decays only).
+
 The sensitivity (Sec. 3.2): "background free, 95 % CL" means N_chi >= 3; the reach in g_mu
 at each m_S is the root of N_chi(g_mu) = N_required, found by the reach engine's root finder
 (:func:`leptoportal.stats.intervals.find_limits`: N on a grid of 8 points per decade of g_mu, the
-first upward crossing refined by brentq in log10 g_mu, |dt| <= 1e-10); N_chi grows
-monotonically with g_mu (g^2 Gamma_chi/(Gamma_chi + B g^2) with B > 0), so that crossing is the
-only one.
+first upward crossing refined by brentq in log10 g_mu, |dt| <= 1e-10).  With invisible decays
+only, N_chi grows monotonically with g_mu (g^2 Gamma_chi/(Gamma_chi + B g^2) with B > 0, tending
+to the plateau A Gamma_chi/B), so that crossing is the only one; the visible decays in flight add
+g^2 BR_vis <exp(-d/L)>, which falls again once L < d: an excluded window with an upper edge where
+it exceeds the plateau (small g_chi, or S -> chi chi-bar closed).
 """
 
 from __future__ import annotations
@@ -84,9 +95,15 @@ class ThinTarget:
     form_factor: str = DEFAULTS["form_factor"]
     beam: str = DEFAULTS["beam"]
     n_atoms_per_cm3: float | None = None
+    #: distance from the production point (the target centre) to the end of the last calorimeter [cm]:
+    #: S -> l l, gamma gamma beyond it still gives missing energy (decays in flight, NA64-mu paper
+    #: Fig. 2b); None: Eq. (3.1) as printed, S -> chi chi-bar only
+    decay_distance_cm: float | None = None
 
     def __post_init__(self):
         _positive("energy_gev", self.energy_gev)
+        if self.decay_distance_cm is not None:
+            _positive("decay_distance_cm", self.decay_distance_cm)
         _positive("target_length_cm", self.target_length_cm)
         _positive("dedy_gev_per_cm", self.dedy_gev_per_cm)
         _positive("x_min", self.x_min, upper=1.0)
@@ -133,14 +150,35 @@ class ThinTarget:
             dedy_gev_per_cm = min_ionising_dedx(spec.material)
         return cls(energy_gev=float(setup.beam.energy_gev), target=spec.material, target_length_cm=spec.length_cm,
                    dedy_gev_per_cm=dedy_gev_per_cm, x_min=x_min, method=method, form_factor=form_factor,
-                   beam=str(setup.beam.particle))
+                   beam=str(setup.beam.particle), decay_distance_cm=decay_distance_cm(setup, spec.length_cm))
 
     def resolved(self) -> dict:
         """The inputs of Eq. (3.1) actually used (written to reach.json and the reach.csv header)."""
         return {"energy_gev": self.energy_gev, "beam": self.beam, "target": self.target,
                 "target_length_cm": self.target_length_cm, "dedy_gev_per_cm": self.dedy_gev_per_cm,
                 "e_min_gev": self.e_min, "n_atoms_per_cm3": self.n_atoms, "x_min": self.x_min,
-                "method": str(self.method), "form_factor": self.form_factor}
+                "method": str(self.method), "form_factor": self.form_factor,
+                **({} if self.decay_distance_cm is None else {"decay_distance_cm": self.decay_distance_cm})}
+
+
+def decay_distance_cm(setup, target_length_cm: float | None = None) -> float:
+    """Distance [cm] from the thin target's centre to the downstream end of the setup's last
+    calorimeter (:attr:`leptoportal.detector.setup.Setup.last_calorimeter`).
+
+    The thin target of Eq. (3.1) has no position of its own: it is taken to start at the front face
+    of the setup's active target (its first ecal/target element), ``target_length_cm`` long (default:
+    the active target's thickness), and every S is taken to be made at its centre (the depth
+    spread, +- L_tg/2 = 10 cm of 1484 cm for NA64-mu, is neglected).  na64mu: 1494.2 - 10 = 1484.2 cm."""
+    from ..detector.setup import load_setup
+
+    setup = load_setup(setup)
+    act = setup.ecal
+    length = float(act.thickness_cm) if target_length_cm is None else float(target_length_cm)
+    d = float(setup.last_calorimeter.z_end_cm) - (float(act.z_start_cm) + 0.5 * length)
+    if not d > 0:
+        raise InputError("setup", f"setup {setup.name!r}: the last calorimeter ends at "
+                         f"{setup.last_calorimeter.z_end_cm:g} cm, not downstream of the target centre")
+    return d
 
 
 def min_ionising_dedx(material: str) -> float:
@@ -167,19 +205,13 @@ def _dsigma_dx_unit(proc, E: float, m_S: float, x: np.ndarray, order: int) -> np
     return api._evaluate(proc, "dsigma_dx", E, m_S, x, order)
 
 
-def production_integral(m_S, thin_target: ThinTarget | None = None, *, n_energy: int = 6, order: int = 1) -> float:
-    """int_{E_min}^{E_beam} dE int_{x_min}^{x_max} dx dsigma/dx per unit g_mu^2, in pb GeV.
-
-    Gauss-Legendre in E (the window is narrow: 2.5 GeV of 150 by default) and the engine's
-    graded x nodes between max(x_min, m_S/E) and 1 - m_mu/E.  Zero where the window is closed.
-    """
-    tt = thin_target or ThinTarget()
-    m_S = _positive("m_S", m_S)
+def _quadrature_nodes(m_S: float, tt: ThinTarget, n_energy: int, order: int):
+    """The nodes of Eq. (3.1)'s double integral: yields (E_mu, (E_beam - E_min) w_E, x nodes, x weights,
+    dsigma/dx per g^2 [GeV^-2]) for every Gauss-Legendre energy with an open x window."""
     proc = tt.process()
     m_mu = proc.beam.mass
     xg, wg = gauss_legendre(n_energy)
     lo, hi = tt.e_min, tt.energy_gev
-    total = 0.0
     for xi, wi in zip(xg, wg):
         E = lo + (hi - lo) * xi  # gauss_legendre is on [0, 1]
         if E <= m_mu + m_S:
@@ -191,8 +223,54 @@ def production_integral(m_S, thin_target: ThinTarget | None = None, *, n_energy:
         xs, wx = x_nodes(xlo, xhi, 8 * order)
         with np.errstate(all="ignore"):
             d = np.nan_to_num(_dsigma_dx_unit(proc, E, m_S, xs, order), nan=0.0, posinf=0.0, neginf=0.0)
-        total += (hi - lo) * wi * float(np.sum(wx * d))
+        yield E, (hi - lo) * wi, xs, wx, d
+
+
+def production_integral(m_S, thin_target: ThinTarget | None = None, *, n_energy: int = 6, order: int = 1) -> float:
+    """int_{E_min}^{E_beam} dE int_{x_min}^{x_max} dx dsigma/dx per unit g_mu^2, in pb GeV.
+
+    Gauss-Legendre in E (the window is narrow: 2.5 GeV of 150 by default) and the engine's
+    graded x nodes between max(x_min, m_S/E) and 1 - m_mu/E.  Zero where the window is closed.
+    """
+    tt = thin_target or ThinTarget()
+    m_S = _positive("m_S", m_S)
+    total = 0.0
+    for _, scale, _, wx, d in _quadrature_nodes(m_S, tt, n_energy, order):
+        total += scale * float(np.sum(wx * d))
     return total * api.GEV2_TO_PB
+
+
+@dataclass(frozen=True)
+class ProductionSpectrum:
+    """The S energy spectrum of Eq. (3.1) on its quadrature nodes, per unit g_mu^2 (coupling independent).
+
+    ``energy_gev``: E_S = x E_mu at every (E_mu, x) node; ``weight_pb_gev``: its weight
+    w_E w_x dsigma/dx [pb GeV], so that sum(weight g^2 f(E_S)) is int dE int dx dsigma/dx f(x E)
+    for any per-scalar factor f (BR(S -> chi chi-bar) or the decays-in-flight kept fraction).
+    ``integral_pb_gev``: :func:`production_integral` (the same nodes, summed in the same order)."""
+
+    mass: float
+    energy_gev: np.ndarray
+    weight_pb_gev: np.ndarray
+    integral_pb_gev: float
+
+
+def production_spectrum(m_S, thin_target: ThinTarget | None = None, *, n_energy: int = 6,
+                        order: int = 1) -> ProductionSpectrum:
+    """:class:`ProductionSpectrum` of mu N -> mu N S in the thin target: the nodes and weights of
+    :func:`production_integral` kept per node (6 energies x 80 x nodes at order 1)."""
+    tt = thin_target or ThinTarget()
+    m_S = _positive("m_S", m_S)
+    es, ws = [], []
+    total = 0.0
+    for E, scale, xs, wx, d in _quadrature_nodes(m_S, tt, n_energy, order):
+        total += scale * float(np.sum(wx * d))
+        es.append(xs * E)
+        ws.append(scale * wx * d * api.GEV2_TO_PB)
+    energy = np.concatenate(es) if es else np.zeros(0)
+    weight = np.concatenate(ws) if ws else np.zeros(0)
+    energy = np.maximum(energy, m_S)  # x >= m_S/E by construction; guards the last ulp of x E
+    return ProductionSpectrum(m_S, energy, weight, total * api.GEV2_TO_PB)
 
 
 def _check_model(model):
@@ -221,6 +299,29 @@ def yield_from_integral(model, mot, tt: ThinTarget, integral_pb_gev: float):
     br = np.asarray(model.br_invisible(), float)
     g2 = np.asarray(model.g_mu, float) ** 2
     out = mot * tt.n_atoms / tt.dedy_gev_per_cm * integral_pb_gev * PB_TO_CM2 * g2 * br
+    return float(out) if out.ndim == 0 else out
+
+
+def yield_from_spectrum(model, mot, tt: ThinTarget, spectrum: ProductionSpectrum):
+    """N of Eq. (3.1) with the decays in flight of S (NA64-mu paper Fig. 2: (a) S -> chi chi-bar
+    anywhere, (b) S -> l l, gamma gamma beyond the end of the last calorimeter)::
+
+        N = MOT n_atom/<dE/dy> g_mu^2 sum_k w_k [BR_inv + BR_vis exp(-d/L(E_S,k))]
+
+    with L = (p_S/m_S) hbar c / Gamma_S (:mod:`leptoportal.models.decay`), d =
+    ``tt.decay_distance_cm`` and the widths of Eq. (2.5) at every coupling of ``model.g_mu`` (an
+    array is evaluated in one pass).  ``tt.decay_distance_cm`` None: the bracket is BR_inv (Eq. 3.1
+    as printed, :func:`yield_from_integral`).  Returns a float or an array like ``model.g_mu``."""
+    from ..models.decay import mean_kept_fraction, proper_distance_cm
+
+    if tt.decay_distance_cm is None or spectrum.weight_pb_gev.size == 0 or not spectrum.integral_pb_gev > 0:
+        return yield_from_integral(model, mot, tt, spectrum.integral_pb_gev)
+    if not np.isclose(float(model.m_S), spectrum.mass, rtol=1e-12, atol=0.0):
+        raise InputError("model", f"m_S = {model.m_S:g} GeV but the spectrum is for {spectrum.mass:g} GeV")
+    u = proper_distance_cm(spectrum.mass, spectrum.energy_gev, tt.decay_distance_cm)
+    kept = mean_kept_fraction(model.width_chichi(), model.width_visible(), u, spectrum.weight_pb_gev)
+    g2 = np.asarray(model.g_mu, float) ** 2
+    out = mot * tt.n_atoms / tt.dedy_gev_per_cm * spectrum.integral_pb_gev * PB_TO_CM2 * g2 * np.asarray(kept, float)
     return float(out) if out.ndim == 0 else out
 
 

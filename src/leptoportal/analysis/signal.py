@@ -519,6 +519,29 @@ def simulate_signal_muon_beam(setup="na64mu", mass=0.1, coupling=1e-4, *, events
                          "selection_s": t_end - t_mu, "total_s": t_end - t0})
 
 
+def selected_scalars(res: SignalResult, setup) -> dict:
+    """The selected events of a simulated point as a sample of produced scalars, for their decays in
+    flight (:mod:`leptoportal.models.decay`): ``weight`` (generator weights), ``energy_gev`` (the
+    scalar's lab energy), ``z_cm`` (the vertex along the beam, the setup's coordinates) and
+    ``distance_cm`` (from the vertex to the downstream end of the setup's last calorimeter,
+    :attr:`leptoportal.detector.setup.Setup.last_calorimeter`; measured along the beam axis: the
+    scalar's angle, ~ m_S/E_S <~ 0.1 up to m_S = 10 GeV at 150 GeV, would lengthen it by 1/cos theta,
+    i.e. by < 0.5 %, neglected).
+
+    ``setup``: the setup the result was simulated with (name, path or Setup); its active target
+    (the first ecal/target element) holds the vertices (``arrays["z_cm"]`` is the depth in it)."""
+    from ..detector.setup import load_setup
+
+    st = load_setup(setup)
+    if st.name != res.setup:
+        raise InputError("setup", f"the result was simulated with setup {res.setup!r}, not {st.name!r}")
+    a = res.arrays
+    mask = np.asarray(a["mask"], bool)
+    z = float(st.ecal.z_start_cm) + np.asarray(a["z_cm"], float)[mask]
+    return {"weight": np.asarray(a["weight"], float)[mask], "energy_gev": np.asarray(a["e_phi"], float)[mask],
+            "z_cm": z, "distance_cm": float(st.last_calorimeter.z_end_cm) - z}
+
+
 def efficiency_vs_mass(masses, setup="na64e", coupling=1e-4, **kw):
     """Fig. 5 of the e->mu paper: (masses, efficiency, error, yield_per_eot, selected_per_eot) arrays."""
     rows = [simulate_signal(setup, float(m), coupling, **kw) for m in np.atleast_1d(masses)]

@@ -93,6 +93,11 @@ def register(sub) -> None:
     y.add_argument("--form-factor", default="atomic-nuclear", choices=["elastic", "atomic-nuclear"],
                    help="G2 (default atomic-nuclear, as the paper)")
     y.add_argument("--beam", default="mu+", choices=["mu+", "mu-"], help="beam charge (default mu+)")
+    y.add_argument("--decay-distance-cm", type=arg("length_cm"), default=None, metavar="CM",
+                   help="also count S -> l l, gamma gamma decaying beyond this distance from the target centre "
+                        "(decays in flight, the paper's Fig. 2b; the na64mu setup: 1484.2 cm to the end of its last "
+                        "HCAL, as the reach providers use); default: Eq. (3.1) as printed, S -> chi chi only, "
+                        f"{help_range('length_cm')}")
     y.add_argument("--json", action="store_true", help="one JSON object")
     y.set_defaults(func=run_yield)
 
@@ -183,12 +188,13 @@ def run_yield(args) -> int:
 
     model = _model(args)
     tt = na64mu.ThinTarget(args.energy, args.target, args.target_length_cm, args.dedy, args.x_min, args.method,
-                           args.form_factor, args.beam)
-    integral = na64mu.production_integral(args.mass, tt)
+                           args.form_factor, args.beam, decay_distance_cm=args.decay_distance_cm)
+    spectrum = na64mu.production_spectrum(args.mass, tt)
+    integral = spectrum.integral_pb_gev
     if not integral > 0:
         raise InputError("--mass", f"m_S = {args.mass:g} GeV cannot be produced with x = E_S/E_mu > --x-min = "
                          f"{args.x_min:.4g} by a {args.energy:g} GeV beam on {args.target} (zero phase space)")
-    n = na64mu.yield_from_integral(model, args.mot, tt, integral)
+    n = na64mu.yield_from_spectrum(model, args.mot, tt, spectrum)
     rec = {
         "model": args.model, "mass_gev": args.mass, "g_mu": args.g_mu, "mot": args.mot,
         "n_signal": n, "br_invisible": float(model.br_invisible()),
@@ -197,8 +203,14 @@ def run_yield(args) -> int:
         "target": args.target, "target_length_cm": args.target_length_cm, "x_min": args.x_min,
         "n_atoms_per_cm3": tt.n_atoms, "equation": "NA64-mu paper Eq. (3.1)",
     }
+    if args.decay_distance_cm is not None:
+        rec["decay_distance_cm"] = args.decay_distance_cm
+        rec["equation"] += " with decays in flight: BR_inv + BR_vis exp(-d/L(E_S)) per S (Fig. 2)"
     if not model.invisible_open:
-        rec["warning"] = "m_chi >= m_S/2: S cannot decay to chi chi-bar, so n_signal = 0"
+        rec["warning"] = ("m_chi >= m_S/2: S cannot decay to chi chi-bar, so n_signal = 0 (give --decay-distance-cm "
+                          "to count visible decays beyond the detector)" if args.decay_distance_cm is None else
+                          "m_chi >= m_S/2: S cannot decay to chi chi-bar; n_signal counts only its visible decays "
+                          "beyond --decay-distance-cm")
     emit_record(rec, args.json)
     return 0
 

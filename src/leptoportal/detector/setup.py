@@ -185,6 +185,18 @@ class Setup:
         raise InputError("setup", f"setup {self.name!r} has no ecal/target element")
 
     @property
+    def last_calorimeter(self) -> Element:
+        """The furthest-downstream element of kind "ecal" or "hcal": a scalar decaying visibly
+        (S -> l l, gamma gamma) before its end leaves energy in the detector, one decaying beyond it
+        still gives missing energy (NA64-mu paper Fig. 2b; :mod:`leptoportal.models.decay`)."""
+        cal = [e for e in self.elements if e.kind in ("ecal", "hcal")]
+        if not cal:
+            raise InputError("setup", f"setup {self.name!r} has no element of kind ecal or hcal (needed for the "
+                             "decays in flight of the scalar: visible decays before the end of the last calorimeter "
+                             "are seen)")
+        return max(cal, key=lambda e: e.z_end_cm)
+
+    @property
     def hcal_indices(self) -> tuple:
         return self.indices("hcal")
 

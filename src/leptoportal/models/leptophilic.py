@@ -526,6 +526,11 @@ class LeptophilicScalar:
         return (self.width_ll("e") + self.width_ll("mu") + self.width_ll("tau")
                 + self.width_chichi() + self.width_gammagamma())
 
+    def width_visible(self):
+        """Gamma(S -> e e, mu mu, tau tau, gamma gamma) [GeV]: the visible part of Eq. (2.5), summed
+        directly (not Gamma_S - Gamma_chi, which cancels when the visible width is tiny)."""
+        return (self.width_ll("e") + self.width_ll("mu") + self.width_ll("tau")) + self.width_gammagamma()
+
     def br_invisible(self):
         """BR(S -> chi chi-bar) = Gamma_chi / Gamma_S (0 where Gamma_S = 0, i.e. no couplings)."""
         inv = np.asarray(self.width_chichi(), float)

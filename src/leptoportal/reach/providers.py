@@ -11,16 +11,19 @@ function in log g without assuming any power of g (see :mod:`leptoportal.reach.e
 
 Registered providers
 --------------------
-``na64mu-thin-target``  NA64-mu paper (Chen, Kozaczuk, Zhong, arXiv:1807.03790) Eq. (3.1):
-    the number of S -> chi chi-bar events incl. BR(S -> chi chi-bar), which depends on g_mu
-    through the visible widths.  Beam particle and energy from the setup's ``[beam]``, target
+``na64mu-thin-target``  NA64-mu paper (Chen, Kozaczuk, Zhong, arXiv:1807.03790) Eq. (3.1)
+    with the decays in flight of its Fig. 2: the number of S -> chi chi-bar decays plus the visible
+    decays beyond the end of the last calorimeter, g^2 sum_k w_k [BR_inv + BR_vis exp(-d/L(E_S,k))]
+    over the tabulated S energy spectrum (d: thin-target centre to the end of the last calorimeter
+    of the setup; widths exact at every g).  Beam particle and energy from the setup's ``[beam]``, target
     material and length from its ``[target]`` (:meth:`ThinTarget.from_setup
     <leptoportal.analysis.na64mu.ThinTarget.from_setup>`); options: dedy_gev_per_cm (default:
     minimum-ionising loss of the target), x_min, method, form_factor, order.  Model: ``leptophilic``.
 ``na64mu-simulation``  the NA64-mu detector chain for the leptophilic scalar
     (:func:`leptoportal.analysis.signal.simulate_signal_muon_beam`: production along the beam
     muon's track in the setup's active target, generator, muon transport, NA64-mu selection)
-    once per mass at g_ref; N(g) = yield x efficiency x MOT x (g/g_ref)^2 x BR(S -> chi chi-bar)(g).
+    once per mass at g_ref; N(g) = yield x efficiency x MOT x (g/g_ref)^2 x the kept fraction
+    BR_inv + BR_vis exp(-d_i/L_i) averaged over the selected events (S energy and vertex of each).
     Model: ``leptophilic``.
 ``na64mu-mu-to-e``  mu N -> e N phi at NA64-mu (:func:`leptoportal.analysis.signal_mue.simulate_signal_mu_to_e`,
     the proposed selection: no outgoing track, E_miss >= 50 GeV) once per mass at h_ref;
@@ -235,24 +238,27 @@ register_provider(YieldProvider("toy-cpu", _make_cpu, "CPU-bound Monte-Carlo sta
 
 # ----------------------------------------------------------------------------- real providers
 def _make_na64mu(mass, model, o, seed, setup):
-    """Eq. (3.1) of arXiv:1807.03790: the coupling-independent production integral is computed once
-    per mass (:func:`leptoportal.analysis.na64mu.production_integral`); N(g) then follows from
-    :func:`~leptoportal.analysis.na64mu.yield_from_integral` with BR(S -> chi chi-bar) evaluated
-    exactly at every g (not BR = 1)."""
+    """Eq. (3.1) of arXiv:1807.03790 with the decays in flight of S (its Fig. 2): the coupling-independent
+    S energy spectrum is tabulated once per mass (:func:`leptoportal.analysis.na64mu.production_spectrum`,
+    the nodes of the production integral); N(g) then follows from
+    :func:`~leptoportal.analysis.na64mu.yield_from_spectrum`: g^2 sum_k w_k [BR_inv + BR_vis exp(-d/L(E_S,k))]
+    with the widths evaluated exactly at every g and d from the setup (thin-target centre to the end of
+    the last calorimeter).  The yield may fall again at large g (visible decays inside): upper edge."""
     from ..analysis import na64mu
     from ..models.leptophilic import LeptophilicScalar
 
     opts = dict(o)
     order = opts.pop("order", 1)
     tt = na64mu.ThinTarget.from_setup(setup, **opts)
-    integral = na64mu.production_integral(mass, tt, order=order)
+    spectrum = na64mu.production_spectrum(mass, tt, order=order)
     rel = {"eps_R": model["eps_R"], "mchi_ratio": None} if "eps_R" in model else {"mchi_ratio": model["mchi_ratio"]}
 
     def events(g, E):
         m = LeptophilicScalar.from_preset(model["pattern"], mass, np.asarray(g, float), g_chi=model["g_chi"], **rel)
-        return np.asarray(na64mu.yield_from_integral(m, E, tt, integral), float)
+        return np.asarray(na64mu.yield_from_spectrum(m, E, tt, spectrum), float)
 
-    return PointYield(events, False, {"factorised": 1.0, "production_integral_pb_gev": integral})
+    return PointYield(events, True, {"production_integral_pb_gev": spectrum.integral_pb_gev,
+                                     "decay_distance_cm": float(tt.decay_distance_cm)})
 
 
 def _make_mu_to_e(mass, model, o, seed, setup):
@@ -336,9 +342,13 @@ def _make_na64mu_simulation(mass, model, o, seed, setup):
     """The NA64-mu detector chain for the leptophilic scalar (mu N -> mu N S off the beam muon, the
     muon transported through the setup, the NA64-mu selection): produced S per MOT and the
     selection efficiency once per mass at a reference g_ref; N(g) = yield x efficiency x MOT x
-    (g/g_ref)^2 x BR(S -> chi chi-bar)(g), exact for the invisible decay (production ~ g^2,
-    kinematics and efficiency independent of g)."""
+    (g/g_ref)^2 x <BR_inv + BR_vis exp(-d_i/L_i)>_selected, the kept fraction of the decays in flight
+    (NA64-mu paper Fig. 2) averaged over the selected events with their weights, S energies and
+    distances d_i from their vertex to the end of the last calorimeter
+    (:func:`leptoportal.analysis.signal.selected_scalars`).  Exact in g: production ~ g^2, kinematics
+    and selection independent of g, the widths evaluated at every g."""
     from ..analysis import signal
+    from ..models.decay import mean_kept_fraction, proper_distance_cm
     from ..models.leptophilic import LeptophilicScalar
 
     g_ref = o["reference_coupling"]
@@ -346,14 +356,24 @@ def _make_na64mu_simulation(mass, model, o, seed, setup):
                                            method=o["method"], preset=model["pattern"], form_factor=o["form_factor"])
     per_mot = _selected_per_exposure(res, mass, "simulate_signal_muon_beam")
     rel = {"eps_R": model["eps_R"], "mchi_ratio": None} if "eps_R" in model else {"mchi_ratio": model["mchi_ratio"]}
+    sel = signal.selected_scalars(res, setup)
+    if sel["weight"].size and float(np.sum(sel["weight"])) > 0:
+        # once per mass; E_S >= m_S up to the generator's rounding (a few ulp), hence the clip
+        u = proper_distance_cm(mass, np.maximum(sel["energy_gev"], mass), sel["distance_cm"])
+        w = sel["weight"]
+    else:  # nothing selected: per_mot is 0
+        u = w = None
 
     def events(g, E):
         g = np.asarray(g, float)
         m = LeptophilicScalar.from_preset(model["pattern"], mass, g, g_chi=model["g_chi"], **rel)
-        return per_mot * E * (g / g_ref) ** 2 * np.asarray(m.br_invisible(), float)
+        kept = m.br_invisible() if u is None else mean_kept_fraction(m.width_chichi(), m.width_visible(), u, w)
+        return per_mot * E * (g / g_ref) ** 2 * np.asarray(kept, float)
 
-    return PointYield(events, False, {"efficiency": float(res.efficiency), "yield_per_mot_ref": float(res.yield_per_eot)},
-                      _mc_precision(res))
+    info = {"efficiency": float(res.efficiency), "yield_per_mot_ref": float(res.yield_per_eot)}
+    if w is not None:  # the selected S's mean distance to the end of the last calorimeter
+        info["decay_distance_cm_mean"] = float(np.average(sel["distance_cm"], weights=w))
+    return PointYield(events, True, info, _mc_precision(res))
 
 
 def _resolve_na64mu_simulation(o, setup):
@@ -367,18 +387,25 @@ def _resolve_na64mu_simulation(o, setup):
     ecal = st.ecal
     return {"beam": str(st.beam.particle), "energy_gev": float(st.beam.energy_gev), "active_target": ecal.name,
             "active_target_length_cm": float(ecal.thickness_cm),
-            "nuclei": list(production_nuclei(ecal.shower_medium())), **dict(o)}
+            "nuclei": list(production_nuclei(ecal.shower_medium())), **_decay_volume(st), **dict(o)}
+
+
+def _decay_volume(st) -> dict:
+    """Where a visible decay in flight stops removing the event: the end of the last calorimeter."""
+    last = st.last_calorimeter
+    return {"last_calorimeter": last.name, "last_calorimeter_end_cm": float(last.z_end_cm)}
 
 
 def _resolve_na64mu(o, setup):
     import warnings
 
     from ..analysis import na64mu
+    from ..detector.setup import load_setup
 
     opts = dict(o)
     order = opts.pop("order", 1)
     tt = na64mu.ThinTarget.from_setup(setup, **opts)
-    out = {**tt.resolved(), "order": order}
+    out = {**tt.resolved(), **_decay_volume(load_setup(setup)), "order": order}
     if opts.get("dedy_gev_per_cm") is not None:  # a stated <dE/dy>: say when it is not the target's
         try:
             mip = na64mu.min_ionising_dedx(tt.target)
