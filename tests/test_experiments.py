@@ -140,3 +140,31 @@ def test_shipped_experiment_runs_at_test_size(name, masses, tmp_path):
     if len(cfg.exposures) == 2:
         e1, e2 = cfg.exposures
         assert lim[(masses[0], e1)] / lim[(masses[0], e2)] == pytest.approx((e2 / e1) ** 0.5, rel=1e-6)
+
+
+def test_missing_energy_counts_decays_in_flight_and_finds_the_upper_edge(tmp_path):
+    """With g_chi = 1e-8 the 10 MeV scalar of LDMX-16 decays visibly (S -> e e) at large g_mu: the
+    band closes.  At its upper edge the yield, recomputed node by node with kept_fraction
+    (BR_inv + BR_vis exp(-d_i/L_i) for each quadrature node, not the provider's blocked mean), must be
+    the required 2.303 events; the root is found to |d log10 g| <= 1e-10, and N varies as ~g^-k with
+    k of order 10 there: 1e-6."""
+    from leptoportal.analysis.missing_energy import beam_coupling
+    from leptoportal.models.decay import kept_fraction
+    from leptoportal.models.leptophilic import LeptophilicScalar
+    from leptoportal.reach import run_scan
+
+    raw = copy.deepcopy(load_config("ldmx16-leptophilic").raw)
+    raw["model"]["g_chi"] = 1e-8
+    raw["masses"] = [0.01]
+    cfg = parse_config(raw, name="window")
+    res = run_scan(cfg, tmp_path, progress=False, quiet=True, overlays=False)
+    (row,) = res.rows
+    assert row["status"] == "excluded-window" and row["coupling_limit"] < row["coupling_upper_edge"]
+    st = cfg.loaded_setup
+    grid = production_grid(st, 0.01, Selection(recoil_max_gev=4.8, efficiency=0.5))
+    end = st.last_calorimeter.z_end_cm
+    for g in (row["coupling_limit"], row["coupling_upper_edge"]):
+        m = LeptophilicScalar.from_preset("lepton-specific", 0.01, g, g_chi=1e-8, mchi_ratio=3.0)
+        kept = kept_fraction(m.width_chichi(), m.width_visible(), 0.01, grid.e_s, end - grid.z_cm)
+        n = 1e15 * 0.5 * float(beam_coupling(m, "e")) ** 2 * float(np.sum(grid.weight * kept))
+        assert n == pytest.approx(-math.log(0.1), rel=1e-6)

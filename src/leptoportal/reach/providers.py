@@ -432,22 +432,35 @@ def _grid_kw(o):
 
 def _make_missing_energy(mass, model, o, seed, setup):
     """Production along the beam track, a thin foil or the shower (whichever the setup describes)
-    into the signal region, once per mass per unit g_l^2 (:func:`leptoportal.analysis.missing_energy.
-    production_grid`); N(g) = exposure x efficiency x g_l(g)^2 x weight x BR(S -> chi chi-bar)(g)."""
+    into the signal region, once per mass per unit g_l^2 on quadrature nodes (S energy E_i, depth
+    z_i, weight w_i; :func:`leptoportal.analysis.missing_energy.production_grid`);
+    N(g) = exposure x efficiency x g_l(g)^2 x sum_i w_i x <BR_inv + BR_vis exp(-d_i/L_i)>, the kept
+    fraction of the decays in flight (NA64-mu paper Fig. 2; :func:`leptoportal.models.decay.
+    mean_kept_fraction`) with d_i the distance from the node's depth to the end of the setup's last
+    calorimeter."""
     from ..analysis.missing_energy import beam_coupling, production_grid
+    from ..detector.setup import load_setup
+    from ..models.decay import mean_kept_fraction, proper_distance_cm
     from ..models.leptophilic import LeptophilicScalar
 
-    grid = production_grid(setup, mass, _selection(o), **_grid_kw(o))
+    st = load_setup(setup)
+    grid = production_grid(st, mass, _selection(o), **_grid_kw(o))
     total, eff = grid.total(), float(o["efficiency"])
     rel = {"eps_R": model["eps_R"], "mchi_ratio": None} if "eps_R" in model else {"mchi_ratio": model["mchi_ratio"]}
+    end = float(st.last_calorimeter.z_end_cm)
+    keep = grid.weight > 0
+    u = proper_distance_cm(mass, np.maximum(grid.e_s[keep], mass), np.maximum(end - grid.z_cm[keep], 0.0))
+    w = grid.weight[keep]
 
     def events(g, E):
         g = np.asarray(g, float)
         m = LeptophilicScalar.from_preset(model["pattern"], mass, g, g_chi=model["g_chi"], **rel)
         gl = np.asarray(beam_coupling(m, grid.lepton), float)
-        return E * eff * total * gl ** 2 * np.asarray(m.br_invisible(), float)
+        kept = mean_kept_fraction(m.width_chichi(), m.width_visible(), u, w) if w.size else m.br_invisible()
+        return E * eff * total * gl ** 2 * np.asarray(kept, float)
 
-    return PointYield(events, False, {"produced_per_beam_unit_coupling": total, "efficiency": eff})
+    info = {"produced_per_beam_unit_coupling": total, "efficiency": eff, "last_calorimeter_end_cm": end}
+    return PointYield(events, True, info)
 
 
 def _resolve_missing_energy(o, setup, model=None):
@@ -466,6 +479,8 @@ def _resolve_missing_energy(o, setup, model=None):
     sel = _selection(o)  # validates the signal region
     out = {"beam": str(st.beam.particle), "energy_gev": float(st.beam.energy_gev), "production": mode,
            **sel.resolved(), **{k: v for k, v in o.items() if k not in sel.resolved()}}
+    out["last_calorimeter"] = st.last_calorimeter.name
+    out["last_calorimeter_end_cm"] = float(st.last_calorimeter.z_end_cm)
     if st.target is not None and mode != "shower":
         out.update(target=st.target.material, target_length_cm=float(st.target.length_cm))
     else:
