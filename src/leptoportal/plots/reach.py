@@ -67,9 +67,12 @@ def plot_reach(cfg, rows: list[dict], overlays: list[dict], outdir, comparisons=
         y_lo = max(y_lo, cfg.coupling["min"] / 10)
         y_hi = min(y_hi, cfg.coupling["max"] * 10)
 
+    #: a figure with many curves (the NA64-mu paper's Figs. 5-6) puts its legend beside the axes
+    wide = len(overlays) + len(comparisons) + len(cfg.exposures) * (2 if getattr(cfg, "observed_events", None)
+                                                                    is not None else 1) > 8
     with style():
-        fig = new_figure((10, 8))
-        ax = fig.add_axes((0.14, 0.12, 0.82, 0.80))
+        fig = new_figure((16, 8) if wide else (10, 8))
+        ax = fig.add_axes((0.09, 0.12, 0.52, 0.80) if wide else (0.14, 0.12, 0.82, 0.80))
         handles = []
         for o in overlays:
             st = o["style"]
@@ -87,11 +90,17 @@ def plot_reach(cfg, rows: list[dict], overlays: list[dict], outdir, comparisons=
             elif o["kind"] == "sidm":
                 h = ax.axvspan(x_lo / 10, o["boundary_gev"], color=st["color"], alpha=st.get("alpha", 0.3), lw=0.0,
                                label=o["label"], zorder=0)
+            elif o["kind"] == "experiment":  # another experiment's reach: its edges as lines
+                (h,) = ax.plot(m, o["lo"], color=st["color"], ls=st.get("linestyle", "--"), lw=2.0, label=o["label"],
+                               zorder=3)
+                if np.isfinite(o["hi"]).any():
+                    ax.plot(m, o["hi"], color=st["color"], ls=st.get("linestyle", "--"), lw=2.0, zorder=3)
             elif o.get("role") in ("excluded", "favoured"):  # a registry constraint or a user's limit file
                 ok = np.isfinite(o["lo"])
                 top = np.minimum(o["hi"], y_hi * 10)
                 h = ax.fill_between(m, o["lo"], top, where=ok, color=st["color"], alpha=st.get("alpha", 0.35),
                                     hatch=st.get("hatch"), lw=0.0, label=o["label"], zorder=1)
+                ax.plot(m, o["lo"], color=st["color"], lw=1.2, zorder=1.5)  # its edge, readable where regions overlap
             else:
                 (h,) = ax.plot(m, o["lo"], color=st["color"], ls=st.get("linestyle", "-"), lw=2.0, label=o["label"],
                                zorder=2)
@@ -136,7 +145,10 @@ def plot_reach(cfg, rows: list[dict], overlays: list[dict], outdir, comparisons=
         ax.set_xlabel(_mass_label(cfg))
         ax.set_ylabel(cfg.coupling["label"])
         ax.set_title(f"{cfg.title}: {100 * cfg.cl:g}% CL", fontsize=16)
-        ax.legend(handles=handles, loc=cfg.plot.get("legend_loc", "best"), fontsize=13, frameon=False)
+        if wide:
+            ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=12, frameon=False)
+        else:
+            ax.legend(handles=handles, loc=cfg.plot.get("legend_loc", "best"), fontsize=13, frameon=False)
         png = out / "reach.png"
         pdf = out / "reach.pdf"
         save_figure(fig, png, dpi=100)
@@ -162,6 +174,8 @@ def plot_reach(cfg, rows: list[dict], overlays: list[dict], outdir, comparisons=
     csv = write_csv(out / "reach_overlays.csv", data, {
         "figure": "reach.png overlays (the reach curves are in reach.csv)",
         "overlays": "; ".join(kinds) or "none",
+        **({"reproduces": cfg.plot["reproduces"]} if cfg.plot.get("reproduces") else {}),
+        **({"not drawn": " | ".join(cfg.plot["not_drawn"])} if cfg.plot.get("not_drawn") else {}),
         "units": "mass_gev in GeV; couplings dimensionless; inf = up to the top of the plot; "
                  "sidm: mass_gev is the boundary m_S* (region below it); relic lines: low = high; nan = no solution",
     })

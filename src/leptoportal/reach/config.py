@@ -471,6 +471,9 @@ def _parse_overlays(raw: dict, model: dict) -> tuple:
         if not isinstance(ov, dict):
             raise InputError(path, "must be a table")
         kind = _str(ov, "kind", path, required=True)
+        if kind == "experiment":
+            out.append(_experiment_overlay(ov, path, raw.get("model", {})))
+            continue
         if kind not in OVERLAY_KINDS:
             out.append(_registry_overlay(ov, kind, path, model))
             continue
@@ -512,6 +515,41 @@ def _parse_overlays(raw: dict, model: dict) -> tuple:
             o["limit_cm2_g"] = _num(ov, "limit_cm2_g", path, default=1.0, lo=0.0, lo_open=True)
         out.append(o)
     return tuple(out)
+
+
+def experiment_config(ref: str, raw_model: dict) -> "ReachConfig":
+    """Another experiment's config (a shipped name or a .toml path) with the figure's ``[model]`` in
+    place of its own and without its overlays: the experiment (setup, provider, exposures,
+    statistics, masses) evaluated for the model of the figure it is drawn in."""
+    cousin = load_config(ref)
+    raw = copy.deepcopy(cousin.raw)
+    raw["model"] = copy.deepcopy(raw_model)
+    raw.pop("overlays", None)
+    return parse_config(raw, name=cousin.name)
+
+
+def _experiment_overlay(ov: dict, path: str, raw_model: dict) -> dict:
+    """``kind = "experiment"``: another experiment's expected reach (``config``: a shipped name or a
+    .toml path beside this config; ``exposure``: one of its exposures, default the largest),
+    computed by leptoportal for this config's model (:func:`experiment_config`)."""
+    _no_unknown(ov, {"kind", "config", "exposure", "label", "color", "linestyle"}, path)
+    ref = _str(ov, "config", path, required=True)
+    try:
+        cousin = experiment_config(ref, raw_model)
+    except InputError as exc:
+        raise InputError(f"{path}.config", f"{ref}: {exc.parameter}: {exc.message}") from None
+    exposure = max(cousin.exposures)
+    if "exposure" in ov:
+        exposure = _num(ov, "exposure", path, domain="exposure")
+        if exposure not in cousin.exposures:
+            raise InputError(f"{path}.exposure", f"must be one of {ref}'s exposures "
+                             f"({', '.join(f'{x:g}' for x in cousin.exposures)}); got {exposure:g}")
+    o = {"kind": "experiment", "config": ref, "exposure": exposure, "label": _str(ov, "label", path, default=""),
+         "experiment_inputs_sha256": cousin.inputs_hash()}
+    for k in ("color", "linestyle"):
+        if k in ov:
+            o[k] = _str(ov, k, path)
+    return o
 
 
 def registry_model(model: dict):
@@ -614,6 +652,12 @@ def _parse_plot(raw: dict) -> dict:
             raise InputError("plot.curve_labels", "must be a list of strings (one per exposure)")
         out["curve_labels"] = list(v)
     out["overlay_points"] = _num(d, "overlay_points", "plot", default=60, lo=2, hi=2000, integer=True)
+    out["reproduces"] = _str(d, "reproduces", "plot", default="")
+    if "not_drawn" in d:
+        v = d["not_drawn"]
+        if not (isinstance(v, list) and all(isinstance(x, str) and x.strip() for x in v)):
+            raise InputError("plot.not_drawn", "must be a list of non-empty strings ('what: why')")
+        out["not_drawn"] = list(v)
     return out
 
 
@@ -770,8 +814,10 @@ def load_config(name_or_path) -> ReachConfig:
         if isinstance(setup, str) and is_setup_path(setup) and not Path(setup).expanduser().is_absolute():
             raw["setup"] = str(p.parent / setup)  # a setup file is found beside the config that names it
         for ov in raw.get("overlays", []) if isinstance(raw.get("overlays"), list) else []:
-            for key in ("path", "alp_file"):  # a limit file, a mono-photon entry's ALP curve
+            for key in ("path", "alp_file", "config"):  # a limit file, an ALP curve, another experiment
                 f = ov.get(key) if isinstance(ov, dict) else None
+                if key == "config" and isinstance(f, str) and not is_setup_path(f):
+                    continue  # a shipped config's name
                 if isinstance(f, str) and not Path(f).expanduser().is_absolute():
                     ov[key] = str(p.parent / f)  # so is a limit file
     return parse_config(raw, name=name)

@@ -617,6 +617,8 @@ def _write_json(plan: ScanPlan, complete: bool, bkg: dict, required: list, timin
     }
     meta["overlays"] = [{k: o[k] for k in ("kind", "label", "source", "determination", "determination_label",
                                            "consistent_with_zero") if k in o} for o in overlays]
+    if cfg.plot.get("reproduces") or cfg.plot.get("not_drawn"):
+        meta["figure"] = {"reproduces": cfg.plot.get("reproduces", ""), "not_drawn": cfg.plot.get("not_drawn", [])}
     if paper_cmp is not None:
         meta["paper_comparison"] = paper_cmp
     if comparisons:

@@ -15,6 +15,10 @@ Kinds (``[[overlays]]`` in the config):
                  sigma_T/m_chi ∝ g_chi^4 m_chi / m_S^4 ∝ m_S^-3 at fixed m_S/m_chi, this is a
                  vertical band m_S < m_S* (independent of the lepton coupling), with m_S* from
                  :func:`leptoportal.constraints.darkmatter.sidm_mass_boundary`.
+``experiment``   another experiment's expected reach for this config's model (``config``: a shipped
+                 name or a .toml path; ``exposure``: one of its exposures, default the largest): its
+                 scan runs serially once, kept in the cache keyed by its inputs and the package's
+                 sources (:func:`experiment_dir`), and is read back afterwards.
 any registry id  a constraint of :mod:`leptoportal.constraints.registry` (``leptoportal constraints
                  list``), or ``file`` (a user's limit CSV): the first coupling interval of its role
                  at each mass, evaluated for the config's model.  ``reach-csv`` (``path`` = the
@@ -68,12 +72,15 @@ def compute_overlays(cfg, rows, warn) -> list[dict]:
     lo_m, hi_m = mass_range(cfg, rows)
     n = cfg.plot.get("overlay_points", 60)
     out = []
-    n_registry = 0
+    n_registry = n_experiment = 0
     for i, ov in enumerate(cfg.overlays):
         kind = ov["kind"]
         if "constraint" in ov:
             ov = {**ov, "registry_index": n_registry}
             n_registry += 1
+        if kind == "experiment":
+            ov = {**ov, "experiment_index": n_experiment}
+            n_experiment += 1
         try:
             item = _one(ov, lo_m, hi_m, n, cfg)
         except InputError:
@@ -107,11 +114,54 @@ def _registry(ov, lo_m, hi_m, n, cfg, style) -> dict:
             "hi": hi, "source": c.source}
 
 
+#: colours of other experiments' reach curves (``kind = "experiment"``), in overlay order
+EXPERIMENT_COLORS = ("#1f77b4", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f")
+
+
+def experiment_dir(cousin) -> "Path":
+    """Where another experiment's scan is kept between runs: the cache, keyed by its inputs and by
+    every source file of the package (a new version recomputes it)."""
+    from pathlib import Path
+
+    from .. import cache
+
+    pkg = Path(cache.__file__).parent
+    files = tuple(sorted(str(f.relative_to(pkg)) for f in pkg.rglob("*.py")))
+    key = cache.cache_key({"inputs": cousin.inputs_hash(), "source": cache.source_hash(files)})
+    return cache.cache_dir("experiments") / f"{cousin.name}-{key[:24]}"
+
+
+def _experiment(ov, cfg, style, index) -> dict:
+    """Another experiment's expected limit for this config's model (:func:`leptoportal.reach.config.
+    experiment_config`), scanned serially on its own mass grid into :func:`experiment_dir` (a
+    finished scan there is read back: ``--resume``)."""
+    from .config import experiment_config
+    from .engine import run_scan
+
+    cousin = experiment_config(ov["config"], cfg.raw.get("model", {}))
+    d = experiment_dir(cousin)
+    res = run_scan(cousin, d, resume=True, progress=False, quiet=True, overlays=False)
+    rows = sorted((r for r in res.rows if r["exposure"] == ov["exposure"]), key=lambda r: r["mass_gev"])
+    m = np.array([r["mass_gev"] for r in rows], float)
+    lo = np.array([r["coupling_limit"] for r in rows], float)
+    hi = np.array([r["coupling_upper_edge"] for r in rows], float)
+    hi = np.where(np.isfinite(lo) & ~np.isfinite(hi), np.inf, hi)
+    style.setdefault("color", EXPERIMENT_COLORS[index % len(EXPERIMENT_COLORS)])
+    style.setdefault("linestyle", "--")
+    unit = cousin.exposure_unit
+    label = ov["label"] or f"{cousin.name} ({ov['exposure']:.3g} {unit}, {100 * cousin.cl:g}% CL)"
+    return {"kind": "experiment", "role": "projection", "label": label, "style": style, "m": m, "lo": lo, "hi": hi,
+            "source": f"leptoportal reach {ov['config']} for this model ({cousin.source}); scan in {d}",
+            "experiment": cousin.name, "exposure": ov["exposure"]}
+
+
 def _one(ov, lo_m, hi_m, n, cfg) -> dict:
     kind = ov["kind"]
     style = {k: ov[k] for k in ("color", "hatch", "linestyle", "alpha") if k in ov}
     if "constraint" in ov:
         return _registry(ov, lo_m, hi_m, n, cfg, style)
+    if kind == "experiment":
+        return _experiment(ov, cfg, style, ov.get("experiment_index", 0))
     if kind in ("g2-band", "g2-excluded"):
         from ..constraints import g2
         loop = ov["loop"]

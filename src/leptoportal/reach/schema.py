@@ -104,6 +104,9 @@ TABLES: dict[str, dict[str, Key]] = {
         "curve_color": Key("string", default="#7b2d8e", doc="colour of the reach curves"),
         "curve_labels": Key("array", items="string", doc="one legend label per exposure"),
         "overlay_points": Key("integer", default=60, doc="masses per overlay"),
+        "reproduces": Key("string", default="", doc="the published figure this one redraws (reach.json 'figure')"),
+        "not_drawn": Key("array", items="string", doc="what the published figure shows that this one does not "
+                                                      "draw, and why (reach.json 'figure', the overlay CSV header)"),
     },
     "paper": {
         "mass_gev": Key("number", "GeV", doc="mass of the published number"),
