@@ -136,8 +136,9 @@ def plot_reach(cfg, rows: list[dict], overlays: list[dict], outdir, comparisons=
         if math.log10(x_hi / x_lo) < 2.5:  # narrow log range: label 1-2-3-5 ticks, no crowded minor labels
             from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
+            steps = (1, 2, 3, 5) if math.log10(x_hi / x_lo) < 1.5 else (1, 2, 5)  # labels that do not collide
             ticks = [b * 10.0**e for e in range(math.floor(math.log10(x_lo)), math.ceil(math.log10(x_hi)) + 1)
-                     for b in (1, 2, 3, 5) if x_lo <= b * 10.0**e <= x_hi]
+                     for b in steps if x_lo <= b * 10.0**e <= x_hi]
             ax.xaxis.set_major_locator(FixedLocator(ticks))
             ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
             ax.xaxis.set_minor_formatter(NullFormatter())
