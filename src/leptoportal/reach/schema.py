@@ -118,7 +118,8 @@ TABLES: dict[str, dict[str, Key]] = {
 }
 #: tables that are arrays of tables ([[overlays]]), with their common keys; each kind adds its own
 ARRAY_TABLES = {"overlays": {
-    "kind": Key("string", doc="g2-band, g2-excluded, relic, relic-lfv, sidm, a registry id (constraints list) or file"),
+    "kind": Key("string", doc="g2-band, g2-excluded, relic, relic-lfv, sidm, a registry id (constraints list), file, "
+                              "or experiment (another config's reach for this model: keys config, exposure)"),
     "label": Key("string", default="", doc="legend label"),
     "color": Key("string", doc="colour"),
     "hatch": Key("string", doc="hatch pattern"),
