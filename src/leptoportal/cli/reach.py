@@ -1,6 +1,6 @@
 """``leptoportal reach``: the excluded coupling versus mass (the papers' reach figures).
 
-    leptoportal reach CONFIG.toml|NAME [--output DIR] [--workers N|auto | --scheduler ADDR]
+    leptoportal reach CONFIG.toml|NAME [--output DIR] [--workers N|auto|serial | --scheduler ADDR]
                       [--resume | --force] [--stat METHOD] [--seed N] [--quick] [--no-progress]
 
 ``NAME`` is a shipped config (``na64e-lfv``, ``na64mu-leptophilic``).  DIR receives
@@ -22,9 +22,12 @@ STAT_CHOICES = ("auto", "asymptotic", "poisson", "neyman", "toys", "background-f
 
 
 def _workers_arg(text: str):
-    """``--workers``: 'auto' or an integer in the workers domain."""
-    if text.strip().lower() == "auto":
+    """``--workers``: 'auto', 'serial' or an integer in the workers domain."""
+    word = text.strip().lower()
+    if word == "auto":
         return "auto"
+    if word == "serial":
+        return None
     return _WORKERS(text)
 
 
@@ -39,11 +42,11 @@ def register(sub) -> None:
     p.add_argument("config", metavar="CONFIG", help="a .toml config file or a shipped config name")
     p.add_argument("--output", metavar="DIR", default=None, help="output directory (default ./reach-<config name>)")
     ex = p.add_mutually_exclusive_group()
-    ex.add_argument("--workers", type=_workers_arg, metavar="N|auto", default="auto",
+    ex.add_argument("--workers", type=_workers_arg, metavar="N|auto|serial", default="auto",
                     help="run on a local dask.distributed cluster of N single-threaded worker processes, "
                     + help_range("workers") + "; 'auto' (default): one worker per usable CPU when the pending "
                     "points are worth a cluster's start-up and the background needs no estimating first "
-                    "(else serial); --workers 1 forces a single worker process")
+                    "(else serial); 'serial': in this process, no cluster")
     ex.add_argument("--scheduler", metavar="ADDRESS", default=None, help="use an existing dask scheduler")
     rg = p.add_mutually_exclusive_group()
     rg.add_argument("--resume", action="store_true", help="continue a partial scan in DIR (same inputs required)")
