@@ -11,7 +11,8 @@ import pytest
 
 from leptoportal.cli import main
 from leptoportal.detector.setup import load_setup
-from leptoportal.reach.config import load_config, shipped_configs
+from leptoportal.reach.shipped import shipped_configs
+from leptoportal.reach.config import load_config
 
 
 def test_list_json_has_one_valid_object_per_config(capsys):
@@ -138,7 +139,7 @@ def test_every_key_of_a_shipped_config_is_honoured_or_rejected(name, tmp_path):
     (naming what is wrong) or the recorded block (inputs, resolved setup and provider values,
     labels) changes.  A key read by nobody would pass neither."""
     from leptoportal.errors import InputError
-    from leptoportal.reach.config import shipped_config_text, shipped_setup_text
+    from leptoportal.reach.shipped import shipped_config_text, shipped_setup_text
 
     raw = tomllib.loads(shipped_config_text(name))
     setup_raw = tomllib.loads(shipped_setup_text(raw["setup"]))
@@ -246,7 +247,7 @@ def test_json_schema_ships_validates_the_shipped_configs_and_rejects_the_loaders
     from importlib import resources
 
     from leptoportal.errors import InputError
-    from leptoportal.reach.config import shipped_config_text
+    from leptoportal.reach.shipped import shipped_config_text
     from leptoportal.reach.schema import json_schema, markdown_table
 
     shipped = json.loads(resources.files("leptoportal").joinpath("data", "reach", "reach-config.schema.json")

@@ -171,7 +171,7 @@ def test_missing_energy_counts_decays_in_flight_and_finds_the_upper_edge(tmp_pat
 
 
 def test_figure_configs_load_and_name_what_they_do_not_draw():
-    from leptoportal.reach.config import shipped_configs
+    from leptoportal.reach.shipped import shipped_configs
 
     figs = [n for n in shipped_configs() if n.startswith("na64mu-fig")]
     assert sorted(figs) == ["na64mu-fig5-lepton-specific", "na64mu-fig5-muon-specific",

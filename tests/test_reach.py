@@ -426,7 +426,10 @@ def test_background_overlapping_the_scan_gives_the_sequential_rows(tmp_path, mon
         calls.append(cfg.background["source"])
         return {"per_exposure": 1.9e-11, "sigma_rel": 0.2, "source": "na64e-estimate", "detail": "test"}
 
-    monkeypatch.setattr(engine, "background_model", fake_background)
+    from leptoportal.reach import statistics
+
+    monkeypatch.setattr(engine, "background_model", fake_background)  # the sequential scan's call
+    monkeypatch.setattr(statistics, "background_model", fake_background)  # the thread's
     threads = []
 
     class Spy(engine.BackgroundThread):

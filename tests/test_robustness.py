@@ -28,7 +28,7 @@ from leptoportal.domains import DOMAINS, EVENTS_MAX
 from leptoportal.errors import InputError
 from leptoportal.models import LFVScalar
 from leptoportal.reach import load_config, parse_config, read_reach_csv, run_scan
-from leptoportal.reach.config import decode_toml_bytes
+from leptoportal.reach.shipped import decode_toml_bytes
 from leptoportal.xsec import api
 from leptoportal.xsec.kinematics import frame, lab_energy_range, threshold_energy
 from tolerances import rounding
@@ -258,7 +258,7 @@ def test_relic_lfv_parameter_names_follow_the_function():
     import inspect
 
     from leptoportal.constraints.relic import lfv_annihilation_rate_line
-    from leptoportal.reach.config import RELIC_LFV_PARAMS
+    from leptoportal.reach.overlay_config import RELIC_LFV_PARAMS
 
     assert set(RELIC_LFV_PARAMS) == set(inspect.signature(lfv_annihilation_rate_line).parameters) - {"m_phi"}
 

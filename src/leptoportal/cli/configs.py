@@ -86,7 +86,7 @@ def run_schema(args) -> int:
 
 
 def run_show(args) -> int:
-    from ..reach.config import shipped_config_text
+    from ..reach.shipped import shipped_config_text
 
     with _as_flag("NAME"):
         text = shipped_config_text(args.name)
@@ -96,7 +96,8 @@ def run_show(args) -> int:
 
 def run_copy(args) -> int:
     from ..fileio import check_writable_dir, write_text
-    from ..reach.config import is_setup_path, load_config, shipped_config_text, shipped_setup_text
+    from ..reach.shipped import is_setup_path, shipped_config_text, shipped_setup_text
+    from ..reach.config import load_config
 
     with _as_flag("NAME"):
         text = shipped_config_text(args.name)

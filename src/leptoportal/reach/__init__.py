@@ -15,8 +15,11 @@ orchestration), :mod:`.table` (reach.csv: checksummed rows written point by poin
 The CLI is ``leptoportal reach`` (:mod:`leptoportal.cli.reach`, which also draws the figure).
 """
 
-from .config import ReachConfig, load_config, parse_config, shipped_configs
-from .engine import RequiredSignal, ScanResult, background_model, mass_seeds, required_signal, run_point, run_scan
+from .shipped import shipped_configs
+from .config import ReachConfig, load_config, parse_config
+from .engine import ScanResult, run_scan
+from .points import mass_seeds, run_point
+from .statistics import RequiredSignal, background_model, required_signal
 from .providers import PointYield, YieldProvider, get_provider, provider_names, register_provider
 from .table import COLUMNS, read_reach_csv
 

@@ -38,7 +38,6 @@ and the shipped JSON Schema are generated from it).  In short (all sections but 
 
 from __future__ import annotations
 
-import codecs
 import copy
 import hashlib
 import json
@@ -52,91 +51,17 @@ import numpy as np
 
 from ..domains import DOMAINS, N_MASSES_MAX, check
 from ..errors import InputError
+from .shipped import decode_toml_bytes, is_setup_path, shipped_configs
+from .keys import (BACKGROUND_SOURCES, EXPOSURE_UNITS, MODEL_NAMES, PATTERNS, STAT_METHODS, is_num, no_unknown, get_num,
+                   get_str, get_table)
+from .overlay_config import parse_overlays
 from .schema import allowed
 
-__all__ = ["ReachConfig", "load_config", "parse_config", "shipped_configs", "STAT_METHODS", "catalogue",
-           "is_setup_path", "shipped_config_text", "shipped_setup_text"]
-
-STAT_METHODS = ("auto", "asymptotic", "poisson", "neyman", "toys", "background-free")
-EXPOSURE_UNITS = ("EOT", "MOT")
-MODEL_NAMES = ("lfv-scalar", "leptophilic", "toy")
-PATTERNS = ("muon-specific", "lepton-specific")
-BACKGROUND_SOURCES = ("none", "fixed", "na64e-estimate")
-OVERLAY_KINDS = ("g2-band", "g2-excluded", "relic", "relic-lfv", "sidm")
+__all__ = ["ReachConfig", "load_config", "parse_config", "experiment_config", "catalogue", "STAT_METHODS"]
 
 _TOP_KEYS = allowed("")
 
 
-# ------------------------------------------------------------------------ small checkers
-def _is_num(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _num(d: dict, key: str, path: str, *, default=None, required=False, lo=None, hi=None,
-         lo_open=False, hi_open=False, integer=False, domain=None):
-    """A number of the config; ``domain`` (a kind of :data:`leptoportal.domains.DOMAINS`) gives its
-    valid range instead of lo/hi."""
-    name = f"{path}.{key}" if path else key
-    if key not in d:
-        if required:
-            raise InputError(name, "is required")
-        return default
-    if domain is not None:
-        v = d[key]
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or (DOMAINS[domain].integer and isinstance(v, float)):
-            raise InputError(name, DOMAINS[domain].message(v))
-        return check(v, domain, name)
-    v = d[key]
-    kind = "an integer" if integer else "a finite number"
-    if integer:
-        ok = isinstance(v, int) and not isinstance(v, bool)
-    else:
-        ok = _is_num(v)
-    if not ok:
-        raise InputError(name, f"must be {kind}{_range_text(lo, hi, lo_open, hi_open)}; got {v!r}")
-    if (lo is not None and (v <= lo if lo_open else v < lo)) or (hi is not None and (v >= hi if hi_open else v > hi)):
-        raise InputError(name, f"must be {kind}{_range_text(lo, hi, lo_open, hi_open)}; got {v!r}")
-    return int(v) if integer else float(v)
-
-
-def _range_text(lo, hi, lo_open, hi_open) -> str:
-    if lo is None and hi is None:
-        return ""
-    a = "(" if lo_open else "["
-    b = ")" if hi_open else "]"
-    return f" in {a}{'-inf' if lo is None else f'{lo:g}'}, {'inf' if hi is None else f'{hi:g}'}{b}"
-
-
-def _str(d: dict, key: str, path: str, *, default=None, required=False, choices=None):
-    name = f"{path}.{key}" if path else key
-    if key not in d:
-        if required:
-            raise InputError(name, "is required" + (f"; one of {', '.join(choices)}" if choices else ""))
-        return default
-    v = d[key]
-    if not isinstance(v, str):
-        raise InputError(name, f"must be a string{f' (one of {chr(44).join(choices)})' if choices else ''}; got {v!r}")
-    if choices is not None and v not in choices:
-        raise InputError(name, f"must be one of {', '.join(choices)}; got {v!r}")
-    return v
-
-
-def _table(d: dict, key: str, path: str = "") -> dict:
-    name = f"{path}.{key}" if path else key
-    v = d.get(key, {})
-    if not isinstance(v, dict):
-        raise InputError(name, f"must be a table ([{name}]); got {type(v).__name__}")
-    return v
-
-
-def _no_unknown(d: dict, allowed, path: str) -> None:
-    for k in d:
-        if k not in allowed:
-            name = f"{path}.{k}" if path else k
-            raise InputError(name, f"unknown key; valid keys here: {', '.join(sorted(allowed))}")
-
-
-# ------------------------------------------------------------------------ the config object
 @dataclass(frozen=True)
 class ReachConfig:
     """A validated reach configuration (see the module docstring for the TOML schema)."""
@@ -263,42 +188,42 @@ class ReachConfig:
 
 # ------------------------------------------------------------------------ parsing
 def _parse_model(raw: dict) -> dict:
-    d = _table(raw, "model")
-    name = _str(d, "name", "model", default="lfv-scalar", choices=MODEL_NAMES)
+    d = get_table(raw, "model")
+    name = get_str(d, "name", "model", default="lfv-scalar", choices=MODEL_NAMES)
     if name == "leptophilic":
-        _no_unknown(d, allowed("model"), "model")
-        out = {"name": name, "pattern": _str(d, "pattern", "model", default="muon-specific", choices=PATTERNS),
-               "g_chi": _num(d, "g_chi", "model", default=1.0, lo=0.0, lo_open=True)}
+        no_unknown(d, allowed("model"), "model")
+        out = {"name": name, "pattern": get_str(d, "pattern", "model", default="muon-specific", choices=PATTERNS),
+               "g_chi": get_num(d, "g_chi", "model", default=1.0, lo=0.0, lo_open=True)}
         if "mchi_ratio" in d and "eps_R" in d:
             raise InputError("model.eps_R", "give either model.mchi_ratio (m_chi = m_S/ratio, Eq. 2.8) or model.eps_R (Eq. 2.9), not both")
         if "eps_R" in d:
-            out["eps_R"] = _num(d, "eps_R", "model", lo=0.0, lo_open=True)
+            out["eps_R"] = get_num(d, "eps_R", "model", lo=0.0, lo_open=True)
         else:
-            out["mchi_ratio"] = _num(d, "mchi_ratio", "model", default=3.0, lo=0.0, lo_open=True)
+            out["mchi_ratio"] = get_num(d, "mchi_ratio", "model", default=3.0, lo=0.0, lo_open=True)
         return out
-    _no_unknown(d, {"name"}, "model")
+    no_unknown(d, {"name"}, "model")
     return {"name": name}
 
 
 def _parse_statistics(raw: dict) -> dict:
-    d = _table(raw, "statistics")
+    d = get_table(raw, "statistics")
     if "n_obs" in d:
         raise InputError("statistics.n_obs", "is replaced by the top-level key `observed_events` (one count per "
                          "exposure, beside `exposures`): the median expected limit is always computed, the observed "
                          "one beside it")
-    _no_unknown(d, allowed("statistics"), "statistics")
-    method = _str(d, "method", "statistics", default="auto", choices=STAT_METHODS)
+    no_unknown(d, allowed("statistics"), "statistics")
+    method = get_str(d, "method", "statistics", default="auto", choices=STAT_METHODS)
     out = {"method": method}
     if method == "background-free":
-        out["rule"] = _str(d, "rule", "statistics", default="exact", choices=("exact", "3events"))
+        out["rule"] = get_str(d, "rule", "statistics", default="exact", choices=("exact", "3events"))
         for k in ("prior", "n_toys"):
             if k in d:
                 raise InputError(f"statistics.{k}", "not used with method = 'background-free'")
     else:
         if "rule" in d:
             raise InputError("statistics.rule", "only used with method = 'background-free'")
-        out["prior"] = _str(d, "prior", "statistics", default="gamma", choices=("gamma", "truncnorm"))
-        out["n_toys"] = _num(d, "n_toys", "statistics", default=40_000, lo=100, integer=True)
+        out["prior"] = get_str(d, "prior", "statistics", default="gamma", choices=("gamma", "truncnorm"))
+        out["n_toys"] = get_num(d, "n_toys", "statistics", default=40_000, lo=100, integer=True)
     return out
 
 
@@ -335,23 +260,23 @@ def _parse_observed(raw: dict, exposures: tuple, stats_cfg: dict) -> tuple | Non
 
 
 def _parse_background(raw: dict) -> dict:
-    d = _table(raw, "background")
-    source = _str(d, "source", "background", default="none", choices=BACKGROUND_SOURCES)
+    d = get_table(raw, "background")
+    source = get_str(d, "source", "background", default="none", choices=BACKGROUND_SOURCES)
     if source == "none":
-        _no_unknown(d, {"source"}, "background")
+        no_unknown(d, {"source"}, "background")
         return {"source": "none"}
     if source == "fixed":
-        _no_unknown(d, {"source", "per_exposure", "sigma_rel", "reference"}, "background")
-        return {"source": source, "per_exposure": _num(d, "per_exposure", "background", required=True, lo=0.0),
-                "sigma_rel": _num(d, "sigma_rel", "background", default=0.0, lo=0.0),
-                "reference": _str(d, "reference", "background", default="")}
-    _no_unknown(d, allowed("background") - {"per_exposure", "reference"}, "background")
-    out = {"source": source, "eot": _num(d, "eot", "background", default=1.5e11, lo=0.0, lo_open=True),
-           "seed": _num(d, "seed", "background", default=1, lo=0, integer=True),
-           "sigma_rel": _num(d, "sigma_rel", "background", default=0.0, lo=0.0)}
+        no_unknown(d, {"source", "per_exposure", "sigma_rel", "reference"}, "background")
+        return {"source": source, "per_exposure": get_num(d, "per_exposure", "background", required=True, lo=0.0),
+                "sigma_rel": get_num(d, "sigma_rel", "background", default=0.0, lo=0.0),
+                "reference": get_str(d, "reference", "background", default="")}
+    no_unknown(d, allowed("background") - {"per_exposure", "reference"}, "background")
+    out = {"source": source, "eot": get_num(d, "eot", "background", default=1.5e11, lo=0.0, lo_open=True),
+           "seed": get_num(d, "seed", "background", default=1, lo=0, integer=True),
+           "sigma_rel": get_num(d, "sigma_rel", "background", default=0.0, lo=0.0)}
     for k in ("hadron_decays", "max_dimuon_events", "n_showers"):  # passed on to backgrounds.estimate
         if k in d:
-            out[k] = _num(d, k, "background", lo=1, integer=True)
+            out[k] = get_num(d, k, "background", lo=1, integer=True)
     return out
 
 
@@ -363,8 +288,8 @@ def _parse_masses(raw: dict) -> tuple:
         vals = v
         path = "masses"
     elif isinstance(v, dict):
-        _no_unknown(v, allowed("masses"), "masses")
-        _num(v, "quick_n", "masses", default=6, domain="n_masses")
+        no_unknown(v, allowed("masses"), "masses")
+        get_num(v, "quick_n", "masses", default=6, domain="n_masses")
         if "values" in v:
             for k in ("min", "max", "n", "log"):
                 if k in v:
@@ -374,9 +299,9 @@ def _parse_masses(raw: dict) -> tuple:
             if not isinstance(vals, list):
                 raise InputError(path, f"must be a list of masses in GeV; got {vals!r}")
         else:
-            lo = _num(v, "min", "masses", required=True, domain="mass")
-            hi = _num(v, "max", "masses", required=True, domain="mass")
-            n = _num(v, "n", "masses", required=True, domain="n_masses")
+            lo = get_num(v, "min", "masses", required=True, domain="mass")
+            hi = get_num(v, "max", "masses", required=True, domain="mass")
+            n = get_num(v, "n", "masses", required=True, domain="n_masses")
             log = v.get("log", True)
             if not isinstance(log, bool):
                 raise InputError("masses.log", f"must be true or false; got {log!r}")
@@ -401,16 +326,16 @@ def _parse_masses(raw: dict) -> tuple:
 
 
 def _parse_coupling(raw: dict, model: dict) -> dict:
-    d = _table(raw, "coupling")
-    _no_unknown(d, allowed("coupling"), "coupling")
-    lo = _num(d, "min", "coupling", default=1e-7, domain="coupling")
-    hi = _num(d, "max", "coupling", default=1.0, domain="coupling")
+    d = get_table(raw, "coupling")
+    no_unknown(d, allowed("coupling"), "coupling")
+    lo = get_num(d, "min", "coupling", default=1e-7, domain="coupling")
+    hi = get_num(d, "max", "coupling", default=1.0, domain="coupling")
     if hi <= lo:
         raise InputError("coupling.max", f"must be > coupling.min = {lo:g}; got {hi:g}")
     default_label = r"$g_\mu$" if model["name"] == "leptophilic" else r"$h$"
     return {"min": lo, "max": hi,
-            "points_per_decade": _num(d, "points_per_decade", "coupling", default=8, lo=2, hi=200, integer=True),
-            "label": _str(d, "label", "coupling", default=default_label)}
+            "points_per_decade": get_num(d, "points_per_decade", "coupling", default=8, lo=2, hi=200, integer=True),
+            "label": get_str(d, "label", "coupling", default=default_label)}
 
 
 def _parse_setup(raw: dict, loaded=None) -> tuple:
@@ -420,7 +345,7 @@ def _parse_setup(raw: dict, loaded=None) -> tuple:
     from ..detector.setup import load_setup
     from .providers import get_provider
 
-    name = _str(raw, "setup", "", default="na64e")
+    name = get_str(raw, "setup", "", default="na64e")
     prov = raw.get("provider")
     if isinstance(prov, dict) and isinstance(prov.get("name"), str):
         try:
@@ -437,222 +362,45 @@ def _parse_provider(raw: dict, model: dict) -> dict:
 
     if "provider" not in raw:
         raise InputError("provider", "is required: a table with `name` = a registered yield provider")
-    d = _table(raw, "provider")
-    name = _str(d, "name", "provider", required=True)
+    d = get_table(raw, "provider")
+    name = get_str(d, "name", "provider", required=True)
     prov = get_provider(name)  # InputError naming provider.name if unknown
     opts = {k: v for k, v in d.items() if k != "name"}
     return {"name": name, **prov.validate(opts, model)}
-
-
-def _dm_mass_relation(ov: dict, path: str, model: dict) -> dict:
-    """An overlay's m_chi relation: ``eps_R`` (NA64-mu paper Eq. 2.9) or ``mchi_ratio`` (m_chi = m_S/ratio,
-    Eq. 2.8; default: the model's, else 3), not both."""
-    if "mchi_ratio" in ov and "eps_R" in ov:
-        raise InputError(f"{path}.eps_R", "give either mchi_ratio or eps_R, not both")
-    if "eps_R" in ov:
-        return {"eps_R": _num(ov, "eps_R", path, lo=0.0, lo_open=True)}
-    return {"mchi_ratio": _num(ov, "mchi_ratio", path, default=model.get("mchi_ratio", 3.0), lo=0.0, lo_open=True)}
-
-
-def _parse_overlays(raw: dict, model: dict) -> tuple:
-    v = raw.get("overlays", [])
-    if not isinstance(v, list):
-        raise InputError("overlays", "must be an array of tables ([[overlays]])")
-    out = []
-    allowed = {
-        "g2-band": {"kind", "loop", "n_sigma", "determination", "label", "color", "hatch", "alpha"},
-        "g2-excluded": {"kind", "loop", "n_sigma", "determination", "label", "color", "alpha"},
-        "relic": {"kind", "model", "mchi_ratio", "eps_R", "g_chi", "label", "color", "linestyle"},
-        "relic-lfv": {"kind", "params", "label", "color", "linestyle"},
-        "sidm": {"kind", "g_chi", "mchi_ratio", "eps_R", "limit_cm2_g", "label", "color", "alpha"},
-    }
-    for i, ov in enumerate(v):
-        path = f"overlays[{i}]"
-        if not isinstance(ov, dict):
-            raise InputError(path, "must be a table")
-        kind = _str(ov, "kind", path, required=True)
-        if kind == "experiment":
-            out.append(_experiment_overlay(ov, path, raw.get("model", {})))
-            continue
-        if kind not in OVERLAY_KINDS:
-            out.append(_registry_overlay(ov, kind, path, model))
-            continue
-        _no_unknown(ov, allowed[kind], path)
-        needs = {"relic-lfv": "lfv-scalar", "relic": "leptophilic", "sidm": "leptophilic"}.get(kind)
-        if needs is not None and model["name"] not in (needs, "toy"):  # a toy model takes any overlay
-            raise InputError(f"{path}.kind", f"the {kind!r} overlay is for model {needs!r}; the config's model is "
-                             f"{model['name']!r}")
-        o = {"kind": kind, "label": _str(ov, "label", path, default="")}
-        for k in ("color", "hatch", "linestyle"):
-            if k in ov:
-                o[k] = _str(ov, k, path)
-        if "alpha" in ov:
-            o["alpha"] = _num(ov, "alpha", path, lo=0.0, hi=1.0)
-        if kind in ("g2-band", "g2-excluded"):
-            default_loop = "lfv" if model["name"] == "lfv-scalar" else "diagonal"
-            o["loop"] = _str(ov, "loop", path, default=default_loop, choices=("diagonal", "lfv"))
-            o["n_sigma"] = _num(ov, "n_sigma", path, default=2.0 if kind == "g2-band" else 5.0, lo=0.0, lo_open=True)
-            o["determination"] = _str(ov, "determination", path, default=None)
-            if o["determination"] is not None:
-                from ..constraints.g2 import get_g2_determination
-
-                try:
-                    get_g2_determination(o["determination"])
-                except InputError as exc:
-                    raise InputError(f"{path}.determination", exc.message) from None
-        elif kind == "relic":
-            o["model"] = _str(ov, "model", path, default=model.get("pattern", "muon-specific"), choices=PATTERNS)
-            o.update(_dm_mass_relation(ov, path, model))
-            o["g_chi"] = _num(ov, "g_chi", path, default=model.get("g_chi", 1.0), lo=0.0, lo_open=True)
-        elif kind == "relic-lfv":
-            p = ov.get("params", {})
-            if not isinstance(p, dict):
-                raise InputError(f"{path}.params", "must be a table of keyword arguments")
-            o["params"] = _relic_lfv_params(p, f"{path}.params")
-        elif kind == "sidm":
-            o["g_chi"] = _num(ov, "g_chi", path, default=model.get("g_chi", 1.0), lo=0.0, lo_open=True)
-            o.update(_dm_mass_relation(ov, path, model))
-            o["limit_cm2_g"] = _num(ov, "limit_cm2_g", path, default=1.0, lo=0.0, lo_open=True)
-        out.append(o)
-    return tuple(out)
-
-
-def experiment_config(ref: str, raw_model: dict) -> "ReachConfig":
-    """Another experiment's config (a shipped name or a .toml path) with the figure's ``[model]`` in
-    place of its own and without its overlays: the experiment (setup, provider, exposures,
-    statistics, masses) evaluated for the model of the figure it is drawn in."""
-    cousin = load_config(ref)
-    raw = copy.deepcopy(cousin.raw)
-    raw["model"] = copy.deepcopy(raw_model)
-    raw.pop("overlays", None)
-    return parse_config(raw, name=cousin.name)
-
-
-def _experiment_overlay(ov: dict, path: str, raw_model: dict) -> dict:
-    """``kind = "experiment"``: another experiment's expected reach (``config``: a shipped name or a
-    .toml path beside this config; ``exposure``: one of its exposures, default the largest),
-    computed by leptoportal for this config's model (:func:`experiment_config`)."""
-    _no_unknown(ov, {"kind", "config", "exposure", "label", "color", "linestyle"}, path)
-    ref = _str(ov, "config", path, required=True)
-    try:
-        cousin = experiment_config(ref, raw_model)
-    except InputError as exc:
-        raise InputError(f"{path}.config", f"{ref}: {exc.parameter}: {exc.message}") from None
-    exposure = max(cousin.exposures)
-    if "exposure" in ov:
-        exposure = _num(ov, "exposure", path, domain="exposure")
-        if exposure not in cousin.exposures:
-            raise InputError(f"{path}.exposure", f"must be one of {ref}'s exposures "
-                             f"({', '.join(f'{x:g}' for x in cousin.exposures)}); got {exposure:g}")
-    o = {"kind": "experiment", "config": ref, "exposure": exposure, "label": _str(ov, "label", path, default=""),
-         "experiment_inputs_sha256": cousin.inputs_hash()}
-    for k in ("color", "linestyle"):
-        if k in ov:
-            o[k] = _str(ov, k, path)
-    return o
-
-
-def registry_model(model: dict):
-    """The :class:`leptoportal.constraints.registry.ModelChoice` of a config's ``[model]``."""
-    from ..constraints.registry import ModelChoice
-
-    if model["name"] == "lfv-scalar":
-        return ModelChoice("lfv")
-    if model["name"] == "leptophilic":
-        return ModelChoice(model["pattern"], g_chi=model["g_chi"], mchi_ratio=model.get("mchi_ratio"),
-                           eps_R=model.get("eps_R"))
-    raise InputError("model.name", f"constraint overlays need model leptophilic or lfv-scalar; got {model['name']!r}")
-
-
-def _registry_overlay(ov: dict, kind: str, path: str, model: dict) -> dict:
-    """An overlay drawn from the registry of constraints (``kind`` = an id of ``leptoportal
-    constraints list``) or from a user's limit file (``kind = "file"``, ``path`` = the CSV,
-    relative to the config's folder; its header states source, CL, model and licence)."""
-    from ..constraints.registry import get_constraint, load_limit_file, registered_ids
-
-    style_keys = {"kind", "label", "color", "hatch", "alpha", "linestyle"}
-    if kind == "file":
-        _no_unknown(ov, style_keys | {"path"}, path)
-        fpath = _str(ov, "path", path, required=True)
-        try:
-            c = load_limit_file(fpath)
-        except InputError as exc:
-            raise InputError(f"{path}.path", exc.message) from None
-        params = {}
-    else:
-        if kind not in registered_ids():
-            raise InputError(f"{path}.kind", f"must be one of {', '.join(OVERLAY_KINDS)}, 'file' or a constraint id "
-                             f"({', '.join(registered_ids())}); got {kind!r}")
-        c = get_constraint(kind)
-        _no_unknown(ov, style_keys | set(c.params), path)
-        params = {k: ov[k] for k in c.params if k in ov}
-        try:
-            c.resolve_params(params)
-        except InputError as exc:
-            raise InputError(f"{path}.{exc.parameter}", exc.message) from None
-    mc = registry_model(model)
-    if not c.applies_to(mc.name):
-        raise InputError(f"{path}.kind", f"{c.id!r} applies to {', '.join(c.models)}; the config's model is {mc.name!r}")
-    o = {"kind": kind, "constraint": c.id, "label": _str(ov, "label", path, default=""), "params": params}
-    if kind == "file":
-        o["path"] = fpath
-    for k in ("color", "hatch", "linestyle"):
-        if k in ov:
-            o[k] = _str(ov, k, path)
-    if "alpha" in ov:
-        o["alpha"] = _num(ov, "alpha", path, lo=0.0, hi=1.0)
-    return o
-
-
-#: keyword arguments of leptoportal.constraints.relic.lfv_annihilation_rate_line (a test keeps them in step)
-RELIC_LFV_PARAMS = ("g_dark", "psi_mass_ratio", "sigma_v_pb")
-
-
-def _relic_lfv_params(p: dict, path: str) -> dict:
-    """Keyword arguments of the e->mu paper's Eq. (2) line: names from :data:`RELIC_LFV_PARAMS`
-    (a misspelt name is an error), values finite numbers > 0."""
-    out = {}
-    for k, v in p.items():
-        if k not in RELIC_LFV_PARAMS:
-            raise InputError(f"{path}.{k}", f"unknown parameter; valid: {', '.join(RELIC_LFV_PARAMS)}")
-        if not (_is_num(v) and v > 0):
-            raise InputError(f"{path}.{k}", f"must be a finite number > 0; got {v!r}")
-        out[k] = float(v)
-    return out
 
 
 def _parse_paper(raw: dict) -> dict:
     """The published number the scan is compared with (optional)."""
     if "paper" not in raw:
         return {}
-    d = _table(raw, "paper")
-    _no_unknown(d, allowed("paper"), "paper")
-    return {"mass_gev": _num(d, "mass_gev", "paper", required=True, domain="mass"),
-            "coupling": _num(d, "coupling", "paper", required=True, domain="coupling"),
-            "source": _str(d, "source", "paper", required=True),
-            "explanation": _str(d, "explanation", "paper", default=""),
-            "no_selection_label": _str(d, "no_selection_label", "paper", default="all produced, no selection")}
+    d = get_table(raw, "paper")
+    no_unknown(d, allowed("paper"), "paper")
+    return {"mass_gev": get_num(d, "mass_gev", "paper", required=True, domain="mass"),
+            "coupling": get_num(d, "coupling", "paper", required=True, domain="coupling"),
+            "source": get_str(d, "source", "paper", required=True),
+            "explanation": get_str(d, "explanation", "paper", default=""),
+            "no_selection_label": get_str(d, "no_selection_label", "paper", default="all produced, no selection")}
 
 
 def _parse_plot(raw: dict) -> dict:
-    d = _table(raw, "plot")
-    _no_unknown(d, allowed("plot"), "plot")
+    d = get_table(raw, "plot")
+    no_unknown(d, allowed("plot"), "plot")
     out = {}
     for k in ("xlim", "ylim"):
         if k in d:
             v = d[k]
-            if not (isinstance(v, list) and len(v) == 2 and all(_is_num(x) and x > 0 for x in v) and v[0] < v[1]):
+            if not (isinstance(v, list) and len(v) == 2 and all(is_num(x) and x > 0 for x in v) and v[0] < v[1]):
                 raise InputError(f"plot.{k}", f"must be [low, high] with 0 < low < high (log axis); got {v!r}")
             out[k] = [float(v[0]), float(v[1])]
-    out["legend_loc"] = _str(d, "legend_loc", "plot", default="best")
-    out["curve_color"] = _str(d, "curve_color", "plot", default="#7b2d8e")
+    out["legend_loc"] = get_str(d, "legend_loc", "plot", default="best")
+    out["curve_color"] = get_str(d, "curve_color", "plot", default="#7b2d8e")
     if "curve_labels" in d:
         v = d["curve_labels"]
         if not (isinstance(v, list) and all(isinstance(x, str) for x in v)):
             raise InputError("plot.curve_labels", "must be a list of strings (one per exposure)")
         out["curve_labels"] = list(v)
-    out["overlay_points"] = _num(d, "overlay_points", "plot", default=60, lo=2, hi=2000, integer=True)
-    out["reproduces"] = _str(d, "reproduces", "plot", default="")
+    out["overlay_points"] = get_num(d, "overlay_points", "plot", default=60, lo=2, hi=2000, integer=True)
+    out["reproduces"] = get_str(d, "reproduces", "plot", default="")
     if "not_drawn" in d:
         v = d["not_drawn"]
         if not (isinstance(v, list) and all(isinstance(x, str) and x.strip() for x in v)):
@@ -674,7 +422,7 @@ def _parse(raw: dict, name: str, loaded_setup, overrides=None) -> ReachConfig:
     if "beam" in raw and "elements" in raw and "setup" not in raw:
         raise InputError("config", f"{name!r} is a setup file (an experiment's beam and detector), not a reach config: "
                          "a reach config names it with setup = \"PATH\" (leptoportal configs copy NAME DIR writes both)")
-    _no_unknown(raw, _TOP_KEYS, "")
+    no_unknown(raw, _TOP_KEYS, "")
     model = _parse_model(raw)
     if "exposures" in raw and "exposure" in raw:
         raise InputError("exposure", "give either `exposure` or `exposures`, not both")
@@ -690,17 +438,17 @@ def _parse(raw: dict, name: str, loaded_setup, overrides=None) -> ReachConfig:
             check(x, "exposure", f"exposures[{i}]")
         exposures = tuple(float(x) for x in ex)
     elif "exposure" in raw:
-        exposures = (_num(raw, "exposure", "", domain="exposure"),)
+        exposures = (get_num(raw, "exposure", "", domain="exposure"),)
     else:
         raise InputError("exposures", "is required: a list of EOT/MOT numbers > 0")
     if len(set(exposures)) != len(exposures):
         raise InputError("exposures", "contains repeated values")
     stats_cfg = _parse_statistics(raw)
-    cl = _num(raw, "cl", "", default=0.9, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+    cl = get_num(raw, "cl", "", default=0.9, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
     if stats_cfg.get("rule") == "3events" and not math.isclose(cl, 0.95):
         raise InputError("cl", f"the '3events' rule is a 95% CL rule: cl must be 0.95; got {cl:g}")
-    title = _str(raw, "title", "", default=name)
-    source = _str(raw, "source", "", default="")
+    title = get_str(raw, "title", "", default=name)
+    source = get_str(raw, "source", "", default="")
     setup, setup_obj = _parse_setup(raw, loaded_setup)
     cfg = ReachConfig(
         name=name,
@@ -708,16 +456,16 @@ def _parse(raw: dict, name: str, loaded_setup, overrides=None) -> ReachConfig:
         source=source,
         setup=setup,
         exposures=exposures,
-        exposure_unit=_str(raw, "exposure_unit", "", default="EOT", choices=EXPOSURE_UNITS),
+        exposure_unit=get_str(raw, "exposure_unit", "", default="EOT", choices=EXPOSURE_UNITS),
         cl=cl,
-        seed=_num(raw, "seed", "", default=1, domain="seed"),
+        seed=get_num(raw, "seed", "", default=1, domain="seed"),
         model=model,
         statistics=stats_cfg,
         background=_parse_background(raw),
         masses=_parse_masses(raw),
         coupling=_parse_coupling(raw, model),
         provider=_parse_provider(raw, model),
-        overlays=_parse_overlays(raw, model),
+        overlays=parse_overlays(raw, model, experiment_config),
         plot=_parse_plot(raw),
         paper=_parse_paper(raw),
         observed_events=_parse_observed(raw, exposures, stats_cfg),
@@ -762,32 +510,6 @@ def _resolve(cfg: ReachConfig) -> dict:
     return out
 
 
-def shipped_configs() -> list[str]:
-    """Names of the configs shipped in ``leptoportal/data/reach`` (``na64e-lfv``, ...)."""
-    d = resources.files("leptoportal").joinpath("data", "reach")
-    return sorted(p.name[:-5] for p in d.iterdir() if p.name.endswith(".toml"))
-
-
-def decode_toml_bytes(data: bytes, where: str) -> str:
-    """TOML text from a file's bytes: UTF-8 (TOML's encoding; a UTF-8 byte-order mark is dropped)
-    or, when the file starts with a UTF-16 byte-order mark (Windows editors), UTF-16, which is
-    decoded.  Anything else that is not UTF-8 is refused, naming the line and byte."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise InputError("config", f"{where}: starts with a UTF-16 byte-order mark but is not UTF-16 "
-                             f"(byte {exc.start})") from None
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise InputError("config", f"{where}: not UTF-8 (TOML files are UTF-8): byte {exc.start} on line {line} is "
-                         f"0x{data[exc.start]:02x}") from None
-
-
 def load_config(name_or_path) -> ReachConfig:
     """Read and validate a config: a path to a ``.toml`` file or a shipped name (``na64e-lfv``)."""
     text = None
@@ -823,23 +545,15 @@ def load_config(name_or_path) -> ReachConfig:
     return parse_config(raw, name=name)
 
 
-# ------------------------------------------------------------------------ the shipped catalogue
-def is_setup_path(setup: str) -> bool:
-    """True when the ``setup`` key names a file (``*.toml`` or a path), not a shipped setup."""
-    return setup.endswith(".toml") or "/" in setup
-
-
-def shipped_config_text(name: str) -> str:
-    """The TOML text of a shipped config (:func:`shipped_configs` names them)."""
-    if name not in shipped_configs():
-        raise InputError("config", f"{name!r} is not a shipped config; shipped: {', '.join(shipped_configs())}")
-    return resources.files("leptoportal").joinpath("data", "reach", f"{name}.toml").read_text(encoding="utf-8")
-
-
-def shipped_setup_text(name: str) -> str | None:
-    """The TOML text of a shipped setup (``data/experiments/NAME.toml``), or None if there is none."""
-    f = resources.files("leptoportal").joinpath("data", "experiments", f"{name.strip().lower()}.toml")
-    return f.read_text(encoding="utf-8") if f.is_file() else None
+def experiment_config(ref: str, raw_model: dict) -> "ReachConfig":
+    """Another experiment's config (a shipped name or a .toml path) with the figure's ``[model]`` in
+    place of its own and without its overlays: the experiment (setup, provider, exposures,
+    statistics, masses) evaluated for the model of the figure it is drawn in."""
+    cousin = load_config(ref)
+    raw = copy.deepcopy(cousin.raw)
+    raw["model"] = copy.deepcopy(raw_model)
+    raw.pop("overlays", None)
+    return parse_config(raw, name=cousin.name)
 
 
 def catalogue() -> list[dict]:

@@ -51,214 +51,15 @@ import numpy as np
 
 from ..errors import InputError
 from ..fileio import DirectoryLock, check_writable_dir, clean_stale_temps, write_text
-from ..stats.intervals import find_limits
 from .config import ReachConfig
 from .providers import YieldProvider, get_provider
 from .runner import Runner, check_scheduler, tail_idle
-from .table import NO_OBSERVATION, CsvSink, format_value, has_rows, header_lines, read_reach_csv, resumable_rows
+from .points import make_point, mass_seeds, point_rows, run_point
+from .statistics import STATS_TAG, BackgroundThread, background_model, required_signal
+from .table import CsvSink, has_rows, header_lines, read_reach_csv, resumable_rows
 
-__all__ = ["PointLog", "RequiredSignal", "ScanOptions", "ScanPlan", "ScanResult", "background_model", "mass_seeds",
-           "observed_count", "required_signal", "run_point", "run_scan"]
+__all__ = ["PointLog", "ScanOptions", "ScanPlan", "ScanResult", "auto_workers", "run_scan"]
 
-_STATS_TAG = 0x5E1EC7  # entropy word separating the statistics stream from the mass streams
-
-
-# ============================================================================ statistics
-@dataclass(frozen=True)
-class RequiredSignal:
-    """Signal events excluded at the CL for one exposure, with the method used and why:
-    ``n_required`` for the median expected limit and, when the run states its observed events
-    (``observed``), ``n_required_observed`` for the observed limit (nan without an observation)."""
-
-    exposure: float
-    n_required: float
-    background: float
-    sigma_background: float
-    method: str
-    reason: str
-    observed: int | None = None
-    n_required_observed: float = math.nan
-    reason_observed: str = ""
-
-
-def background_model(cfg: ReachConfig, report=None) -> dict:
-    """Background per unit exposure and its relative uncertainty, from the config.
-
-    ``fixed``: the configured number.  ``na64e-estimate``:
-    ``leptoportal.analysis.backgrounds.estimate(setup, eot=..., seed=...)``'s
-    ``total_after_cuts_per_eot``, its statistical uncertainty ``total_after_cuts_per_eot_err``
-    added in quadrature to ``sigma_rel`` (the setup as loaded with the config, else by name).
-    Returns ``{per_exposure, sigma_rel, source, detail}``.
-    """
-    bg = cfg.background
-    if bg["source"] == "none":
-        return {"per_exposure": 0.0, "sigma_rel": 0.0, "source": "none", "detail": "background-free"}
-    if bg["source"] == "fixed":
-        return {"per_exposure": bg["per_exposure"], "sigma_rel": bg["sigma_rel"], "source": "fixed",
-                "detail": bg.get("reference", "")}
-    from ..analysis.backgrounds import estimate
-
-    extra = {k: bg[k] for k in ("hadron_decays", "max_dimuon_events", "n_showers") if k in bg}
-    if report is not None:
-        extra["report"] = report
-    res = estimate(setup=cfg.setup_or_name(), eot=bg["eot"], seed=bg["seed"], **extra)
-    per = float(res.total_after_cuts_per_eot)
-    if not (math.isfinite(per) and per >= 0):
-        raise RuntimeError(f"background estimate returned {per!r} events per EOT")
-    stat_rel = float(res.total_after_cuts_per_eot_err) / per if per > 0 else 0.0
-    detail = {k: v for k, v in res.to_dict().items() if k not in ("table", "details")}
-    return {"per_exposure": per, "sigma_rel": math.hypot(stat_rel, bg["sigma_rel"]), "source": "na64e-estimate",
-            "detail": detail}
-
-
-def observed_count(cfg: ReachConfig, exposure: float) -> int | None:
-    """The events observed at ``exposure`` (``observed_events``), or None (no observation)."""
-    if cfg.observed_events is None or exposure not in cfg.exposures:
-        return None
-    return cfg.observed_events[cfg.exposures.index(exposure)]
-
-
-def required_signal(cfg: ReachConfig, exposure: float, bkg: dict) -> RequiredSignal:
-    """N_req at ``exposure``: the CL upper limit on the signal yield (stats.limits) or the
-    background-free rule (``events_required_background_free``) -- the median expected one and,
-    when the config states the events observed there, the observed one with the same method,
-    rule, CL, background and (toys) the same pseudo-experiments.
-
-    Observed, background free (b = 0): the exact Poisson limit for n observed events,
-    N = chi2_CL(2n + 2) / 2 (Read 2002; = -ln(1 - CL) for n = 0, the expected value); the
-    '3events' rule is the NA64-mu paper's n = 0 rule and is only accepted with n = 0 (config)."""
-    # imported here, not at module level: dask workers import this module for run_point and do not
-    # need scipy.stats (0.4 s of CPU per worker process)
-    from ..stats import events_required_background_free, poisson_upper_limit, upper_limit
-
-    st = cfg.statistics
-    n_obs = observed_count(cfg, exposure)
-    if st["method"] == "background-free":
-        n = events_required_background_free(cfg.cl, rule=st["rule"])
-        why = ("NA64-mu paper rule: >= 3 signal events, background free, 95% CL" if st["rule"] == "3events"
-               else f"background free, no event observed: N = -ln(1 - CL) = {n:.4g}")
-        obs, why_obs = math.nan, ""
-        if n_obs is not None:
-            if st["rule"] == "3events":  # the config accepts only n_obs = 0 with this rule
-                obs, why_obs = n, "0 events observed: the NA64-mu paper rule, >= 3 signal events, 95% CL"
-            else:
-                obs = poisson_upper_limit(n_obs, 0.0, 0.0, cfg.cl, kind="cls")
-                why_obs = (f"background free, {n_obs} event(s) observed: exact Poisson limit "
-                           f"N = chi2_CL(2n+2)/2 = {obs:.4g}")
-        return RequiredSignal(exposure, n, 0.0, 0.0, f"background-free ({st['rule']})", why, n_obs, obs, why_obs)
-    b = bkg["per_exposure"] * exposure
-    sb = bkg["sigma_rel"] * b
-
-    def limit(n):  # every call draws its toys from the same stream: expected and observed share them
-        rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, _STATS_TAG]))
-        return upper_limit(b, sb, cfg.cl, method=st["method"], n_obs=n, rng=rng, prior=st["prior"],
-                           n_toys=st["n_toys"])
-
-    res = limit(None)
-    obs, why_obs = math.nan, ""
-    if n_obs is not None:
-        ro = limit(n_obs)
-        if ro.method_used != res.method_used:  # "auto" decides from b and sigma_b alone
-            raise RuntimeError(f"observed limit used {ro.method_used}, expected {res.method_used}")
-        obs, why_obs = ro.s_up, f"{n_obs} event(s) observed; " + ro.reason
-        if obs == 0.0:
-            why_obs += ("; the interval is empty (the count lies too far below the background): the data exclude "
-                        "even s = 0, so status_observed is below-range at every mass")
-    return RequiredSignal(exposure, res.s_up, b, sb, res.method_used, res.reason, n_obs, obs, why_obs)
-
-
-def mass_seeds(seed: int, n: int) -> list:
-    """Per-mass streams: ``SeedSequence(seed).spawn(n)``, element i for mass index i."""
-    return np.random.SeedSequence(seed).spawn(n)
-
-
-# ============================================================================ one mass point
-def run_point(task: dict) -> dict:
-    """Compute one mass point (all exposures); runs in the main process or on a dask worker.
-
-    ``task``: a dict of :meth:`ScanPlan.tasks` (mass index and value, model, provider and its
-    options, the setup -- loaded once with the config when the provider simulates it --, the
-    mass's random stream, the N_req per exposure and the coupling grid).
-
-    Besides the rows it returns its cost: ``seconds`` (wall), ``cpu_seconds`` (CPU of the whole
-    process while it ran: on a dask worker this includes the worker's own threads -- event
-    loop, heartbeats, monitors), ``thread_cpu_seconds`` (CPU of the computing thread alone),
-    ``pid`` and the start/end times (``time.time()``) used for the scan's overhead accounting.
-    """
-    res = make_point(task)
-    rows, notes = point_rows(task, res.pop("point"), task["required"])
-    return {**res, "rows": rows, "warnings": notes}
-
-
-def make_point(task: dict) -> dict:
-    """The expensive part of a mass point: the provider's yield N(g, exposure) (``point``), with
-    its cost; it does not need N_required (the background), so it can run while that is computed."""
-    t_wall0 = time.time()
-    t0 = time.perf_counter()
-    c0 = time.process_time()
-    th0 = time.thread_time()
-    prov = task["provider"]
-    point = prov.make(task["mass"], task["model"], task["options"], task["seed"], task["setup"])
-    return {"index": task["index"], "point": point, "precision": dict(point.precision),
-            "seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0,
-            "thread_cpu_seconds": time.thread_time() - th0, "pid": os.getpid(), "t_start": t_wall0,
-            "t_end": time.time()}
-
-
-def point_rows(task: dict, point, required: list) -> tuple[list, list]:
-    """The rows of a mass point (one per exposure: the coupling where N(g) = N_required) and the
-    root finder's warnings."""
-    rows, notes = [], []
-    for req in required:
-        E = req.exposure
-
-        def search(n_req):
-            return find_limits(lambda g: point.events(g, E), n_req, task["g_min"], task["g_max"],
-                               points_per_decade=task["points_per_decade"], upper_edge=point.upper_edge)
-
-        res = search(req.n_required)
-        n_eval = res.n_evaluations
-        notes += [f"m = {task['mass']:.6g} GeV, exposure {E:.3g}: {w}" for w in res.warnings]
-        if req.observed is None:
-            obs = (math.nan, math.nan, NO_OBSERVATION)
-        elif req.n_required_observed > 0:
-            ro = search(req.n_required_observed)
-            n_eval += ro.n_evaluations
-            obs = (ro.lower, ro.upper, ro.status)
-            notes += [f"m = {task['mass']:.6g} GeV, exposure {E:.3g}, observed: {w}" for w in ro.warnings]
-        else:  # an empty classical (Neyman) interval: the count excludes even s = 0, so every coupling
-            obs = (math.nan, math.nan, "below-range")
-        info = ";".join(f"{k}={format_value(v)}" for k, v in sorted(point.info.items()))
-        rows.append([task["index"], task["mass"], E, res.lower, res.upper, res.status, req.n_required,
-                     *obs, req.n_required_observed, req.background, req.sigma_background, req.method, n_eval, info])
-    if required and not np.any(np.asarray(point.events(np.array([task["g_max"]]), required[-1].exposure)) > 0):
-        notes.append(f"m = {task['mass']:.6g} GeV: the yield is 0 at every coupling (no production: at or below "
-                     "the threshold of the beam energy, or outside the provider's kinematic window)")
-    return rows, notes
-
-
-class BackgroundThread:
-    """The background estimate computed in a thread while a serial scan computes its mass points
-    (the estimate's own Monte Carlo runs in worker processes, so the two overlap on the cores)."""
-
-    def __init__(self, cfg, report):
-        import threading
-
-        self.result, self.error = None, None
-        self.thread = threading.Thread(target=self._run, args=(cfg, report), daemon=True, name="background")
-        self.thread.start()
-
-    def _run(self, cfg, report):
-        try:
-            self.result = background_model(cfg, report)
-        except BaseException as exc:  # re-raised in the scan's thread by get()
-            self.error = exc
-
-    def get(self) -> dict:
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
-        return self.result
 
 
 # ============================================================================ the scan
@@ -600,7 +401,7 @@ def _write_json(plan: ScanPlan, complete: bool, bkg: dict, required: list, timin
         "inputs_sha256": plan.inputs_hash,
         "seed": cfg.seed,
         "seeding": "mass point i uses numpy SeedSequence(seed).spawn(n_masses)[i]; statistics toys use "
-                   f"SeedSequence([seed, {_STATS_TAG:#x}])",
+                   f"SeedSequence([seed, {STATS_TAG:#x}])",
         "execution": opts.mode + (f"; {opts.execution_note}" if opts.execution_note else ""),
         "background": bkg,
         "observed_events": list(cfg.observed_events) if cfg.observed_events is not None else None,

@@ -101,7 +101,7 @@ def _registry(ov, lo_m, hi_m, n, cfg, style) -> dict:
     """An overlay from the registry of constraints or a user's limit file: per mass the first
     coupling interval of the constraint's role (lo = hi for a target line; nan where none)."""
     from ..constraints.registry import get_constraint, load_limit_file
-    from .config import registry_model
+    from .overlay_config import registry_model
 
     c = load_limit_file(ov["path"]) if ov["kind"] == "file" else get_constraint(ov["kind"])
     a, b = max(lo_m, c.mass_range_gev[0]), min(hi_m, c.mass_range_gev[1])
@@ -118,7 +118,7 @@ def _registry(ov, lo_m, hi_m, n, cfg, style) -> dict:
 EXPERIMENT_COLORS = ("#1f77b4", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f")
 
 
-def experiment_dir(cousin) -> "Path":
+def experiment_dir(cousin):
     """Where another experiment's scan is kept between runs: the cache, keyed by its inputs and by
     every source file of the package (a new version recomputes it)."""
     from pathlib import Path
