@@ -144,13 +144,19 @@ def test_cli_point_yield_g2_forms():
     rec = json.loads(out)
     assert rec["m_chi_gev"] == pytest.approx(0.3 / (2 * math.sqrt(1.1)))
     code, out, _ = _run(["leptophilic", "yield", "--model", "muon-specific", "--mass", "0.1", "--g-mu", "5e-4",
-                         "--mot", "1e12", "--json"])
+                         "--mot", "1e12", "--dedy", "12.7e-3", "--json"])
     rec = json.loads(out)
     m = LeptophilicScalar.from_preset("muon-specific", 0.1, 5e-4)
-    assert rec["n_signal"] == pytest.approx(na64mu.thin_target_yield(m, 1e12), rel=1e-12)
+    assert rec["n_signal"] == pytest.approx(na64mu.thin_target_yield(m, 1e12), rel=1e-12)  # the paper's inputs
+    # without --dedy: the target's own minimum-ionising loss
+    code, out, _ = _run(["leptophilic", "yield", "--model", "muon-specific", "--mass", "0.1", "--g-mu", "5e-4",
+                         "--mot", "1e12", "--target", "W", "--json"])
+    rec = json.loads(out)
+    assert rec["dedy_gev_per_cm"] == pytest.approx(na64mu.min_ionising_dedx("W"), rel=1e-12)
+    assert rec["dedy_source"] == "minimum-ionising loss of --target"
     # decays in flight: with S -> chi chi-bar closed only visible decays beyond the given distance count
     vis = ["leptophilic", "yield", "--model", "lepton-specific", "--mass", "0.05", "--g-mu", "1e-3", "--mot", "1e12",
-           "--mchi-ratio", "1.5", "--json"]
+           "--mchi-ratio", "1.5", "--dedy", "12.7e-3", "--json"]
     code, out, _ = _run(vis)
     assert code == 0 and json.loads(out)["n_signal"] == 0.0 and "--decay-distance-cm" in json.loads(out)["warning"]
     code, out, _ = _run(vis + ["--decay-distance-cm", "1484.2"])

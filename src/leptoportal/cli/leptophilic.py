@@ -84,8 +84,9 @@ def register(sub) -> None:
     y.add_argument("--target", default="Pb", help="target material (default Pb)")
     y.add_argument("--target-length-cm", type=arg("length_cm"), default=20.0,
                    help=f"target length (default 20 cm), {help_range('length_cm')}")
-    y.add_argument("--dedy", type=arg("dedy"), default=12.7e-3, metavar="GEV_PER_CM",
-                   help=f"<dE/dy> of the beam in the target (default 12.7e-3 GeV/cm, Pb), {help_range('dedy')}")
+    y.add_argument("--dedy", type=arg("dedy"), default=None, metavar="GEV_PER_CM",
+                   help="<dE/dy> of the beam in the target (default: the minimum-ionising loss of --target, "
+                        f"12.74e-3 GeV/cm for Pb; the paper's 12.7e-3), {help_range('dedy')}")
     y.add_argument("--x-min", type=arg("x_min"), default=1.0 / 3.0,
                    help=f"x = E_S/E_mu cut (default 1/3), {help_range('x_min')}")
     y.add_argument("--method", default="iww", choices=["iww", "ww", "etl"],
@@ -187,7 +188,13 @@ def run_yield(args) -> int:
     from ..analysis import na64mu
 
     model = _model(args)
-    tt = na64mu.ThinTarget(args.energy, args.target, args.target_length_cm, args.dedy, args.x_min, args.method,
+    dedy = args.dedy
+    if dedy is None:
+        try:
+            dedy = na64mu.min_ionising_dedx(args.target)
+        except InputError as exc:
+            raise InputError("--dedy", f"{exc.message} (--target {args.target})") from None
+    tt = na64mu.ThinTarget(args.energy, args.target, args.target_length_cm, dedy, args.x_min, args.method,
                            args.form_factor, args.beam, decay_distance_cm=args.decay_distance_cm)
     spectrum = na64mu.production_spectrum(args.mass, tt)
     integral = spectrum.integral_pb_gev
@@ -201,6 +208,7 @@ def run_yield(args) -> int:
         "sigma_x_gt_xmin_pb_per_g2": integral / (tt.energy_gev - tt.e_min),
         "method": args.method, "form_factor": args.form_factor, "energy_gev": args.energy,
         "target": args.target, "target_length_cm": args.target_length_cm, "x_min": args.x_min,
+        "dedy_gev_per_cm": dedy, "dedy_source": "--dedy" if args.dedy is not None else "minimum-ionising loss of --target",
         "n_atoms_per_cm3": tt.n_atoms, "equation": "NA64-mu paper Eq. (3.1)",
     }
     if args.decay_distance_cm is not None:
