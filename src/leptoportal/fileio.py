@@ -27,7 +27,7 @@ import numpy as np
 
 from .errors import InputError
 
-__all__ = ["atomic_write", "write_text", "write_text_stream", "write_csv", "save_figure", "atomic_save_npz", "write_gzip_text",
+__all__ = ["read_headed_csv", "atomic_write", "write_text", "write_text_stream", "write_csv", "save_figure", "atomic_save_npz", "write_gzip_text",
            "check_writable", "check_writable_dir", "clean_stale_temps", "AppendLog", "DirectoryLock"]
 
 _TMP_RE = re.compile(r"^\..+\.(\d+)\.[0-9a-f]{8}(\.[A-Za-z0-9]+)+$")
@@ -247,3 +247,42 @@ class DirectoryLock:
 
     def __exit__(self, *exc):
         self.release()
+
+
+def read_headed_csv(path, name: str, header_keys, required) -> tuple:
+    """A user's data file: ``# key: value`` header lines, then comma-separated rows (the first is
+    the column names).  Returns (Path, header dict, [(line number, cells)]).  ``header_keys``: the
+    keys allowed (any other, a repeated one, or the spelling 'license' is an error); ``required``:
+    the keys that must be given.  Errors are :class:`InputError` naming ``name`` (the caller's flag
+    or key for the file).  A '#' line without ':' is a comment; blank lines are skipped; a UTF-8
+    byte-order mark is dropped."""
+    if not isinstance(path, (str, Path)) or not str(path):
+        raise InputError(name, f"must be the path of a CSV file; got {path!r}")
+    p = Path(path).expanduser()
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(name, f"cannot read {str(p)!r}: {getattr(exc, 'strerror', None) or exc}") from None
+    header, rows = {}, []
+    for n, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("#"):
+            key, sep, value = line[1:].partition(":")
+            key = key.strip().lower()
+            if sep and key:
+                if key == "license":
+                    raise InputError(name, f"{p}, line {n}: write 'licence' (the key this format uses)")
+                if key not in header_keys:
+                    raise InputError(name, f"{p}, line {n}: unknown header key {key!r}; valid: "
+                                     f"{', '.join(sorted(header_keys))} (a '#' line without ':' is a comment)")
+                if key in header:
+                    raise InputError(name, f"{p}, line {n}: {key!r} is given twice")
+                header[key] = value.strip()
+            continue
+        rows.append((n, [c.strip() for c in line.split(",")]))
+    missing = [k for k in required if not header.get(k)]
+    if missing:
+        raise InputError(name, f"{p}: the header must state {', '.join(missing)} (lines '# key: value')")
+    return p, header, rows

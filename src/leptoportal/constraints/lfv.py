@@ -57,13 +57,13 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 
 from ..domains import check_array
 from ..errors import InputError
+from ..fileio import read_headed_csv
 from ..particles import M_E, M_MU
 from ..units import ALPHA
 from .decays.inputs import HBAR_GEV_S, TAU_MU
@@ -404,27 +404,7 @@ _BR_HEADER = ("source", "cl", "licence")
 def load_br_limit_file(path, name: str = "br_file") -> tuple:
     """A user's BR(mu -> e X) limit curve: CSV with '# source:', '# cl:', '# licence:' header lines and columns
     ``mass_gev,br_limit`` (masses strictly increasing, 0 < BR < 1) -> (masses, limits, header)."""
-    if not isinstance(path, (str, Path)) or not str(path):
-        raise InputError(name, f"must be the path of a CSV file; got {path!r}")
-    p = Path(path).expanduser()
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(name, f"cannot read {str(p)!r}: {getattr(exc, 'strerror', None) or exc}") from None
-    header, rows = {}, []
-    for n, line in enumerate(text.splitlines(), 1):
-        line = line.strip()
-        if not line:
-            continue
-        if line.startswith("#"):
-            k, sep, v = line[1:].partition(":")
-            if sep:
-                header[k.strip().lower()] = v.strip()
-            continue
-        rows.append((n, [c.strip() for c in line.split(",")]))
-    missing = [k for k in _BR_HEADER if not header.get(k)]
-    if missing:
-        raise InputError(name, f"{p}: the header must state {', '.join(missing)} (lines '# key: value')")
+    p, header, rows = read_headed_csv(path, name, _BR_HEADER, _BR_HEADER)
     if not rows or rows[0][1] != ["mass_gev", "br_limit"]:
         raise InputError(name, f"{p}: columns must be mass_gev,br_limit")
     data = []

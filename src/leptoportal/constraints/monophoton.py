@@ -70,13 +70,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from scipy.stats import norm
 
 from ..domains import COUPLING_MAX, DOMAINS
 from ..errors import InputError
+from ..fileio import read_headed_csv
 from ..models.leptophilic import LeptophilicScalar
 from ..particles import M_E
 from ..units import ALPHA, GEV2_TO_PB
@@ -259,33 +259,7 @@ def load_alp_limit_file(path, key: str = "alp_file") -> AlpLimit:
     """Read a user's ALP-photon limit, a CSV with ``# source:``, ``# cl:`` and ``# licence:`` header lines and
     columns ``mass_gev,g_agg_per_gev`` (g_agg of L > -(1/4) g_agg a F F-tilde, in GeV^-1; masses strictly
     increasing, >= 2 rows).  Errors are :class:`InputError` naming ``key`` (the caller's name for the file)."""
-    if not isinstance(path, (str, Path)):
-        raise InputError(key, f"must be the path of a CSV file (columns {','.join(ALP_COLUMNS)}); got {path!r}")
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(key, f"cannot read {str(p)!r}: {getattr(exc, 'strerror', None) or exc}") from None
-    header, rows = {}, []
-    for n, line in enumerate(text.splitlines(), 1):
-        line = line.strip()
-        if not line:
-            continue
-        if line.startswith("#"):
-            k, sep, v = line[1:].partition(":")
-            k = k.strip().lower()
-            if sep and k:
-                if k == "license":
-                    raise InputError(key, f"{p}, line {n}: write 'licence' (the key this format uses)")
-                if k not in _ALP_HEADER:
-                    raise InputError(key, f"{p}, line {n}: unknown header key {k!r}; valid: "
-                                     f"{', '.join(sorted(_ALP_HEADER))}")
-                header[k] = v.strip()
-            continue
-        rows.append((n, [c.strip() for c in line.split(",")]))
-    missing = [k for k in ("source", "cl", "licence") if not header.get(k)]
-    if missing:
-        raise InputError(key, f"{p}: the header must state {', '.join(missing)} (lines '# key: value')")
+    p, header, rows = read_headed_csv(path, key, _ALP_HEADER, ("source", "cl", "licence"))
     try:
         cl = float(header["cl"])
     except ValueError:

@@ -59,13 +59,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from ..domains import COUPLING_MAX, COUPLING_MIN, DOMAINS, check, check_array
 from ..errors import InputError
+from ..fileio import read_headed_csv
 from ..particles import M_E, M_MU
 
 __all__ = ["KINDS", "MODELS", "ROLES", "Constraint", "ModelChoice", "constraints_for", "get_constraint",
@@ -503,34 +503,8 @@ def load_limit_file(path) -> Constraint:
     domain.  Between file masses the edges are interpolated linearly in (ln m, ln g); outside the
     file's mass range nothing applies.
     """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError("file", f"cannot read {str(path)!r}: {getattr(exc, 'strerror', None) or exc}") from None
-    header, rows = {}, []
-    for n, line in enumerate(text.splitlines(), 1):
-        line = line.strip()
-        if not line:
-            continue
-        if line.startswith("#"):
-            key, sep, value = line[1:].partition(":")
-            key = key.strip().lower()
-            if sep and key:
-                if key == "license":
-                    raise InputError("file", f"{path}, line {n}: write 'licence' (the key this format uses)")
-                if key not in _HEADER_KEYS:
-                    raise InputError("file", f"{path}, line {n}: unknown header key {key!r}; valid: "
-                                     f"{', '.join(sorted(_HEADER_KEYS))} (a '#' line without ':' is a comment)")
-                if key in header:
-                    raise InputError("file", f"{path}, line {n}: {key!r} is given twice")
-                header[key] = value.strip()
-            continue
-        rows.append((n, [c.strip() for c in line.split(",")]))
+    path, header, rows = read_headed_csv(path, "file", _HEADER_KEYS, ("source", "cl", "model", "licence"))
     where = str(path)
-    missing = [k for k in ("source", "cl", "model", "licence") if not header.get(k)]
-    if missing:
-        raise InputError("file", f"{where}: the header must state {', '.join(missing)} (lines '# key: value')")
     model = header["model"]
     if model not in MODELS:
         raise InputError("file", f"{where}: model must be one of {', '.join(MODELS)}; got {model!r}")
