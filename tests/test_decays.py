@@ -42,6 +42,7 @@ from leptoportal.errors import InputError
 from leptoportal.models.leptophilic import LeptophilicScalar, loop_f12
 from leptoportal.particles import M_E, M_MU, M_TAU
 from leptoportal.units import ALPHA
+from tolerances import rounding
 
 RTOL_TRACE = 1e-9
 N_POINTS = 64
@@ -245,7 +246,8 @@ def test_k_mu_nu_normalisation():
     """BR(K -> mu nu) from f_K, |V_us|, G_F, tau_K (PDG 2024): tree level 0.6231, 2.0 % below 63.56 %;
     with the short-distance electroweak factor S_EW = 1.0232 (Marciano-Sirlin; assumed, not applied in the
     code) within 1 % of the measurement."""
-    assert width_k_mu_nu() == pytest.approx(width_k_mu_nu_closed(), rel=1e-12)
+    # the same inputs in two groupings: products and powers of ~12 factors, (1 - r^2)^2 with r^2 = 0.046 (cond 1.1)
+    assert width_k_mu_nu() == pytest.approx(width_k_mu_nu_closed(), rel=rounding(2, 32))
     br = br_k_mu_nu()
     assert br == pytest.approx(0.6231, abs=5e-4)
     assert br == pytest.approx(inputs.BR_K_MUNU_MEASURED, rel=0.025)

@@ -19,6 +19,7 @@ from leptoportal.errors import InputError
 from leptoportal.particles import M_MU
 from leptoportal.units import ALPHA
 from leptoportal.xsec.formfactors import g2_atomic_nuclear
+from tolerances import rounding
 
 
 def _eq31_reference(m_S, g_mu, mot, br, E0=150.0, L=20.0, dedy=12.7e-3, x_min=1 / 3, n=3.3e22):
@@ -63,7 +64,7 @@ def test_default_target_density_is_the_papers():
 def test_yield_scales_with_exposure_and_target_length():
     m = LeptophilicScalar.from_preset("muon-specific", 0.2, 1e-4)
     n1 = na64mu.thin_target_yield(m, 1e12)
-    assert na64mu.thin_target_yield(m, 1e13) == pytest.approx(10 * n1, rel=1e-12)
+    assert na64mu.thin_target_yield(m, 1e13) == pytest.approx(10 * n1, rel=rounding(1, 4))  # MOT multiplies the same integral
     # thin target: N is (nearly) proportional to L while dE/dy*L << E
     n_half = na64mu.thin_target_yield(m, 1e12, target_length_cm=10.0)
     assert n_half == pytest.approx(n1 / 2, rel=5e-3)
@@ -147,12 +148,14 @@ def test_cli_point_yield_g2_forms():
                          "--mot", "1e12", "--dedy", "12.7e-3", "--json"])
     rec = json.loads(out)
     m = LeptophilicScalar.from_preset("muon-specific", 0.1, 5e-4)
-    assert rec["n_signal"] == pytest.approx(na64mu.thin_target_yield(m, 1e12), rel=1e-12)  # the paper's inputs
+    # the paper's inputs; the CLI sums the tabulated spectrum, the API the production integral: the same nodes,
+    # summed in two orders (480 positive terms)
+    assert rec["n_signal"] == pytest.approx(na64mu.thin_target_yield(m, 1e12), rel=rounding(1, 2 * 480))
     # without --dedy: the target's own minimum-ionising loss
     code, out, _ = _run(["leptophilic", "yield", "--model", "muon-specific", "--mass", "0.1", "--g-mu", "5e-4",
                          "--mot", "1e12", "--target", "W", "--json"])
     rec = json.loads(out)
-    assert rec["dedy_gev_per_cm"] == pytest.approx(na64mu.min_ionising_dedx("W"), rel=1e-12)
+    assert rec["dedy_gev_per_cm"] == na64mu.min_ionising_dedx("W")  # the same function; JSON repr round-trips
     assert rec["dedy_source"] == "minimum-ionising loss of --target"
     # decays in flight: with S -> chi chi-bar closed only visible decays beyond the given distance count
     vis = ["leptophilic", "yield", "--model", "lepton-specific", "--mass", "0.05", "--g-mu", "1e-3", "--mot", "1e12",
@@ -164,7 +167,7 @@ def test_cli_point_yield_g2_forms():
     m = LeptophilicScalar.from_preset("lepton-specific", 0.05, 1e-3, mchi_ratio=1.5)
     tt = na64mu.ThinTarget(decay_distance_cm=1484.2)
     ref = na64mu.yield_from_spectrum(m, 1e12, tt, na64mu.production_spectrum(0.05, tt))
-    assert code == 0 and rec["n_signal"] == pytest.approx(ref, rel=1e-12) and 3.0 < ref
+    assert code == 0 and rec["n_signal"] == ref and 3.0 < ref  # the same spectrum and sum; JSON repr round-trips
     code, out, _ = _run(["g2", "--model", "muon-specific", "--mass", "0.2", "--json"])
     rec = json.loads(out)
     lo, hi = rec["band_2sigma"]

@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from leptoportal.models.leptophilic import LeptophilicScalar
+from tolerances import EPS
 from scipy import special
 
 from leptoportal import cli
@@ -283,7 +284,7 @@ def test_na64mu_provider_root_matches_closed_form():
     model = {"name": "leptophilic", "pattern": "muon-specific", "g_chi": 1.0, "mchi_ratio": 3.0}
     for m in (0.02, 0.5, 6.0):
         pt = prov.make(m, model, {}, np.random.SeedSequence(0), "na64mu")
-        assert pt.info["decay_distance_cm"] == pytest.approx(1494.2 - 10.0, rel=1e-12)  # na64mu: HCAL3 end - target centre
+        assert pt.info["decay_distance_cm"] == pytest.approx(1494.2 - 10.0, rel=4 * EPS)  # na64mu: HCAL3 end - target centre
         unit = LeptophilicScalar.from_preset("muon-specific", m, 1.0)
         g_chi_width = float(unit.width_chichi())
         B = float(unit.total_width()) - g_chi_width

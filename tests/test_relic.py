@@ -182,7 +182,8 @@ def test_thermal_average_vs_adaptive_quad(preset, m_S, g, kw):
 def test_dirac_is_twice_majorana_and_swave_benchmark():
     dirac = r.omega_h2_swave(2.2e-26, 100.0)
     maj = r.omega_h2_swave(2.2e-26, 100.0, majorana=True)
-    assert dirac.omega_h2 == pytest.approx(2 * maj.omega_h2, rel=1e-12)
+    # the same ODE solution (the Dirac/Majorana factor is an exact 2 in the yield), then the same arithmetic
+    assert dirac.omega_h2 == pytest.approx(2 * maj.omega_h2, rel=rounding(2, 64))
     # SDB 2012: 2.2e-26 cm^3/s gives Omega h^2 ~ 0.11 for a Majorana WIMP above 10 GeV
     assert maj.omega_h2 == pytest.approx(0.11, rel=0.06)
     assert 20 < maj.x_freeze_out < 26
@@ -304,7 +305,7 @@ def test_lfv_eq2_line():
 def test_cli_point_swave(capsys):
     assert main(["relic", "point", "--swave-sigma-v", "2.2e-26", "--mass", "100", "--majorana", "--json"]) == 0
     rec = json.loads(capsys.readouterr().out)
-    assert rec["omega_h2"] == pytest.approx(r.omega_h2_swave(2.2e-26, 100.0, majorana=True).omega_h2, rel=1e-12)
+    assert rec["omega_h2"] == r.omega_h2_swave(2.2e-26, 100.0, majorana=True).omega_h2  # same code; JSON repr round-trips
     assert 20 < rec["x_freeze_out"] < 26
 
 
@@ -370,8 +371,9 @@ def test_ss_matrix_element_three_ways():
         gam = r.ss_vertex(p1, k1, k2, m)
         spin_sum = sum(abs(g * g * np.conj(_v(p2, m, b)) @ GAMMA0 @ gam @ _u(p1, m, a)) ** 2
                        for a in (0, 1) for b in (0, 1))
-        assert r.ss_matrix_element_squared(g, m, ms, s, c) == pytest.approx(spin_sum, rel=1e-12)
-        assert r.ss_matrix_element_squared(g, m, ms, s, c, method="matrix") == pytest.approx(spin_sum, rel=1e-12)
+        # 4x4 complex products over four spin combinations (~500 roundings), terms cancelling by <= 10
+        assert r.ss_matrix_element_squared(g, m, ms, s, c) == pytest.approx(spin_sum, rel=rounding(10, 500))
+        assert r.ss_matrix_element_squared(g, m, ms, s, c, method="matrix") == pytest.approx(spin_sum, rel=rounding(10, 500))
 
 
 def test_ss_pwave_and_massless_limit():

@@ -15,6 +15,7 @@ from leptoportal.errors import InputError
 from leptoportal.models import LeptophilicScalar, loop_f12_onshell
 from leptoportal.particles import M_E, M_MU
 from leptoportal.units import ALPHA
+from tolerances import rounding
 
 
 # ----------------------------------------------------------------------------- electron gas
@@ -148,7 +149,7 @@ def test_pauli_blocking_limits():
 def test_deflection_is_quadratic_in_the_couplings():
     base = sn.electron_deflection_rate(0.02, 0.004, 0.01, 3e-3, 0.02)
     assert sn.electron_deflection_rate(0.02, 0.004, 0.01, 3e-3, 0.02, g_e=3.0, g_chi=0.5) == pytest.approx(
-        base * 9.0 * 0.25, rel=1e-13)
+        base * 9.0 * 0.25, rel=rounding(1, 64))  # the couplings enter as one factor g_e^2 g_chi^2 of a positive integral
 
 
 # ----------------------------------------------------------------------------- chi gamma -> chi gamma
@@ -179,7 +180,7 @@ def test_photon_mean_free_path_thermal_average_and_coupling_scaling():
     g2 = LeptophilicScalar.muon_specific(m, 3e-4, m_chi=m / 3).g_gammagamma()
     lam1 = sn.photon_mean_free_path_km(0.09, m / 3, m, g1, t)
     lam2 = sn.photon_mean_free_path_km(0.09, m / 3, m, g2, t)
-    assert lam1 / lam2 == pytest.approx(9.0, rel=1e-12)
+    assert lam1 / lam2 == pytest.approx(9.0, rel=rounding(1, 64))  # g_gammagamma^2 factors out of a positive integral
 
 
 # ----------------------------------------------------------------------------- edges
@@ -188,7 +189,7 @@ def test_lower_edges_from_the_sourced_bounds():
     g_closed = sn.G_GAMMAGAMMA_CONTINUUM * 2.0 * math.pi * M_MU * 3.0 / (4.0 * ALPHA)
     assert sn.production_lower_edge("muon-specific", 1e-3)[0] == pytest.approx(g_closed, rel=1e-4)  # (m/m_mu)^2
     # lepton-specific: resonant below omega_p, g_mu = g_e m_mu/m_e exactly
-    assert sn.production_lower_edge("lepton-specific", 0.01)[0] == pytest.approx(1e-10 * M_MU / M_E, rel=1e-15)
+    assert sn.production_lower_edge("lepton-specific", 0.01)[0] == pytest.approx(1e-10 * M_MU / M_E, rel=rounding(1, 4))
     # above omega_p: continuum with all three loops, assembled here from the on-shell loop function
     m = 0.03
     amp = (loop_f12_onshell(4 * M_E ** 2 / m ** 2) + loop_f12_onshell(4 * M_MU ** 2 / m ** 2)
@@ -246,7 +247,7 @@ def test_registry_intervals_are_sane():
     # the trapping edge scales as 1/g_chi (rate ~ g_e^2 g_chi^2); eps_R works
     (lo1, hi1), = c.intervals(ModelChoice("lepton-specific", g_chi=1.0), [0.02])[0]
     (lo2, hi2), = c.intervals(ModelChoice("lepton-specific", g_chi=0.5), [0.02])[0]
-    assert lo1 == lo2 and hi2 == pytest.approx(2.0 * hi1, rel=1e-12)
+    assert lo1 == lo2 and hi2 == pytest.approx(2.0 * hi1, rel=rounding(1, 16))  # edge = sqrt((pi/2)/(g_chi^2 A)) m_mu/m_e
     assert c.intervals(ModelChoice("muon-specific", eps_R=0.1), [0.02])[0]
     # a profile so hot that the chi sphere lies beyond R_gain: no trapping edge, the window is one-sided
     hot = sn.SNProfile(t_c_gev=0.3)

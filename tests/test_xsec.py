@@ -18,6 +18,7 @@ from leptoportal.units import AMU_GEV
 from leptoportal.xsec import etl, iww, ww
 from leptoportal.xsec.flux import chi_analytic, chi_numeric
 from leptoportal.xsec.formfactors import g2_atomic_nuclear, g2_elastic, nuclear_d, screening_tsai
+from tolerances import rounding
 
 Z, A = 82, 207.2
 M_PB = A * AMU_GEV
@@ -158,7 +159,7 @@ def test_etl_psi_distribution_integrates_to_total():
 def test_sigma_scales_as_coupling_squared_exactly():
     s1 = lp.total_cross_section(lp.LFVScalar(0.3, 1e-4), 100.0, method="ww")
     s2 = lp.total_cross_section(lp.LFVScalar(0.3, 3e-3), 100.0, method="ww")
-    assert s2 / s1 == pytest.approx(900.0, rel=1e-12)
+    assert s2 / s1 == pytest.approx(900.0, rel=rounding(1, 8))  # h^2 multiplies the same integral
 
 
 def test_broadcasting_shapes():
@@ -195,7 +196,7 @@ def test_sigma_positive_finite_and_quadratic(logE, logm, pair, method, h):
     s = lp.total_cross_section(lp.LFVScalar(m, h), E, method=method, beam=beam, final=final)
     assert np.isfinite(s) and s >= 0
     s1 = lp.total_cross_section(lp.LFVScalar(m, 1.0), E, method=method, beam=beam, final=final)
-    assert s == pytest.approx(s1 * h * h, rel=1e-12)
+    assert s == pytest.approx(s1 * h * h, rel=rounding(1, 8))  # h^2 multiplies the same integral
 
 
 @settings(max_examples=25, deadline=None)
@@ -274,7 +275,7 @@ def test_cli_json_lines_order_and_fields():
         assert d["method"] == "ww" and d["sigma_pb"] > 0
         assert len(d["dsigma_dx_pb"]) == 2 and len(d["dsigma_dpsi_pb_per_rad"]) == 1
     direct = lp.total_cross_section(lp.LFVScalar(0.3, 1e-4), 150.0, method="ww")
-    assert recs[3]["sigma_pb"] == pytest.approx(float(direct), rel=1e-12)
+    assert recs[3]["sigma_pb"] == float(direct)  # the same function in a subprocess; JSON repr round-trips
 
 
 @pytest.mark.parametrize(
