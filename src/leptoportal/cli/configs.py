@@ -48,8 +48,9 @@ def register(sub) -> None:
 
 
 #: the LaTeX of the shipped titles in plain text, for the terminal
-_PLAIN = ((r"\mu", "μ"), (r"\chi", "χ"), (r"\phi", "φ"), (r"\gamma", "γ"), (r"\to", "→"), (r"\times", "×"),
-          ("^3", "³"), ("^-", "⁻"), ("^+", "⁺"), ("$", ""), ("{", ""), ("}", ""))
+_PLAIN = ((r"\mu", "μ"), (r"\chi", "χ"), (r"\phi", "φ"), (r"\gamma", "γ"), (r"\epsilon", "ε"), (r"\to", "→"),
+          (r"\times", "×"), (r"\sqrt", "√"), ("\\ ", " "), ("^3", "³"), ("^-", "⁻"), ("^+", "⁺"), ("$", ""),
+          ("{", "("), ("}", ")"))
 
 
 def plain_text(latex: str) -> str:
@@ -72,7 +73,7 @@ def run_list(args) -> int:
         if args.json:
             print(json.dumps(rec, sort_keys=True))
         else:
-            print(f"{rec['name']:<24} {plain_text(rec['title'])}\n{'':<24} source: {rec['source']}; "
+            print(f"{rec['name']:<29} {plain_text(rec['title'])}\n{'':<29} source: {rec['source']}; "
                   f"setup: {rec['setup']}; exposures: {', '.join(f'{x:g}' for x in rec['exposures'])} "
                   f"{rec['exposure_unit']}")
     return 0

@@ -19,6 +19,7 @@ import json
 import sys
 
 from ..domains import arg, help_range
+from ..domains import COUPLING_MAX
 from ..errors import InputError
 
 MODEL_CHOICES = ("muon-specific", "lepton-specific", "lfv")
@@ -151,6 +152,7 @@ def run_show(args) -> int:
         if args.json:
             sys.stdout.write(json.dumps(rec) + "\n")
         else:
-            ivs = ", ".join(f"[{a:.4g}, {b:.4g}]" for a, b in iv) or "(none)"
+            ivs = ", ".join(f"[{a:.4g}, {'4pi (the coupling cap)' if b >= COUPLING_MAX else format(b, '.4g')}]"
+                            for a, b in iv) or "(none)"
             sys.stdout.write(f"{c.id}  m = {m:g} GeV  {c.role} {model.coupling_name}: {ivs}\n")
     return 0

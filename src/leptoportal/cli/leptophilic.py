@@ -333,6 +333,13 @@ def run_dmdd(args) -> int:
     from ..plots import plot_dmdd
 
     limits = [read_dd_limit(f) for f in args.limit]
+    if args.input is not None:  # a bad (g-2) input is refused before the output folder is made
+        from ..constraints.g2 import get_g2_determination
+
+        try:
+            get_g2_determination(args.input)
+        except InputError as exc:
+            raise InputError("--input", exc.message) from None
     check_writable_dir(args.output, "--output")
     data = darkmatter.dmdd_predictions(args.masses, g_chi=args.g_chi,
                                        relations=(("ratio3", 3.0, None), ("resonance", None, args.eps_r)),

@@ -28,7 +28,10 @@ def _workers_arg(text: str):
         return "auto"
     if word == "serial":
         return None
-    return _WORKERS(text)
+    try:
+        return _WORKERS(text)
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"{exc}; or 'auto', 'serial'") from None
 
 
 _WORKERS = arg("workers")

@@ -147,9 +147,11 @@ def plot_reach(cfg, rows: list[dict], overlays: list[dict], outdir, comparisons=
         ax.set_ylabel(cfg.coupling["label"])
         ax.set_title(f"{cfg.title}: {100 * cfg.cl:g}% CL", fontsize=16)
         if wide:
-            ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=12, frameon=False)
+            ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=12, frameon=False,
+                      handlelength=3.5)  # long enough to show the dash patterns of the curves
         else:
-            ax.legend(handles=handles, loc=cfg.plot.get("legend_loc", "best"), fontsize=13, frameon=False)
+            ax.legend(handles=handles, loc=cfg.plot.get("legend_loc", "best"), fontsize=13, frameon=False,
+                      handlelength=3.5)
         png = out / "reach.png"
         pdf = out / "reach.pdf"
         save_figure(fig, png, dpi=100)
