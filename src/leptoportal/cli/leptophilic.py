@@ -133,12 +133,16 @@ def register(sub) -> None:
     d.add_argument("--eps-r", type=arg("eps_r"), default=0.1, metavar="EPS",
                    help=f"eps_R of the resonant relation (default 0.1, as the paper), {help_range('eps_r')}")
     d.add_argument("--masses", type=arg("mass"), nargs="+", metavar="GEV",
-                   help=f"m_S grid (default 60 log points 3 MeV-1 GeV), {help_range('mass')}")
-    d.add_argument("--input", default=None, metavar="NAME", help="Delta a_mu determination (default: data/g2_inputs.toml's)")
+                   help=f"m_S grid of the scalar masses (m_chi follows from each relation; default 60 log points "
+                        f"3 MeV-1 GeV), {help_range('mass')}")
+    d.add_argument("--input", default="pdg2016_na64mu2018", metavar="NAME",
+                   help="Delta a_mu determination of the (g-2) band (default pdg2016_na64mu2018, the paper's Eq. 1.1 "
+                        "input of its Fig. 7; names in data/g2_inputs.toml, e.g. fnal2023_wp2020)")
     d.add_argument("--limit", action="append", default=[], metavar="CSV",
                    help="an experimental sigma_e curve to draw: CSV with '# source:' and '# licence:' header lines "
                         "and columns m_chi_gev,sigma_e_cm2 (repeatable)")
-    d.add_argument("--output", default="./leptoportal-dmdd", metavar="DIR", help="output directory")
+    d.add_argument("--output", default="./leptoportal-dmdd", metavar="DIR",
+                   help="output directory (default ./leptoportal-dmdd)")
     d.set_defaults(func=run_dmdd)
 
 

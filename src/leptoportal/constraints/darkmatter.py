@@ -254,6 +254,7 @@ def dmdd_predictions(masses=None, *, g_chi: float = 1.0, relations=(("ratio3", 3
             "g_chi": f"{g_chi:g}",
             "relations": "; ".join(f"{n}: " + (f"m_chi = m_S/{r:g}" if e is None else f"m_chi = m_S/(2 sqrt(1 + {e:g}))")
                                    for n, r, e in relations),
+            "g2_label": det.title,
             "g2": f"{n_sigma:g} sigma band of Eq. (2.6), Delta a_mu = {det.name} ({det.source})"
                   + (" -- consistent with 0: no band (nan)" if det.consistent_with_zero(n_sigma) else ""),
             "relic": "Omega h^2 = 0.12 by freeze-out (docs/relic.md)",

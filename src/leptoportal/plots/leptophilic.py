@@ -68,7 +68,8 @@ def plot_dmdd(outdir, data, limits=()):
             lo, hi = cols[f"sigma_e_g2_low_cm2_{name}"], cols[f"sigma_e_g2_high_cm2_{name}"]
             ok = np.isfinite(lo) & np.isfinite(hi)
             if ok.any():
-                ax.fill_between(mc[ok], lo[ok], hi[ok], color="#55b955", alpha=0.5, lw=0, label=r"$(g-2)_\mu$ favoured")
+                g2_label = r"$(g-2)_\mu$ favoured" + (f" ({meta['g2_label']})" if meta.get("g2_label") else "")
+                ax.fill_between(mc[ok], lo[ok], hi[ok], color="#55b955", alpha=0.5, lw=0, label=g2_label)
             rel = cols[f"sigma_e_relic_cm2_{name}"]
             ax.plot(mc, rel, color="#d62728", lw=2, label=r"relic $\Omega h^2 = 0.12$")
             for label, m, sig, _ in limits:
