@@ -89,10 +89,27 @@ def run(args: argparse.Namespace) -> int:
         from ..plots import plot_reach
 
         files.update(plot_reach(cfg, res.rows, res.overlays, res.outdir, comparisons=res.comparisons))
+        _record_files(files)
     sys.stdout.write(summary_table(cfg, res))
     for path in files.values():
         print(path, flush=True)
     return 0
+
+
+def _record_files(files: dict) -> None:
+    """reach.json's ``files``: every file of the run (the figure and the overlay CSV are drawn after the
+    scan wrote reach.json), rewritten atomically."""
+    import json
+    from pathlib import Path
+
+    from ..fileio import write_text
+
+    path = files.get("json")
+    if path is None:
+        return
+    meta = json.loads(Path(path).read_text(encoding="utf-8"))
+    meta["files"] = {k: Path(v).name for k, v in files.items()}
+    write_text(path, json.dumps(meta, indent=2) + "\n")
 
 
 def _cell(g: float, status: str) -> str:
