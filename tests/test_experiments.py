@@ -211,7 +211,7 @@ def test_experiment_overlay_is_that_experiment_for_the_figures_model(tmp_path, m
     for fig in ("na64mu-fig5-muon-specific", "na64mu-fig5-lepton-specific"):
         raw = copy.deepcopy(load_config(fig).raw)
         raw["overlays"] = [{"kind": "experiment", "config": "m3-leptophilic", "exposure": 1e10}]
-        (ov,) = compute_overlays(parse_config(raw, name=fig), [], lambda msg: None)
+        (ov,) = compute_overlays(parse_config(raw, name=fig), [], lambda msg: None, run_scan=run_scan)
         curves[fig] = dict(zip(ov["m"], ov["lo"]))
         assert experiment_config("m3-leptophilic", raw["model"]).model["pattern"] == raw["model"]["pattern"]
     mu = curves["na64mu-fig5-muon-specific"]

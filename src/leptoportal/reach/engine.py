@@ -307,7 +307,7 @@ def _scan(plan: ScanPlan, runner: Runner) -> ScanResult:
         from .overlays import compute_overlays
 
         t0 = time.perf_counter()
-        overlays = compute_overlays(cfg, [], plan.warn)
+        overlays = compute_overlays(cfg, [], plan.warn, run_scan=run_scan)
         t_overlays = time.perf_counter() - t0
 
     tasks = plan.tasks(required)

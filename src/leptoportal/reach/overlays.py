@@ -65,10 +65,12 @@ def _grid(lo, hi, n):
     return np.geomspace(lo, hi, n)
 
 
-def compute_overlays(cfg, rows, warn) -> list[dict]:
+def compute_overlays(cfg, rows, warn, run_scan=None) -> list[dict]:
     """Evaluate every configured overlay; returns dicts with ``kind, label, style, m, lo, hi``
     (``m`` the mass grid in GeV; ``lo``/``hi`` couplings; nan where undefined).  An overlay that
-    fails -> ``warn(message)`` saying why, and the overlay is skipped (it never stops the scan)."""
+    fails -> ``warn(message)`` saying why, and the overlay is skipped (it never stops the scan).
+    ``run_scan``: the scan function an ``experiment`` overlay runs its config with (the engine passes
+    :func:`leptoportal.reach.run_scan`; this module does not import the engine that imports it)."""
     lo_m, hi_m = mass_range(cfg, rows)
     n = cfg.plot.get("overlay_points", 60)
     out = []
@@ -82,7 +84,7 @@ def compute_overlays(cfg, rows, warn) -> list[dict]:
             ov = {**ov, "experiment_index": n_experiment}
             n_experiment += 1
         try:
-            item = _one(ov, lo_m, hi_m, n, cfg)
+            item = _one(ov, lo_m, hi_m, n, cfg, run_scan)
         except InputError:
             raise
         except Exception as exc:  # an overlay must never crash the scan; say why it is left out
@@ -131,13 +133,15 @@ def experiment_dir(cousin):
     return cache.cache_dir("experiments") / f"{cousin.name}-{key[:24]}"
 
 
-def _experiment(ov, cfg, style, index) -> dict:
+def _experiment(ov, cfg, style, index, run_scan) -> dict:
     """Another experiment's expected limit for this config's model (:func:`leptoportal.reach.config.
     experiment_config`), scanned serially on its own mass grid into :func:`experiment_dir` (a
     finished scan there is read back: ``--resume``)."""
     from .config import experiment_config
-    from .engine import run_scan
 
+    if run_scan is None:
+        raise InputError(f"overlays: {ov['config']}", "an experiment overlay needs the scan (compute_overlays(..., "
+                         "run_scan=leptoportal.reach.run_scan))")
     cousin = experiment_config(ov["config"], cfg.raw.get("model", {}))
     d = experiment_dir(cousin)
     res = run_scan(cousin, d, resume=True, progress=False, quiet=True, overlays=False)
@@ -155,13 +159,13 @@ def _experiment(ov, cfg, style, index) -> dict:
             "experiment": cousin.name, "exposure": ov["exposure"]}
 
 
-def _one(ov, lo_m, hi_m, n, cfg) -> dict:
+def _one(ov, lo_m, hi_m, n, cfg, run_scan=None) -> dict:
     kind = ov["kind"]
     style = {k: ov[k] for k in ("color", "hatch", "linestyle", "alpha") if k in ov}
     if "constraint" in ov:
         return _registry(ov, lo_m, hi_m, n, cfg, style)
     if kind == "experiment":
-        return _experiment(ov, cfg, style, ov.get("experiment_index", 0))
+        return _experiment(ov, cfg, style, ov.get("experiment_index", 0), run_scan)
     if kind in ("g2-band", "g2-excluded"):
         from ..constraints import g2
         loop = ov["loop"]
